@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { readFixture } from '../../../fixtures/load.js';
+import { renderNotebook, runNotebook } from './notebook.js';
+
+interface Printed {
+  output: string;
+  h_n: string;
+  shapes: number[][];
+}
+const torch = readFixture<Record<'cell1' | 'cell2' | 'cell3', Printed>>('notebook.json');
+
+describe('the notebook demo', () => {
+  const cells = runNotebook(0);
+
+  it.each([
+    [0, 'cell1'],
+    [1, 'cell2'],
+    [2, 'cell3'],
+  ] as const)('cell %i prints what PyTorch printed under torch.manual_seed(0)', (i, key) => {
+    const c = cells[i];
+    expect(String(c?.values.output)).toBe(torch[key].output);
+    expect(String(c?.values.h_n)).toBe(torch[key].h_n);
+    expect([c?.shapes.output, c?.shapes.h_n]).toEqual(torch[key].shapes);
+  });
+
+  it('cell 3 shows nn.RNN and rnnForward agreeing', () => {
+    const text = renderNotebook(cells);
+    const diff = /max \|output - custom_output\| = (\S+)/.exec(text)?.[1];
+    expect(Number(diff)).toBeLessThan(1e-5);
+    expect(String(cells[2]?.values.custom_output)).toBe(torch.cell3.output);
+  });
+});

@@ -1,0 +1,157 @@
+import { cpuData, formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
+import { cpuBackend } from './backend/cpu.js';
+import type { Backend } from './backend/types.js';
+
+/** A PyTorch-style state dict: parameter name → tensor. */
+export type StateDict = Record<string, Tensor>;
+
+/** Options of `loadStateDict`. */
+export interface LoadStateDictOptions {
+  /** Fail on missing or unexpected keys (default true, as in PyTorch). Shape mismatches always fail. */
+  strict?: boolean;
+}
+
+/** What `loadStateDict` did not match (both empty under `strict`). */
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/**
+ * The base of every layer, like `torch.nn.Module`: named parameters in registration order,
+ * `stateDict` / `loadStateDict` with PyTorch's keys, `train` / `eval`, and `to(backend)`.
+ *
+ * Parameters are kept on the CPU as the source of truth (they are what `stateDict` returns);
+ * `to(backend)` gives the backend its own copy, so moving between backends is synchronous both ways.
+ */
+export abstract class Module {
+  /** True in training mode (dropout active), false after `eval()`. */
+  training = true;
+  #backend: Backend = cpuBackend;
+  readonly #params = new Map<string, Tensor>();
+  #onBackend = new Map<string, Tensor>();
+
+  /** The backend this module computes on (the CPU backend until `to()` is called). */
+  get backend(): Backend {
+    return this.#backend;
+  }
+
+  /** Registers (or replaces) a parameter; `value` must be a CPU tensor. */
+  protected registerParameter(name: string, value: Tensor): void {
+    cpuData(value, `registerParameter('${name}')`);
+    this.#params.set(name, value);
+    this.#onBackend.delete(name);
+  }
+
+  /** The parameter `name` on the current backend. */
+  protected parameter(name: string): Tensor {
+    let t = this.#onBackend.get(name);
+    if (!t) {
+      const cpu = this.#params.get(name);
+      if (!cpu) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
+      t = this.#backend.fromCpu(cpu);
+      this.#onBackend.set(name, t);
+    }
+    return t;
+  }
+
+  /** A tensor argument on this module's backend: CPU tensors are uploaded, others must already be here. */
+  protected onBackend(t: Tensor, what: string): Tensor {
+    if (t.device === this.#backend.name) return t;
+    if (t.device === 'cpu') return this.#backend.fromCpu(t);
+    throw new Error(
+      `${this.constructor.name}: ${what} is on '${t.device}' but the module runs on '${this.#backend.name}'; ` +
+        `move the module with .to(backend) or pass a CPU tensor`,
+    );
+  }
+
+  /** `[name, parameter]` pairs in registration order (CPU tensors). */
+  namedParameters(): [string, Tensor][] {
+    return [...this.#params];
+  }
+
+  /** The parameters in registration order (CPU tensors). */
+  parameters(): Tensor[] {
+    return [...this.#params.values()];
+  }
+
+  /** Parameter name → tensor, with PyTorch's key names. The tensors are the module's own: do not mutate. */
+  stateDict(): StateDict {
+    return Object.fromEntries(this.#params);
+  }
+
+  /**
+   * Copies parameters from `dict` (PyTorch's key names and shapes). Every problem is reported in one
+   * error: missing and unexpected keys (under `strict`, the default) and shape mismatches (always).
+   */
+  loadStateDict(
+    dict: StateDict | Map<string, Tensor>,
+    options: LoadStateDictOptions = {},
+  ): LoadStateDictResult {
+    const { strict = true } = options;
+    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict ?? {}));
+    const missingKeys = [...this.#params.keys()].filter((k) => !entries.has(k));
+    const unexpectedKeys = [...entries.keys()].filter((k) => !this.#params.has(k));
+    const problems: string[] = [];
+    if (strict && missingKeys.length)
+      problems.push(`Missing key(s) in state_dict: ${quoteAll(missingKeys)}.`);
+    if (strict && unexpectedKeys.length)
+      problems.push(`Unexpected key(s) in state_dict: ${quoteAll(unexpectedKeys)}.`);
+    const loads: [string, Tensor][] = [];
+    for (const [key, current] of this.#params) {
+      const value = entries.get(key);
+      if (value === undefined) continue;
+      if (!(value instanceof Tensor)) {
+        problems.push(
+          `value for ${key} must be a Tensor, received ${value === null ? 'null' : typeof value}.`,
+        );
+      } else if (!shapesEqual(value.shape, current.shape)) {
+        problems.push(
+          `size mismatch for ${key}: copying a param with shape ${formatShape(value.shape)} from checkpoint, ` +
+            `the shape in current model is ${formatShape(current.shape)}.`,
+        );
+      } else if (value.device !== 'cpu') {
+        problems.push(
+          `${key} is on '${value.device}': read it back with await t.data() and pass a CPU tensor.`,
+        );
+      } else {
+        loads.push([key, Tensor.fromArray(cpuData(value).slice(), value.shape)]);
+      }
+    }
+    if (problems.length) {
+      throw new Error(
+        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`,
+      );
+    }
+    for (const [key, value] of loads) this.registerParameter(key, value);
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Sets training mode (dropout active) or, with `false`, evaluation mode. */
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode: same as `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Computes on `backend` from now on; parameters are copied to it lazily, once. */
+  to(backend: Backend): this {
+    if (!backend || typeof backend.rnn !== 'function' || typeof backend.fromCpu !== 'function') {
+      throw new TypeError('to(): expected a Backend (cpuBackend, or one from createWebGPUBackend())');
+    }
+    if (backend !== this.#backend) {
+      for (const t of this.#onBackend.values()) if (t.device !== 'cpu') t.dispose();
+      this.#onBackend = new Map();
+      this.#backend = backend;
+    }
+    return this;
+  }
+}
+
+function quoteAll(keys: string[]): string {
+  return keys.map((k) => `"${k}"`).join(', ');
+}

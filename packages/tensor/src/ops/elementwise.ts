@@ -1,0 +1,93 @@
+import { broadcastShapes, numelOf, shapesEqual, stridesOf } from '../shape.js';
+import { cpuData, Tensor } from '../tensor.js';
+import { gatherStrided } from './strided.js';
+
+/** A tensor or a number (broadcast as a scalar). */
+export type Operand = Tensor | number;
+
+function broadcastData(t: Tensor, outShape: readonly number[], op: string): Float32Array {
+  const data = cpuData(t, op);
+  if (shapesEqual(t.shape, outShape)) return data;
+  const lead = outShape.length - t.ndim;
+  const own = stridesOf(t.shape);
+  const strides = outShape.map((_, i) =>
+    i < lead || t.shape[i - lead] === 1 ? 0 : (own[i - lead] as number),
+  );
+  return gatherStrided(data, outShape, strides, 0);
+}
+
+/** Applies `f` elementwise with PyTorch broadcasting; numbers act as 0-d tensors. */
+export function binary(a: Operand, b: Operand, op: string, f: (x: number, y: number) => number): Tensor {
+  if (typeof a === 'number' && typeof b === 'number') return Tensor.fromArray(Float32Array.of(f(a, b)), []);
+  if (typeof b === 'number') return unary(a as Tensor, (x) => f(x, b), op);
+  if (typeof a === 'number') return unary(b, (y) => f(a, y), op);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const x = broadcastData(a, shape, op);
+  const y = broadcastData(b, shape, op);
+  const out = new Float32Array(numelOf(shape));
+  for (let i = 0; i < out.length; i++) out[i] = f(x[i] as number, y[i] as number);
+  return Tensor.fromArray(out, shape);
+}
+
+/** Applies `f` to every element. */
+export function unary(t: Tensor, f: (x: number) => number, op = 'unary'): Tensor {
+  const x = cpuData(t, op);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i] as number);
+  return Tensor.fromArray(out, t.shape);
+}
+
+/** `a + b` with broadcasting. */
+export function add(a: Operand, b: Operand): Tensor {
+  return binary(a, b, 'add', (x, y) => x + y);
+}
+
+/** `a − b` with broadcasting. */
+export function sub(a: Operand, b: Operand): Tensor {
+  return binary(a, b, 'sub', (x, y) => x - y);
+}
+
+/** `a · b` elementwise with broadcasting. */
+export function mul(a: Operand, b: Operand): Tensor {
+  return binary(a, b, 'mul', (x, y) => x * y);
+}
+
+/** `a / b` elementwise with broadcasting (IEEE: x/0 is ±Infinity or NaN). */
+export function div(a: Operand, b: Operand): Tensor {
+  return binary(a, b, 'div', (x, y) => x / y);
+}
+
+/** `−x`. */
+export function neg(t: Tensor): Tensor {
+  return unary(t, (x) => -x, 'neg');
+}
+
+/** `|x|`. */
+export function abs(t: Tensor): Tensor {
+  return unary(t, Math.abs, 'abs');
+}
+
+/** `eˣ`. */
+export function exp(t: Tensor): Tensor {
+  return unary(t, Math.exp, 'exp');
+}
+
+/** Hyperbolic tangent. */
+export function tanh(t: Tensor): Tensor {
+  return unary(t, Math.tanh, 'tanh');
+}
+
+/** `max(x, 0)`; NaN stays NaN, as in PyTorch. */
+export function relu(t: Tensor): Tensor {
+  return unary(t, reluScalar, 'relu');
+}
+
+/** `1 / (1 + e⁻ˣ)`, composed from exp; saturates to 0 and 1 without overflow errors. */
+export function sigmoid(t: Tensor): Tensor {
+  return unary(t, (x) => 1 / (1 + Math.exp(-x)), 'sigmoid');
+}
+
+/** Scalar ReLU that lets NaN through (a plain `x > 0 ? x : 0` would turn NaN into 0). */
+export function reluScalar(x: number): number {
+  return x > 0 || Number.isNaN(x) ? x : 0;
+}

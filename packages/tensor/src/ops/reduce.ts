@@ -1,0 +1,93 @@
+import { formatShape, normalizeDim, numelOf } from '../shape.js';
+import { cpuData, Tensor } from '../tensor.js';
+import { abs, binary, sub } from './elementwise.js';
+
+function reduce(
+  t: Tensor,
+  dim: number | undefined,
+  keepdim: boolean,
+  op: string,
+  init: number,
+  f: (acc: number, x: number) => number,
+): Tensor {
+  const x = cpuData(t, op);
+  if (dim === undefined) {
+    let acc = init;
+    for (let i = 0; i < x.length; i++) acc = f(acc, x[i] as number);
+    return Tensor.fromArray(Float32Array.of(acc), keepdim ? t.shape.map(() => 1) : []);
+  }
+  const d = normalizeDim(dim, t.ndim, op);
+  const size = t.ndim === 0 ? 1 : (t.shape[d] as number);
+  const outer = numelOf(t.shape.slice(0, d));
+  const inner = numelOf(t.shape.slice(d + 1));
+  const out = new Float32Array(outer * inner).fill(init);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < size; k++) {
+      const base = (o * size + k) * inner;
+      for (let i = 0; i < inner; i++)
+        out[o * inner + i] = f(out[o * inner + i] as number, x[base + i] as number);
+    }
+  }
+  const shape = keepdim ? t.shape.map((s, i) => (i === d ? 1 : s)) : t.shape.filter((_, i) => i !== d);
+  return Tensor.fromArray(out, t.ndim === 0 ? [] : shape);
+}
+
+/** Sum of all elements, or along `dim` (removed unless `keepdim`). */
+export function sum(t: Tensor, dim?: number, keepdim = false): Tensor {
+  return reduce(t, dim, keepdim, 'sum', 0, (a, x) => a + x);
+}
+
+/** Mean of all elements, or along `dim`. */
+export function mean(t: Tensor, dim?: number, keepdim = false): Tensor {
+  const n =
+    dim === undefined ? t.size : t.ndim === 0 ? 1 : (t.shape[normalizeDim(dim, t.ndim, 'mean')] as number);
+  const s = sum(t, dim, keepdim);
+  const d = s.dataSync();
+  for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) / n;
+  return s;
+}
+
+/** Largest element (or along `dim`); NaN if any element is NaN, as in PyTorch (and as `Math.max` does). */
+export function max(t: Tensor, dim?: number, keepdim = false): Tensor {
+  if (t.size === 0) {
+    throw new RangeError(`max: expected a non-empty tensor, received shape ${formatShape(t.shape)}`);
+  }
+  return reduce(t, dim, keepdim, 'max', Number.NEGATIVE_INFINITY, Math.max);
+}
+
+/** Smallest element (or along `dim`); NaN if any element is NaN. */
+export function min(t: Tensor, dim?: number, keepdim = false): Tensor {
+  if (t.size === 0) {
+    throw new RangeError(`min: expected a non-empty tensor, received shape ${formatShape(t.shape)}`);
+  }
+  return reduce(t, dim, keepdim, 'min', Number.POSITIVE_INFINITY, Math.min);
+}
+
+/** Options of `allclose`, with PyTorch's defaults. */
+export interface AllcloseOptions {
+  /** Relative tolerance (1e-5). */
+  rtol?: number;
+  /** Absolute tolerance (1e-8). */
+  atol?: number;
+  /** Whether NaN equals NaN (false). */
+  equalNan?: boolean;
+}
+
+/**
+ * `|a − b| ≤ atol + rtol·|b|` for every element (with broadcasting), as `torch.allclose`.
+ * Infinities are close only to the same infinity.
+ */
+export function allclose(a: Tensor, b: Tensor, options: AllcloseOptions = {}): boolean {
+  const { rtol = 1e-5, atol = 1e-8, equalNan = false } = options;
+  const close = binary(a, b, 'allclose', (x, y) => {
+    if (x === y) return 1;
+    if (Number.isNaN(x) || Number.isNaN(y)) return equalNan && Number.isNaN(x) && Number.isNaN(y) ? 1 : 0;
+    return Math.abs(x - y) <= atol + rtol * Math.abs(y) ? 1 : 0;
+  });
+  return cpuData(close, 'allclose').every((v) => v === 1);
+}
+
+/** `max |a − b|` over all elements (with broadcasting): the number the notebook prints. */
+export function maxAbsDiff(a: Tensor, b: Tensor): number {
+  return max(abs(sub(a, b))).item();
+}

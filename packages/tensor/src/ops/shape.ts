@@ -1,0 +1,239 @@
+import {
+  checkShape,
+  formatShape,
+  normalizeDim,
+  numelOf,
+  type Shape,
+  shapesEqual,
+  stridesOf,
+} from '../shape.js';
+import { cpuData, Tensor } from '../tensor.js';
+import { gatherStrided } from './strided.js';
+
+function view(t: Tensor, shape: Shape): Tensor {
+  return new Tensor(t.storage, shape);
+}
+
+/** Same data, new shape; one entry may be `-1` (inferred). Shares storage (tensors are contiguous). */
+export function reshape(t: Tensor, shape: Shape): Tensor {
+  const inferAt = shape.indexOf(-1);
+  if (shape.filter((d) => d === -1).length > 1)
+    throw new RangeError('reshape: only one dimension can be inferred (-1)');
+  const known = numelOf(shape.filter((_, i) => i !== inferAt));
+  const resolved = [...shape];
+  if (inferAt >= 0) {
+    if (known === 0 || t.size % known !== 0) {
+      throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.size}`);
+    }
+    resolved[inferAt] = t.size / known;
+  }
+  checkShape(resolved, 'reshape: shape');
+  if (numelOf(resolved) !== t.size) {
+    throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.size}`);
+  }
+  return view(t, resolved);
+}
+
+/** Inserts a dimension of size 1 at `dim` (in `[-ndim-1, ndim]`). Shares storage. */
+export function unsqueeze(t: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, t.ndim + 1, 'unsqueeze');
+  return view(t, [...t.shape.slice(0, d), 1, ...t.shape.slice(d)]);
+}
+
+/** Removes size-1 dimensions (all, or only `dim` if it has size 1), as `torch.squeeze`. Shares storage. */
+export function squeeze(t: Tensor, dim?: number): Tensor {
+  if (dim === undefined)
+    return view(
+      t,
+      t.shape.filter((s) => s !== 1),
+    );
+  const d = normalizeDim(dim, t.ndim, 'squeeze');
+  return t.shape[d] === 1
+    ? view(
+        t,
+        t.shape.filter((_, i) => i !== d),
+      )
+    : t;
+}
+
+/** Reorders dimensions: output dim `i` is input dim `dims[i]` (copies). */
+export function permute(t: Tensor, dims: readonly number[]): Tensor {
+  const n = t.ndim;
+  const norm = dims.map((d) => normalizeDim(d, n, 'permute'));
+  if (dims.length !== n || new Set(norm).size !== n) {
+    throw new RangeError(
+      `permute: dims ${formatShape(dims)} must be a permutation of the ${n} dimensions of a tensor of shape ${formatShape(t.shape)}`,
+    );
+  }
+  const strides = stridesOf(t.shape);
+  return Tensor.fromArray(
+    gatherStrided(
+      cpuData(t, 'permute'),
+      norm.map((d) => t.shape[d] as number),
+      norm.map((d) => strides[d] as number),
+      0,
+    ),
+    norm.map((d) => t.shape[d] as number),
+  );
+}
+
+/** Swaps two dimensions (copies). */
+export function transpose(t: Tensor, dim0: number, dim1: number): Tensor {
+  const a = normalizeDim(dim0, t.ndim, 'transpose');
+  const b = normalizeDim(dim1, t.ndim, 'transpose');
+  const dims = t.shape.map((_, i) => i);
+  dims[a] = b;
+  dims[b] = a;
+  return permute(t, dims);
+}
+
+/**
+ * Broadcasts size-1 dimensions to `shape` (and prepends new leading ones), like `torch.expand`;
+ * `-1` keeps a dimension. The result is materialized (copies).
+ */
+export function expand(t: Tensor, shape: Shape): Tensor {
+  const lead = shape.length - t.ndim;
+  const fail = (): never => {
+    throw new RangeError(
+      `expand: cannot expand a tensor of shape ${formatShape(t.shape)} to ${formatShape(shape)}`,
+    );
+  };
+  if (lead < 0) fail();
+  const src = stridesOf(t.shape);
+  const outShape: number[] = [];
+  const strides: number[] = [];
+  shape.forEach((s, i) => {
+    const own = i >= lead ? (t.shape[i - lead] as number) : 1;
+    const target = s === -1 && i >= lead ? own : s;
+    if (!Number.isInteger(target) || target < 0 || (own !== 1 && own !== target)) fail();
+    outShape.push(target);
+    strides.push(i >= lead && own !== 1 ? (src[i - lead] as number) : 0);
+  });
+  return Tensor.fromArray(gatherStrided(cpuData(t, 'expand'), outShape, strides, 0), outShape);
+}
+
+/**
+ * Repeats the tensor `reps[i]` times along each dimension, like `torch.tile`
+ * (`reps` shorter than the rank is padded with leading 1s, longer prepends dimensions).
+ */
+export function tile(t: Tensor, reps: readonly number[]): Tensor {
+  checkShape(reps, 'tile: reps');
+  const n = Math.max(reps.length, t.ndim);
+  const shape = [...new Array<number>(n - t.ndim).fill(1), ...t.shape];
+  const r = [...new Array<number>(n - reps.length).fill(1), ...reps];
+  const src = stridesOf(shape);
+  // view as (r0, s0, r1, s1, …) with stride 0 over each repeat axis, then merge pairs
+  const vShape = shape.flatMap((s, i) => [r[i] as number, s]);
+  const vStrides = shape.flatMap((_, i) => [0, src[i] as number]);
+  const out = gatherStrided(cpuData(t, 'tile'), vShape, vStrides, 0);
+  return Tensor.fromArray(
+    out,
+    shape.map((s, i) => s * (r[i] as number)),
+  );
+}
+
+/** The slice at `index` along `dim`, with that dimension removed (`t.select(dim, index)`; copies). */
+export function select(t: Tensor, dim: number, index: number): Tensor {
+  const d = normalizeDim(dim, t.ndim, 'select');
+  const size = t.shape[d] as number;
+  if (!Number.isInteger(index) || index < -size || index >= size) {
+    throw new RangeError(`select: index ${index} out of range for dimension ${d} of size ${size}`);
+  }
+  const i = index < 0 ? index + size : index;
+  const strides = stridesOf(t.shape);
+  const shape = t.shape.filter((_, k) => k !== d);
+  return Tensor.fromArray(
+    gatherStrided(
+      cpuData(t, 'select'),
+      shape,
+      strides.filter((_, k) => k !== d),
+      i * (strides[d] as number),
+    ),
+    shape,
+  );
+}
+
+/** Elements `start … start+length−1` along `dim` (`t.narrow(dim, start, length)`; copies). */
+export function narrow(t: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normalizeDim(dim, t.ndim, 'narrow');
+  const size = t.shape[d] as number;
+  const s = start < 0 ? start + size : start;
+  if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
+    throw new RangeError(
+      `narrow: start ${start} and length ${length} exceed dimension ${d} of size ${size} (shape ${formatShape(t.shape)})`,
+    );
+  }
+  const strides = stridesOf(t.shape);
+  const shape = t.shape.map((x, k) => (k === d ? length : x));
+  return Tensor.fromArray(
+    gatherStrided(cpuData(t, 'narrow'), shape, strides, s * (strides[d] as number)),
+    shape,
+  );
+}
+
+/** Reverses the order along each of `dims` (copies). */
+export function flip(t: Tensor, dims: readonly number[]): Tensor {
+  const strides = stridesOf(t.shape);
+  let offset = 0;
+  for (const dim of new Set(dims.map((d) => normalizeDim(d, t.ndim, 'flip')))) {
+    offset += ((t.shape[dim] as number) - 1) * (strides[dim] as number);
+    strides[dim] = -(strides[dim] as number);
+  }
+  if (t.size === 0) return Tensor.fromArray(new Float32Array(0), t.shape);
+  return Tensor.fromArray(gatherStrided(cpuData(t, 'flip'), t.shape, strides, offset), t.shape);
+}
+
+/** Concatenates along `dim`; all other dimensions must match. */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new RangeError('cat: expected a non-empty list of tensors');
+  const first = tensors[0] as Tensor;
+  const d = normalizeDim(dim, first.ndim, 'cat');
+  tensors.forEach((t, k) => {
+    const same = t.ndim === first.ndim && t.shape.every((s, i) => i === d || s === first.shape[i]);
+    if (!same) {
+      throw new RangeError(
+        `cat: sizes of tensors must match except in dimension ${d}: tensor 0 has shape ${formatShape(first.shape)}, ` +
+          `tensor ${k} has shape ${formatShape(t.shape)}`,
+      );
+    }
+  });
+  const outer = numelOf(first.shape.slice(0, d));
+  const inner = numelOf(first.shape.slice(d + 1));
+  const total = tensors.reduce((s, t) => s + (t.shape[d] as number), 0);
+  const out = new Float32Array(outer * total * inner);
+  let at = 0;
+  for (const t of tensors) {
+    const src = cpuData(t, 'cat');
+    const chunk = (t.shape[d] as number) * inner;
+    for (let o = 0; o < outer; o++) out.set(src.subarray(o * chunk, (o + 1) * chunk), o * total * inner + at);
+    at += chunk;
+  }
+  return Tensor.fromArray(
+    out,
+    first.shape.map((s, i) => (i === d ? total : s)),
+  );
+}
+
+/** Stacks equal-shaped tensors along a new dimension `dim`. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new RangeError('stack: expected a non-empty list of tensors');
+  const first = tensors[0] as Tensor;
+  tensors.forEach((t, k) => {
+    if (!shapesEqual(t.shape, first.shape)) {
+      throw new RangeError(
+        `stack: expects each tensor to be equal size, but got ${formatShape(first.shape)} at entry 0 and ` +
+          `${formatShape(t.shape)} at entry ${k}`,
+      );
+    }
+  });
+  const d = normalizeDim(dim, first.ndim + 1, 'stack');
+  return cat(
+    tensors.map((t) => unsqueeze(t, d)),
+    d,
+  );
+}
+
+/** A contiguous copy with its own storage (PyTorch's `clone`). */
+export function clone(t: Tensor): Tensor {
+  return Tensor.fromArray(cpuData(t, 'clone').slice(), t.shape);
+}
