@@ -90,6 +90,7 @@ describe('sgemm', () => {
       [64, 1, 129],
       [127, 33, 1],
       [129, 65, 17],
+      [128, 128, 40],
       [130, 17, 513],
       [257, 10, 7],
       [300, 301, 260],
@@ -107,6 +108,7 @@ describe('sgemm', () => {
         [3, 5, 7],
         [17, 33, 65],
         [129, 7, 257],
+        [130, 129, 260],
       ]) {
         check({ transA, transB, M: M as number, N: N as number, K: K as number, pad: 3 });
       }
@@ -199,8 +201,8 @@ describe('sgemm', () => {
           transA: fc.boolean(),
           transB: fc.boolean(),
           M: fc.integer({ min: 0, max: 140 }),
-          N: fc.integer({ min: 0, max: 40 }),
-          K: fc.integer({ min: 0, max: 300 }),
+          N: fc.integer({ min: 0, max: 140 }),
+          K: fc.integer({ min: 0, max: 270 }),
           alpha: fc.constantFrom(1, -1, 0.5, 3),
           beta: fc.constantFrom(0, 1, -0.5),
           pad: fc.integer({ min: 0, max: 3 }),

@@ -1,12 +1,14 @@
 /**
  * Single-precision GEMM in plain TypeScript: C = alpha·op(A)·op(B) + beta·C, row-major, BLAS-like.
  *
- * One 4×3 register-blocked micro-kernel addresses op(A) and op(B) through strides, so it runs both on the
- * caller's arrays and on packed panels. Small M (a recurrent step's batch, and every tiny problem) runs in
- * place: packing op(B) would cost as much as the product. Large M packs op(A) into 4-row slivers and op(B)
- * into 3-column panels, both k-major, so each kernel load walks forward through contiguous memory whatever
- * transA/transB. Panels stay Float32Array so the kernel sees one array type and V8 keeps its loads
- * monomorphic (Float64Array panels made the in-place path 30% slower). Sums are JS doubles.
+ * One 4×3 register-blocked micro-kernel reads op(A) and op(B) through strides, so it runs both on the
+ * caller's arrays and on packed panels. It runs in place where packing would not pay: small M or N (a
+ * recurrent step's batch, every tiny problem) and the X·Wᵀ layout (transB without transA), whose kernel
+ * loads already walk contiguous rows of A and B. Otherwise op(A) is packed into 4-row slivers and op(B)
+ * into 3-column panels, both k-major, so loads walk forward through memory whatever the transposition.
+ * Panels stay Float32Array so the kernel sees one array type and V8 keeps its loads monomorphic
+ * (Float64Array panels made the in-place path 30% slower). Sums are JS doubles, rounded to float32 once
+ * per KC-deep block.
  */
 
 const MR = 4; // rows of C per micro-kernel call
@@ -14,7 +16,7 @@ const NR = 3; // columns of C per micro-kernel call
 const KC = 256; // depth of a packed block: a 4×256 sliver of A and a 256×3 panel of B fit in L1
 const MC = 64; // rows per packed block of A (64×256 floats = 64 KiB, kept in L2)
 const NC = 3072; // columns per packed block of B (a 256×3072 block, 3 MiB, stays in L3)
-const PACK_MIN = 64; // packing pays off only when M and N both reach this (each panel is reused that often)
+const PACK_MIN = 128; // packing pays off only when M and N both reach this (each panel is reused that often)
 
 let packA = new Float32Array(0);
 let packB = new Float32Array(0);
@@ -93,7 +95,6 @@ function blocked(
   cOffset: number,
   ldc: number,
 ): void {
-  // With sap = sbp = 1 (the X·Wᵀ case) every kernel load already walks a contiguous row of A or B.
   const inPlace = M < PACK_MIN || N < PACK_MIN || (sap === 1 && sbp === 1);
   for (let pc = 0; pc < K; pc += KC) {
     const kc = Math.min(KC, K - pc);
