@@ -40,6 +40,8 @@ export abstract class Module {
   protected registerParameter(name: string, value: Tensor): void {
     cpuData(value, `registerParameter('${name}')`);
     this.#params.set(name, value);
+    const stale = this.#onBackend.get(name);
+    if (stale && stale !== value) stale.dispose();
     this.#onBackend.delete(name);
   }
 

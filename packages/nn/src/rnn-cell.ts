@@ -94,24 +94,35 @@ export class RNNCell extends Module {
     // A cell is a one-layer RNN over a sequence of length 1: x (1, N, Hin), h (1, N, H).
     const x = unsqueeze(unbatched ? unsqueeze(input, 0) : input, 0);
     const h = hx ? unsqueeze(unbatched ? unsqueeze(hx, 0) : hx, 0) : null;
-    const { hN } = this.backend.rnn({
-      input: this.onBackend(x, 'input'),
-      batchFirst: false,
-      h0: h ? this.onBackend(h, 'hx') : null,
-      layers: [
-        [
-          {
-            weightIh: this.parameter('weight_ih'),
-            weightHh: this.parameter('weight_hh'),
-            biasIh: this.bias ? this.parameter('bias_ih') : null,
-            biasHh: this.bias ? this.parameter('bias_hh') : null,
-          },
-        ],
-      ],
-      hiddenSize: this.hiddenSize,
-      nonlinearity: this.nonlinearity,
-      dropout: null,
-    });
+    const weights = {
+      weightIh: this.parameter('weight_ih'),
+      weightHh: this.parameter('weight_hh'),
+      biasIh: this.bias ? this.parameter('bias_ih') : null,
+      biasHh: this.bias ? this.parameter('bias_hh') : null,
+    };
+    // CPU arguments are copied to the backend for this call only, and released after it (even on error)
+    const uploads: Tensor[] = [];
+    const on = (t: Tensor, what: string): Tensor => {
+      const u = this.onBackend(t, what);
+      if (u !== t) uploads.push(u);
+      return u;
+    };
+    let hN: Tensor;
+    try {
+      const result = this.backend.rnn({
+        input: on(x, 'input'),
+        batchFirst: false,
+        h0: h ? on(h, 'hx') : null,
+        layers: [[weights]],
+        hiddenSize: this.hiddenSize,
+        nonlinearity: this.nonlinearity,
+        dropout: null,
+      });
+      result.output.dispose(); // only hN is returned
+      hN = result.hN;
+    } finally {
+      for (const u of uploads) u.dispose();
+    }
     const out = squeeze(hN, 0);
     return unbatched ? squeeze(out, 0) : out;
   }

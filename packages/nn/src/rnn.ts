@@ -17,6 +17,7 @@ import {
   checkNonlinearity,
   checkProbability,
 } from './options.js';
+import { RNNStream, type RNNStreamOptions } from './stream.js';
 
 /** Options of `RNN`: `torch.nn.RNN`'s arguments in camelCase, with the same defaults. */
 export interface RNNOptions {
@@ -137,20 +138,49 @@ export class RNN extends Module {
         })),
       );
     }
-    const { output, hN } = this.backend.rnn({
-      input: this.onBackend(x, 'input'),
-      batchFirst: this.batchFirst,
-      h0: h ? this.onBackend(h, 'h0') : null,
-      layers,
-      hiddenSize: this.hiddenSize,
-      nonlinearity: this.nonlinearity,
-      dropout:
-        this.training && this.dropout > 0 && this.numLayers > 1
-          ? { p: this.dropout, generator: this.#generator }
-          : null,
-    });
+    // CPU arguments are copied to the backend for this call only, and released after it (even on error)
+    const uploads: Tensor[] = [];
+    const on = (t: Tensor, what: string): Tensor => {
+      const u = this.onBackend(t, what);
+      if (u !== t) uploads.push(u);
+      return u;
+    };
+    let result: { output: Tensor; hN: Tensor };
+    try {
+      result = this.backend.rnn({
+        input: on(x, 'input'),
+        batchFirst: this.batchFirst,
+        h0: h ? on(h, 'h0') : null,
+        layers,
+        hiddenSize: this.hiddenSize,
+        nonlinearity: this.nonlinearity,
+        dropout:
+          this.training && this.dropout > 0 && this.numLayers > 1
+            ? { p: this.dropout, generator: this.#generator }
+            : null,
+      });
+    } finally {
+      for (const u of uploads) u.dispose();
+    }
+    const { output, hN } = result;
     if (unbatched) return [squeeze(output, this.batchFirst ? 0 : 1), squeeze(hN, 1)];
     return [output, hN];
+  }
+
+  /**
+   * A stream over this RNN for input that arrives in chunks: `step(chunk)` continues from the state the
+   * previous chunk left (kept on the module's backend, never read back), so consecutive chunks give the
+   * outputs of one `forward` over their concatenation. See `RNNStream`.
+   *
+   * @param options `batch`: the N of every chunk `(L, N, inputSize)` (`(N, L, inputSize)` with `batchFirst`),
+   *                or null for unbatched chunks `(L, inputSize)`; `h0`: the starting state (zeros if omitted).
+   * @throws for a bidirectional RNN, whose reverse direction needs the whole sequence.
+   * @example
+   * const stream = rnn.eval().stream({ batch: 1 });
+   * for await (const chunk of source) render(stream.step(chunk));
+   */
+  stream(options: RNNStreamOptions): RNNStream {
+    return new RNNStream(this, options);
   }
 
   #checkInput(input: Tensor): boolean {

@@ -11,6 +11,8 @@
  * per KC-deep block.
  */
 
+import { checkSgemmArgs } from './gemm-args.js';
+
 const MR = 4; // rows of C per micro-kernel call
 const NR = 3; // columns of C per micro-kernel call
 const KC = 256; // depth of a packed block: a 4×256 sliver of A and a 256×3 panel of B fit in L1
@@ -44,12 +46,7 @@ export function sgemm(
   cOffset: number,
   ldc: number,
 ): void {
-  checkDim('M', M);
-  checkDim('N', N);
-  checkDim('K', K);
-  checkMatrix('A', A, aOffset, 'lda', lda, transA ? K : M, transA ? M : K, transA ? 'M' : 'K');
-  checkMatrix('B', B, bOffset, 'ldb', ldb, transB ? N : K, transB ? K : N, transB ? 'K' : 'N');
-  checkMatrix('C', C, cOffset, 'ldc', ldc, M, N, 'N');
+  checkSgemmArgs('sgemm', transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
   if (M === 0 || N === 0) return;
   if (K === 0 || alpha === 0) {
     scaleC(M, N, beta, C, cOffset, ldc);
@@ -274,49 +271,17 @@ function put3(
 }
 
 /** C = beta·C over the M×N block (op(A)·op(B) is empty or scaled by alpha = 0). */
-function scaleC(M: number, N: number, beta: number, C: Float32Array, cOffset: number, ldc: number): void {
+export function scaleC(
+  M: number,
+  N: number,
+  beta: number,
+  C: Float32Array,
+  cOffset: number,
+  ldc: number,
+): void {
   for (let i = 0; i < M; i++) {
     const row = cOffset + i * ldc;
     if (beta === 0) C.fill(0, row, row + N);
     else for (let j = row; j < row + N; j++) C[j] = beta * (C[j] as number);
-  }
-}
-
-function checkDim(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0) {
-    throw new RangeError(`sgemm: ${name} must be a non-negative integer, received ${value}`);
-  }
-}
-
-/** Checks a stored rows×cols matrix: a Float32Array, offset, leading dimension ≥ cols, and length. */
-function checkMatrix(
-  name: string,
-  arr: Float32Array,
-  offset: number,
-  ldName: string,
-  ld: number,
-  rows: number,
-  cols: number,
-  colsName: string,
-): void {
-  if (!(arr instanceof Float32Array)) {
-    throw new TypeError(
-      `sgemm: ${name} must be a Float32Array, received ${Object.prototype.toString.call(arr)}`,
-    );
-  }
-  if (!Number.isInteger(offset) || offset < 0) {
-    throw new RangeError(`sgemm: offset of ${name} must be a non-negative integer, received ${offset}`);
-  }
-  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) {
-    throw new RangeError(
-      `sgemm: ${ldName} must be an integer >= ${Math.max(1, cols)} (max(1, ${colsName})), received ${ld}`,
-    );
-  }
-  const need = rows === 0 || cols === 0 ? 0 : offset + (rows - 1) * ld + cols;
-  if (arr.length < need) {
-    throw new RangeError(
-      `sgemm: ${name} is too short: ${rows}×${cols} from offset ${offset} with ${ldName} = ${ld} needs ` +
-        `length >= ${need}, received ${arr.length}`,
-    );
   }
 }

@@ -34,3 +34,8 @@ export {
 } from './shape.js';
 export { CpuStorage, type Storage } from './storage.js';
 export { cpuData, type NestedArray, Tensor } from './tensor.js';
+export type { WasmMemory, WasmModule } from './wasm/api.js';
+export { initWasm, initWasmSync } from './wasm/init.js';
+export { ACT_NONE, ACT_RELU, ACT_TANH, WasmKernels } from './wasm/kernels.js';
+export { compileKernels, compileKernelsSync, hasWasmSimd, type KernelExports } from './wasm/module.js';
+export { createWasmPool, type WasmJob, WasmPool } from './wasm/pool.js';

@@ -1,5 +1,6 @@
-import { cpuData, fillBernoulli, reluScalar, sgemm, Tensor } from '@recurrent/tensor';
-import type { Backend, DropoutSpec, Nonlinearity, RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
+import { cpuData, reluScalar, sgemm, Tensor } from '@recurrent/tensor';
+import { dropoutInPlace } from './dropout.js';
+import type { Backend, Nonlinearity, RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
 
 /**
  * The CPU backend: Float32Array tensors and the blocked GEMM of `@recurrent/tensor`.
@@ -139,33 +140,4 @@ function recur(
   }
   for (let n = 0; n < N; n++)
     hN.set(out.subarray(prevOffset + n * ld, prevOffset + n * ld + H), hStart + n * H);
-}
-
-/**
- * Inverted dropout on a layer's output. The mask is drawn in sequence-first `(T, N, width)` order,
- * the order PyTorch draws it in (it transposes batch-first inputs before the layers).
- */
-function dropoutInPlace(
-  out: Float32Array,
-  T: number,
-  N: number,
-  width: number,
-  batchFirst: boolean,
-  { p, generator }: DropoutSpec,
-): void {
-  if (p === 1) {
-    out.fill(0);
-    return;
-  }
-  const mask = new Float32Array(out.length);
-  fillBernoulli(mask, 1 - p, generator);
-  const scale = 1 / (1 - p);
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < N; n++) {
-      const src = (t * N + n) * width;
-      const dst = batchFirst ? (n * T + t) * width : src;
-      for (let j = 0; j < width; j++)
-        out[dst + j] = (out[dst + j] as number) * (mask[src + j] as number) * scale;
-    }
-  }
 }

@@ -1,0 +1,156 @@
+// A minimal protobuf writer for the few ONNX messages the bench needs: a graph of RNN nodes (one per
+// layer) with Transpose/Reshape glue, weights as initializers. Field numbers are onnx.proto's.
+import type { Problem } from './problem.js';
+
+const VARINT = 0;
+const BYTES = 2;
+const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT64 = 7; // TensorProto.DataType.INT64
+const ATTR_INT = 2;
+const ATTR_STRING = 3;
+const ATTR_INTS = 7;
+const ATTR_STRINGS = 8;
+
+type Chunk = Uint8Array;
+
+function varint(value: number | bigint): number[] {
+  let v = BigInt.asUintN(64, BigInt(value));
+  const out: number[] = [];
+  do {
+    let byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v !== 0n) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0n);
+  return out;
+}
+
+function concat(chunks: readonly Chunk[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+const intField = (field: number, value: number): Chunk =>
+  Uint8Array.from([...varint((field << 3) | VARINT), ...varint(value)]);
+const bytesField = (field: number, bytes: Uint8Array): Chunk =>
+  concat([Uint8Array.from([...varint((field << 3) | BYTES), ...varint(bytes.length)]), bytes]);
+const stringField = (field: number, s: string): Chunk => bytesField(field, new TextEncoder().encode(s));
+const message = (field: number, parts: readonly Chunk[]): Chunk => bytesField(field, concat(parts));
+
+/** TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian). */
+function tensor(
+  field: number,
+  name: string,
+  dims: readonly number[],
+  data: Float32Array | BigInt64Array,
+): Chunk {
+  const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return message(field, [
+    ...dims.map((d) => intField(1, d)),
+    intField(2, data instanceof Float32Array ? FLOAT : INT64),
+    stringField(8, name),
+    bytesField(9, raw),
+  ]);
+}
+
+/** AttributeProto: name (1), i (3), s (4), ints (8), strings (9), type (20). */
+type Attr = readonly [name: string, value: number | string | readonly number[] | readonly string[]];
+function attribute([name, value]: Attr): Chunk {
+  const parts: Chunk[] = [stringField(1, name)];
+  if (typeof value === 'number') parts.push(intField(3, value), intField(20, ATTR_INT));
+  else if (typeof value === 'string') parts.push(stringField(4, value), intField(20, ATTR_STRING));
+  else if (value.every((v) => typeof v === 'number'))
+    parts.push(...value.map((v) => intField(8, v as number)), intField(20, ATTR_INTS));
+  else parts.push(...value.map((v) => stringField(9, v as string)), intField(20, ATTR_STRINGS));
+  return message(5, parts);
+}
+
+/** NodeProto: input (1), output (2), name (3), op_type (4), attribute (5). */
+function node(
+  op: string,
+  name: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attrs: Attr[] = [],
+): Chunk {
+  return message(1, [
+    ...inputs.map((s) => stringField(1, s)),
+    ...outputs.map((s) => stringField(2, s)),
+    stringField(3, name),
+    stringField(4, op),
+    ...attrs.map(attribute),
+  ]);
+}
+
+/** ValueInfoProto with a float tensor type of fixed dims: name (1), type (2) → tensor_type (1). */
+function valueInfo(field: number, name: string, dims: readonly number[]): Chunk {
+  const shape = message(
+    2,
+    dims.map((d) => message(1, [intField(1, d)])),
+  );
+  return message(field, [stringField(1, name), message(2, [message(1, [intField(1, FLOAT), shape])])]);
+}
+
+/** Concatenates arrays: per-direction weights into one (D, …) initializer. */
+function stack(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The problem as an ONNX model (opset 17): input `X` (B, T, I) batch-first, output `Y` (B, T, D·H).
+ * Each layer is one `RNN` node on sequence-first data; Transpose/Reshape nodes convert between layouts.
+ */
+export function onnxModel(problem: Problem): Uint8Array {
+  const { config, layers } = problem;
+  const { batch: B, steps: T, hiddenSize: H } = config;
+  const D = config.bidirectional ? 2 : 1;
+  const nodes: Chunk[] = [node('Transpose', 'to_seq_first', ['X'], ['x0'], [['perm', [1, 0, 2]]])];
+  const inits: Chunk[] = [tensor(5, 'flat', [3], BigInt64Array.from([0n, 0n, -1n]))];
+  let x = 'x0';
+  layers.forEach((dirs, k) => {
+    const inputSize = k === 0 ? config.inputSize : D * H;
+    inits.push(
+      tensor(5, `W${k}`, [D, H, inputSize], stack(dirs.map((d) => d.wIh))),
+      tensor(5, `R${k}`, [D, H, H], stack(dirs.map((d) => d.wHh))),
+      tensor(5, `B${k}`, [D, 2 * H], stack(dirs.flatMap((d) => [d.bIh, d.bHh]))),
+    );
+    nodes.push(
+      node(
+        'RNN',
+        `rnn${k}`,
+        [x, `W${k}`, `R${k}`, `B${k}`],
+        [`y${k}`],
+        [
+          ['hidden_size', H],
+          ['direction', D === 2 ? 'bidirectional' : 'forward'],
+          ['activations', D === 2 ? ['Tanh', 'Tanh'] : ['Tanh']],
+        ],
+      ),
+      // Y is (T, D, B, H): bring D next to H, then merge them.
+      node('Transpose', `merge_dirs${k}`, [`y${k}`], [`yt${k}`], [['perm', [0, 2, 1, 3]]]),
+      node('Reshape', `flatten${k}`, [`yt${k}`, 'flat'], [`x${k + 1}`]),
+    );
+    x = `x${k + 1}`;
+  });
+  nodes.push(node('Transpose', 'to_batch_first', [x], ['Y'], [['perm', [1, 0, 2]]]));
+  const graph = message(7, [
+    ...nodes,
+    stringField(2, 'rnn'),
+    ...inits,
+    valueInfo(11, 'X', [B, T, config.inputSize]),
+    valueInfo(12, 'Y', [B, T, D * H]),
+  ]);
+  const opset = message(8, [stringField(1, ''), intField(2, 17)]);
+  return concat([intField(1, 8), stringField(2, 'recurrent-bench'), graph, opset]);
+}

@@ -1,0 +1,77 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { onnxModel } from '../onnx.js';
+import type { Problem } from '../problem.js';
+import { type Runner, type RunnerFactory, timeCalls } from '../runner.js';
+
+/** The subset of onnxruntime-common's API both ONNX Runtime packages share. */
+interface OrtTensor {
+  readonly data: unknown;
+}
+interface OrtSession {
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+interface Ort {
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  InferenceSession: { create(model: Uint8Array, options?: object): Promise<OrtSession> };
+  env: { wasm: { numThreads?: number; simd?: boolean; wasmPaths?: string } };
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * ORT's intra-op threads spin after each run by default; in one process that interleaves runners on a
+ * two-core machine, the spinning would steal the core the next runner (ours, PyTorch) computes on.
+ */
+const noSpinning = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
+
+function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
+  let session: OrtSession | null = null;
+  let feeds: Record<string, OrtTensor> = {};
+  const forward = async (): Promise<Float32Array> => {
+    if (!session) throw new Error(`${name}: not set up`);
+    const { Y } = await session.run(feeds);
+    return Y?.data as Float32Array;
+  };
+  return {
+    name,
+    ours: false,
+    async setup(problem: Problem) {
+      session = await ort.InferenceSession.create(onnxModel(problem), sessionOptions);
+      const { batch, steps, inputSize } = problem.config;
+      feeds = { X: new ort.Tensor('float32', problem.input.dataSync(), [batch, steps, inputSize]) };
+      return forward();
+    },
+    time: (n, batch) => timeCalls(n, batch, forward),
+    async teardown() {
+      await session?.release();
+      session = null;
+    },
+  };
+}
+
+/** ONNX Runtime Web's WebAssembly backend (SIMD, `threads` threads), loaded in Node from the package. */
+export function ortWeb(threads: number): RunnerFactory {
+  return async () => {
+    const ort = (await import('onnxruntime-web')) as unknown as Ort;
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.wasmPaths = `${dirname(require.resolve('onnxruntime-web'))}/`;
+    const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all', extra: noSpinning };
+    return ortRunner(`ONNX Runtime Web (wasm, ${threads} thr)`, ort, options);
+  };
+}
+
+/** ONNX Runtime Node's native CPU execution provider with `threads` intra-op threads. */
+export function ortNode(threads: number): RunnerFactory {
+  return async () => {
+    const ort = (await import('onnxruntime-node')) as unknown as Ort;
+    const options = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      extra: noSpinning,
+    };
+    return ortRunner(`ONNX Runtime Node (native, ${threads} thr)`, ort, options);
+  };
+}

@@ -1,0 +1,85 @@
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Problem } from '../problem.js';
+import type { Runner, RunnerFactory } from '../runner.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('../../python/torch_bench.py', import.meta.url));
+
+/** Why PyTorch cannot run here, or null when `import torch` works. */
+export function torchMissing(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.error) return `${PYTHON} not found`;
+  return r.status === 0 ? null : `${PYTHON} -c 'import torch' failed`;
+}
+
+/** A long-lived Python process: one JSON request line in, one JSON reply line out. */
+class TorchServer {
+  readonly #proc: ChildProcessWithoutNullStreams;
+  readonly #replies: ((line: string) => void)[] = [];
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.#proc = spawn(PYTHON, [SCRIPT], { env, stdio: 'pipe' });
+    this.#proc.stderr.on('data', (d) => process.stderr.write(d));
+    createInterface({ input: this.#proc.stdout }).on('line', (line) => this.#replies.shift()?.(line));
+  }
+
+  request<T>(msg: object): Promise<T> {
+    return new Promise((resolve) => {
+      this.#replies.push((line) => resolve(JSON.parse(line) as T));
+      this.#proc.stdin.write(`${JSON.stringify(msg)}\n`);
+    });
+  }
+
+  close(): void {
+    this.#proc.stdin.end();
+  }
+}
+
+/**
+ * PyTorch 1.13 on the CPU through a Python subprocess. `tuned`: one OpenMP thread and two BLAS threads
+ * (PyTorch's default OpenMP threads oversubscribe a two-core machine); otherwise PyTorch's defaults.
+ */
+export function torch(tuned: boolean): RunnerFactory {
+  return async () => {
+    const missing = torchMissing();
+    if (missing) return { skipped: missing };
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS']) delete env[k];
+    // No MKL here (MKL_NUM_THREADS would also set PyTorch's own thread count to 2).
+    if (tuned) Object.assign(env, { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '2' });
+    const threads = spawnSync(PYTHON, ['-c', 'import torch; print(torch.get_num_threads())'], {
+      env,
+      encoding: 'utf8',
+    }).stdout.trim();
+    const server = new TorchServer(env);
+    const file = join(tmpdir(), `recurrent-bench-${process.pid}-${tuned ? 'tuned' : 'default'}.f32`);
+    const runner: Runner = {
+      name: tuned ? 'PyTorch (1 OMP + 2 BLAS thr)' : `PyTorch (default: ${threads} thr)`,
+      ours: false,
+      async setup(problem: Problem) {
+        const parts = [problem.input.dataSync()];
+        for (const dirs of problem.layers) for (const w of dirs) parts.push(w.wIh, w.wHh, w.bIh, w.bHh);
+        writeFileSync(
+          file,
+          Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))),
+        );
+        await server.request({ cmd: 'setup', file, config: problem.config });
+        const out = readFileSync(`${file}.out`);
+        rmSync(file);
+        rmSync(`${file}.out`);
+        return new Float32Array(out.buffer, out.byteOffset, out.byteLength / 4).slice();
+      },
+      async time(n, batch) {
+        return (await server.request<{ times: number[] }>({ cmd: 'time', n, batch })).times;
+      },
+      async teardown() {},
+      close: () => server.close(),
+    };
+    return runner;
+  };
+}

@@ -1,0 +1,37 @@
+import type { Problem } from './problem.js';
+
+/** One implementation under test: set up on a problem, then called repeatedly. */
+export interface Runner {
+  /** Row label, e.g. `ONNX Runtime Web (wasm, 2 threads)`. */
+  readonly name: string;
+  /** Ours or a peer: ratios are ours ÷ peer. */
+  readonly ours: boolean;
+  /** Builds the model from the problem's weights; returns the output (B, T, D·H) of one forward. */
+  setup(problem: Problem): Promise<Float32Array>;
+  /** n samples, each the mean milliseconds of `batch` back-to-back forwards (each to a readable output). */
+  time(n: number, batch: number): Promise<number[]>;
+  /** Frees what setup made. */
+  teardown(): Promise<void>;
+  /** Ends what the factory started (a subprocess, worker threads); called once at the end. */
+  close?(): void;
+}
+
+/**
+ * n samples of the mean time of `batch` calls of a function that runs one forward. Synchronous calls
+ * are not awaited, so a microtask hop is not charged to them.
+ */
+export async function timeCalls(n: number, batch: number, call: () => unknown): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    for (let j = 0; j < batch; j++) {
+      const r = call();
+      if (r instanceof Promise) await r;
+    }
+    times.push((performance.now() - start) / batch);
+  }
+  return times;
+}
+
+/** A factory that says why it cannot run here (no PyTorch, no GPU adapter) instead of throwing. */
+export type RunnerFactory = () => Promise<Runner | { skipped: string }>;

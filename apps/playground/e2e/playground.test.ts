@@ -1,0 +1,141 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Debian's Chromium with WebGPU on SwiftShader; never a downloaded browser.
+const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const root = fileURLToPath(new URL('..', import.meta.url));
+const torch = JSON.parse(
+  readFileSync(new URL('../../../fixtures/notebook.json', import.meta.url), 'utf8'),
+) as Record<string, { output: string; h_n: string }>;
+
+describe('the playground in Chromium', () => {
+  let server: PreviewServer;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    server = await preview({ root, preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    await page.goto(server.resolvedUrls?.local[0] ?? '');
+    await page.waitForSelector('body[data-ready="true"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const cellText = (n: number): Promise<string> =>
+    page.textContent(`article[data-cell="${n}"] pre.output`) as Promise<string>;
+  const result = async (key: string): Promise<string> =>
+    (await page.textContent(`#results td[data-key="${key}"]`, { timeout: 120_000 })) ?? '';
+
+  it('shows the notebook cells with the shapes and numbers PyTorch printed', async () => {
+    const [one, two, three] = [await cellText(1), await cellText(2), await cellText(3)];
+    expect(one).toContain('output.shape = [1, 2, 3]');
+    expect(one).toContain('h_n.shape = [1, 1, 3]');
+    expect(one).toContain(torch.cell1?.output);
+    expect(two).toContain('output.shape = [1, 2, 6]');
+    expect(two).toContain('h_n.shape = [2, 1, 3]');
+    expect(three).toContain(torch.cell3?.output);
+    const diff = Number(/max \|output - custom_output\| = (\S+)/.exec(three)?.[1]);
+    expect(diff).toBeLessThan(1e-5);
+  });
+
+  it('has WebGPU on', async () => {
+    expect(await page.textContent('#gpu-status')).toBe('WebGPU is on');
+  });
+
+  it('runs a changed configuration on CPU and WebGPU with matching results', async () => {
+    await page.fill('#cfg-hiddenSize', '7');
+    await page.fill('#cfg-numLayers', '2');
+    await page.check('#cfg-bidirectional');
+    await page.fill('#cfg-seqLen', '20');
+    await page.click('#run-both');
+    await page.waitForSelector('#results td[data-key="max |diff| webgpu vs cpu"]', { timeout: 120_000 });
+    expect(await result('output shape')).toBe('[2, 20, 14]');
+    expect(await result('h_n shape')).toBe('[4, 2, 7]');
+    // outputs are tanh values (|want| ≤ 1), so the project tolerance 1e-5 + 1e-4·|want| is at most 1.1e-4
+    expect(Number(await result('max |diff| webgpu vs cpu'))).toBeLessThanOrEqual(1e-4);
+    expect(Number(await result('max |diff| webgpu vs reference'))).toBeLessThanOrEqual(1e-4);
+    expect(Number(await result('max |diff| cpu vs reference'))).toBeLessThanOrEqual(1e-5);
+    expect(await result('webgpu forward + readback (median)')).toMatch(/^\d+\.\d\d ms$/);
+  });
+
+  it('draws the heatmap of hidden states', async () => {
+    const painted = await page.evaluate(() => {
+      const canvas = document.querySelector('#heatmap') as HTMLCanvasElement;
+      const data = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(
+        0,
+        0,
+        canvas.width,
+        canvas.height,
+      ).data;
+      let colored = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if (data[i + 3] !== 0 && !(data[i] === 255 && data[i + 1] === 255 && data[i + 2] === 255)) colored++;
+      return colored / (data.length / 4);
+    });
+    expect(painted).toBeGreaterThan(0.5);
+    expect(await page.locator('#layer-select option').count()).toBe(4); // 2 layers × 2 directions
+  });
+
+  it('shows a bad option next to its field instead of throwing', async () => {
+    await page.fill('#cfg-hiddenSize', '0');
+    await page.click('#run-cpu');
+    expect(await page.textContent('[data-error-for="hiddenSize"]')).toBe(
+      'must be an integer >= 1, received 0',
+    );
+    await page.fill('#cfg-hiddenSize', '7');
+    await page.click('#run-cpu');
+    expect(await page.textContent('[data-error-for="hiddenSize"]')).toBe('');
+  });
+
+  it('loads a PyTorch checkpoint from the file picker and configures itself from it', async () => {
+    const file = fileURLToPath(
+      new URL('../../../fixtures/checkpoints/bidirectional_2layers_batch_first.safetensors', import.meta.url),
+    );
+    await page.setInputFiles('#checkpoint', file);
+    await page.waitForFunction(() =>
+      document.querySelector('#checkpoint-status')?.textContent?.startsWith('loaded'),
+    );
+    expect(await page.textContent('#checkpoint-status')).toBe(
+      'loaded 16 tensors from bidirectional_2layers_batch_first.safetensors',
+    );
+    expect(await page.inputValue('#cfg-hiddenSize')).toBe('7');
+    await page.waitForFunction(
+      () => document.querySelector('td[data-key="output shape"]')?.textContent === '[2, 20, 14]',
+    );
+    expect(Number(await result('max |diff| cpu vs reference'))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('logs no console errors, and saves a screenshot', async () => {
+    mkdirSync(`${root}/test-results`, { recursive: true });
+    await page.screenshot({ path: `${root}/test-results/playground.png`, fullPage: true });
+    expect(problems).toEqual([]);
+  });
+});

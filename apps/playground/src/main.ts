@@ -1,0 +1,162 @@
+import './styles.css';
+import {
+  type Backend,
+  cpuBackend,
+  loadSafetensors,
+  RNN,
+  type RNNOptions,
+  readSafetensorsHeader,
+  type StateDict,
+} from '@recurrent/nn';
+import { drawHeatmap } from './charts/heatmap.js';
+import { drawLines } from './charts/lines.js';
+import {
+  checkRunFields,
+  fieldOfError,
+  readForm,
+  renderForm,
+  showFieldErrors,
+  writeOptions,
+} from './config-form.js';
+import { detectWebGPU, type GpuState } from './gpu.js';
+import { renderNotebook } from './notebook-view.js';
+import { type RunResult, runConfig } from './run.js';
+
+const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
+const form = $<HTMLFormElement>('#config-form');
+const runError = $<HTMLParagraphElement>('#run-error');
+let gpu: GpuState = { backend: null, reason: 'not checked yet' };
+let checkpoint: StateDict | null = null;
+let last: RunResult | null = null;
+
+function showNotebook(): void {
+  const input = $<HTMLInputElement>('#notebook-seed');
+  const seed = Number(input.value);
+  if (!Number.isInteger(seed) || seed < 0) {
+    showFieldErrors($('#notebook'), {
+      'notebook-seed': `the seed must be a non-negative integer, received ${input.value || 'nothing'}`,
+    });
+    return;
+  }
+  showFieldErrors($('#notebook'), {});
+  renderNotebook($('#notebook-cells'), seed);
+}
+
+async function run(which: 'cpu' | 'gpu' | 'both'): Promise<void> {
+  runError.textContent = '';
+  const config = readForm(form);
+  const errors = checkRunFields(config);
+  try {
+    new RNN(config.options); // validates every option with the library's own messages
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const field = fieldOfError(message);
+    if (field) errors[field] = message.replace(/^RNN: \w+ /, '');
+    else runError.textContent = message;
+  }
+  showFieldErrors(form, errors);
+  if (Object.keys(errors).length || runError.textContent) return;
+  const backends: Backend[] = [];
+  if (which !== 'gpu') backends.push(cpuBackend);
+  if (which !== 'cpu') {
+    if (!gpu.backend) {
+      runError.textContent = `WebGPU is off: ${'reason' in gpu ? gpu.reason : ''}`;
+      if (which === 'gpu') return;
+    } else backends.push(gpu.backend);
+  }
+  try {
+    last = await runConfig(config, backends, checkpoint);
+    showResult(last);
+  } catch (error) {
+    runError.textContent = error instanceof Error ? error.message : String(error);
+  }
+}
+
+function showResult(result: RunResult): void {
+  const rows: [string, string][] = [
+    ['input shape', `[${result.inputShape.join(', ')}]`],
+    ['output shape', `[${result.outputShape.join(', ')}]`],
+    ['h_n shape', `[${result.hNShape.join(', ')}]`],
+    ...result.runs.map((r): [string, string] => [
+      `${r.name} forward + readback (median)`,
+      `${r.medianMs.toFixed(2)} ms`,
+    ]),
+    ...result.diffs.map(([label, d]): [string, string] => [`max |diff| ${label}`, d.toExponential(2)]),
+  ];
+  $('#results').replaceChildren(
+    ...rows.map(([k, v]) => {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.textContent = k;
+      const td = document.createElement('td');
+      td.textContent = v;
+      td.dataset.key = k;
+      tr.append(th, td);
+      return tr;
+    }),
+  );
+  const select = $<HTMLSelectElement>('#layer-select');
+  select.replaceChildren(...result.states.map((s, i) => new Option(s.label, String(i))));
+  drawStates();
+}
+
+function drawStates(): void {
+  const state = last?.states[Number($<HTMLSelectElement>('#layer-select').value) || 0];
+  if (!state) return;
+  drawHeatmap($<HTMLCanvasElement>('#heatmap'), state.values, state.units, state.steps);
+  const shown = Math.min(4, state.units);
+  const series = Array.from({ length: shown }, (_, u) =>
+    state.values.subarray(u * state.steps, (u + 1) * state.steps),
+  );
+  const colors = drawLines($<HTMLCanvasElement>('#lines'), series);
+  $('#lines-caption').textContent =
+    `Hidden units 0–${shown - 1} of ${state.label} over time (${colors.join(', ')}).`;
+}
+
+async function loadCheckpoint(file: File): Promise<void> {
+  runError.textContent = '';
+  $('#checkpoint-status').textContent = '';
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // scripts/export_safetensors.py records the module's options; use them to configure the form
+    const options = readSafetensorsHeader(bytes).metadata.rnn_options;
+    if (options) writeOptions(form, JSON.parse(options) as Partial<RNNOptions>);
+    const dict = loadSafetensors(bytes);
+    new RNN(readForm(form).options).loadStateDict(dict); // same keys and shapes as the configured RNN?
+    checkpoint = dict;
+    $('#checkpoint-status').textContent = `loaded ${Object.keys(dict).length} tensors from ${file.name}`;
+    await run('cpu');
+  } catch (error) {
+    checkpoint = null;
+    runError.textContent = `${file.name}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+async function main(): Promise<void> {
+  renderForm(form);
+  showNotebook();
+  $('#notebook-seed').addEventListener('change', showNotebook);
+  $('#run-cpu').addEventListener('click', () => void run('cpu'));
+  $('#run-gpu').addEventListener('click', () => void run('gpu'));
+  $('#run-both').addEventListener('click', () => void run('both'));
+  $('#layer-select').addEventListener('change', drawStates);
+  form.addEventListener('change', () => {
+    checkpoint = null; // a checkpoint belongs to one configuration
+    $('#checkpoint-status').textContent = '';
+  });
+  $<HTMLInputElement>('#checkpoint').addEventListener('change', (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    if (file) void loadCheckpoint(file);
+  });
+  const status = $('#gpu-status');
+  gpu = await detectWebGPU();
+  status.textContent = gpu.backend
+    ? gpu.description
+    : `WebGPU is off — running on the CPU only: ${gpu.reason}`;
+  status.classList.add(gpu.backend ? 'on' : 'off');
+  for (const id of ['#run-gpu', '#run-both']) $<HTMLButtonElement>(id).disabled = !gpu.backend;
+  document.body.dataset.ready = 'true';
+  await run('cpu');
+}
+
+void main();

@@ -1,0 +1,59 @@
+import { defineKernel, type Kernel } from '../runtime/pipelines.js';
+import type { Recorder } from '../runtime/recorder.js';
+import { f32, u32 } from '../wgsl/bindings.js';
+import { flatIndex, grid2d } from '../wgsl/indexing.js';
+
+const THREADS = 256;
+let kernel: Kernel | null = null;
+
+/**
+ * Inverted dropout in place on a layer's output `(T·N, width)` rows in the tensor's order:
+ * `out[e] *= mask[(t·N + n)·width + j] · scale`, the mask being in sequence-first order (PyTorch's draw
+ * order) whatever the output's order. `zero` = 1 writes zeros instead (p = 1: PyTorch draws nothing).
+ */
+export function dropoutKernel(): Kernel {
+  kernel ??= defineKernel({
+    name: 'dropout',
+    variant: 'inplace',
+    uniforms: [...u32('T', 'N', 'width', 'batchFirst', 'zero', 'gridX'), ...f32('scale')],
+    bindings: [
+      { name: 'mask', access: 'read' },
+      { name: 'out', access: 'read_write' },
+    ],
+    body: /* wgsl */ `
+${flatIndex(THREADS)}
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let e = flat_index(wg, li);
+  if (e >= p.T * p.N * p.width) { return; }
+  if (p.zero != 0u) { out[e] = 0.0; return; }
+  let row = e / p.width;
+  let j = e % p.width;
+  var t = row / p.N;
+  var n = row % p.N;
+  if (p.batchFirst != 0u) { t = row % p.T; n = row / p.T; }
+  out[e] = out[e] * mask[(t * p.N + n) * p.width + j] * p.scale;
+}`,
+  });
+  return kernel;
+}
+
+export interface DropoutArgs {
+  out: GPUBuffer;
+  /** `(T, N, width)` of 0/1, or null with `zero`. */
+  mask: GPUBuffer | null;
+  T: number;
+  N: number;
+  width: number;
+  batchFirst: boolean;
+  /** 1 / (1 − p). */
+  scale: number;
+  zero: boolean;
+}
+
+export function recordDropout(rec: Recorder, a: DropoutArgs): void {
+  const total = a.T * a.N * a.width;
+  const groups = grid2d(total, THREADS, rec.runtime.limits.maxComputeWorkgroupsPerDimension);
+  const uniforms = [a.T, a.N, a.width, a.batchFirst ? 1 : 0, a.zero ? 1 : 0, groups[0], a.scale];
+  rec.dispatch(dropoutKernel(), [a.mask ?? rec.scratch(4), a.out], uniforms, groups);
+}

@@ -1,0 +1,48 @@
+import { createWasmPool, initWasm } from '@recurrent/tensor';
+import { cpuBackend } from './cpu.js';
+import { wasmCpuBackend } from './cpu-wasm.js';
+import type { Backend } from './types.js';
+
+/** Options of {@link createCpuBackend}. */
+export interface CpuBackendOptions {
+  /** Use the WebAssembly SIMD kernels where the engine has them. Default true. */
+  wasm?: boolean;
+  /**
+   * Threads for the WebAssembly kernels, this one included. Default 1. Above 1, workers share the
+   * kernels' memory: Node `worker_threads`, or Web Workers where the page is cross-origin isolated
+   * (SharedArrayBuffer); elsewhere the backend quietly runs on one thread. A page's main thread
+   * cannot block, so there the calling thread spins while it waits for the workers.
+   */
+  threads?: number;
+}
+
+/** A backend from {@link createCpuBackend}: `dispose()` stops its worker threads, if it has any. */
+export interface CpuBackend extends Backend {
+  /** The threads the kernels run on (1 without workers). */
+  readonly threads: number;
+  dispose(): void;
+}
+
+/**
+ * The fastest CPU backend this engine supports: the WebAssembly SIMD kernels (compiled without
+ * blocking, so this works on a browser's main thread) on `threads` threads, or the plain TypeScript
+ * `cpuBackend` where WebAssembly SIMD is missing or `wasm: false`. Every variant computes the same
+ * numbers (within float32 rounding) and produces ordinary CPU tensors.
+ *
+ * `cpuBackend` itself stays available synchronously everywhere; in Node, workers and other places
+ * that allow synchronous compiles, `wasmCpuBackend(kernels)` with `kernels = initWasmSync()` (null
+ * without WebAssembly SIMD) gives the one-thread WASM backend without awaiting.
+ */
+export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`createCpuBackend: threads must be a positive integer, received ${threads}`);
+  }
+  const plain = { ...cpuBackend, threads: 1, dispose: () => {} };
+  if (options.wasm === false) return Object.freeze(plain);
+  const pool = threads > 1 ? await createWasmPool(threads) : null;
+  if (pool) return Object.freeze({ ...wasmCpuBackend(pool), threads, dispose: () => pool.dispose() });
+  const kernels = await initWasm();
+  if (!kernels) return Object.freeze(plain);
+  return Object.freeze({ ...wasmCpuBackend(kernels), threads: 1, dispose: () => {} });
+}

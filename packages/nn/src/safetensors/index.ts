@@ -1,0 +1,12 @@
+export type { LoadableDtype, SafetensorsDtype } from './dtypes.js';
+export { SafetensorsError, type SafetensorsErrorOptions } from './errors.js';
+export {
+  MAX_HEADER_BYTES,
+  readSafetensorsHeader,
+  type SafetensorsBytes,
+  type SafetensorsHeader,
+  type SafetensorsReadOptions,
+  type SafetensorsTensorInfo,
+} from './header.js';
+export { loadSafetensors } from './load.js';
+export { saveSafetensors } from './save.js';

@@ -1,0 +1,40 @@
+import { numelOf, Tensor } from '@recurrent/tensor';
+import { decodeToFloat32, isLoadable, type LoadableDtype } from './dtypes.js';
+import { SafetensorsError } from './errors.js';
+import {
+  readSafetensorsHeader,
+  type SafetensorsBytes,
+  type SafetensorsReadOptions,
+  toBytes,
+} from './header.js';
+
+/**
+ * Reads a safetensors file into float32 CPU tensors, keyed by name: F32 as is, F16 and BF16 exactly,
+ * F64 rounded to nearest (what `tensor.float()` gives in PyTorch). Each tensor owns a copy of its data.
+ *
+ * `rnn.loadStateDict(loadSafetensors(bytes))` loads a PyTorch checkpoint. In a browser, pass
+ * `await file.arrayBuffer()`; in Node, `loadSafetensorsFile(path)` from `@recurrent/nn/node` reads the file.
+ *
+ * @throws SafetensorsError for a malformed or hostile file (see `readSafetensorsHeader`) and for tensors
+ *   of other dtypes (I64, U8, …), naming the tensor.
+ */
+export function loadSafetensors(
+  bytes: SafetensorsBytes,
+  options: SafetensorsReadOptions = {},
+): Record<string, Tensor> {
+  const file = toBytes(bytes);
+  const { tensors, dataStart } = readSafetensorsHeader(file, options);
+  const plan = tensors.map((t): [LoadableDtype, typeof t] => {
+    if (isLoadable(t.dtype)) return [t.dtype, t];
+    throw new SafetensorsError(
+      `dtype ${t.dtype} cannot be loaded: only F32, F16, BF16 and F64 convert to float32`,
+      { tensor: t.name },
+    );
+  });
+  return Object.fromEntries(
+    plan.map(([dtype, { name, shape, dataOffsets }]) => {
+      const data = decodeToFloat32(dtype, file, dataStart + dataOffsets[0], numelOf(shape));
+      return [name, Tensor.fromArray(data, shape)];
+    }),
+  );
+}

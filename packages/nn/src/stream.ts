@@ -1,0 +1,159 @@
+import { formatShape, shapesEqual, type Tensor } from '@recurrent/tensor';
+import type { RNN } from './rnn.js';
+
+/** Options of `RNNStream` (`rnn.stream(options)`). */
+export interface RNNStreamOptions {
+  /**
+   * The batch size `N` of every chunk: chunks are `(L, N, inputSize)`, or `(N, L, inputSize)` with
+   * `batchFirst`. `null` for unbatched chunks `(L, inputSize)`, one sequence as PyTorch's unbatched input.
+   */
+  batch: number | null;
+  /**
+   * The state the stream starts from, and returns to on `reset()`: `(numLayers, N, hiddenSize)`, unbatched
+   * `(numLayers, hiddenSize)`, on the CPU or the module's backend. Zeros if omitted.
+   */
+  h0?: Tensor | null;
+}
+
+/**
+ * Runs a unidirectional RNN over a sequence that arrives in chunks (a live stream): each `step(chunk)`
+ * continues from the hidden state the previous chunk left, so the outputs of consecutive chunks equal
+ * one `forward` over their concatenation.
+ *
+ * The state stays on the module's backend between steps, never read back. The stream owns the states it
+ * produces and releases each one when the next replaces it (a GPU buffer on WebGPU; nothing on the CPU),
+ * so memory stays flat however long the stream runs. The outputs belong to the caller.
+ *
+ * In training mode with dropout, every chunk draws its own masks, so chunked and whole differ; call
+ * `rnn.eval()` first for inference.
+ *
+ * @example
+ * const stream = new RNNStream(rnn.eval(), { batch: 1 }); // or rnn.stream({ batch: 1 })
+ * for await (const chunk of source) render(stream.step(chunk)); // chunk (L, 1, inputSize)
+ */
+export class RNNStream {
+  /** The module the stream runs. */
+  readonly rnn: RNN;
+  /** The batch size of every chunk, or null for unbatched chunks. */
+  readonly batch: number | null;
+  readonly #h0: Tensor | null;
+  #state: Tensor | null;
+  /** Whether `#state` came from a step (the stream's to release) rather than from the caller. */
+  #owned = false;
+  #steps = 0;
+
+  constructor(rnn: RNN, options: RNNStreamOptions) {
+    if (!rnn || typeof rnn.forward !== 'function' || typeof rnn.bidirectional !== 'boolean') {
+      throw new TypeError('RNNStream: expected an RNN');
+    }
+    if (rnn.bidirectional) {
+      throw new Error(
+        'RNNStream: a bidirectional RNN needs the whole sequence: its reverse direction starts from ' +
+          'the last step; run forward() on the full sequence instead',
+      );
+    }
+    const batch = options?.batch;
+    if (batch !== null && !(Number.isInteger(batch) && (batch as number) >= 1)) {
+      throw new RangeError(
+        'RNNStream: batch must be an integer >= 1 (the N of every chunk), or null for unbatched chunks ' +
+          `(L, inputSize), received ${batch === undefined ? 'nothing' : JSON.stringify(batch)}`,
+      );
+    }
+    this.rnn = rnn;
+    this.batch = batch;
+    this.#h0 = this.#checkState(options.h0 ?? null, 'h0');
+    this.#state = this.#h0;
+  }
+
+  /**
+   * The hidden state the next step starts from: hN of the last step `(numLayers, N, hiddenSize)`
+   * (unbatched `(numLayers, hiddenSize)`) on the module's backend, or the starting `h0`; null means zeros.
+   * Valid until the next `step()` or `reset()`, which release it: copy it (`await state.data()`) to keep it.
+   */
+  get state(): Tensor | null {
+    return this.#state;
+  }
+
+  /** Time steps consumed since the stream was created or last reset. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /**
+   * Runs the next chunk of the sequence.
+   *
+   * @param chunk `(L, N, inputSize)`, `(N, L, inputSize)` with `batchFirst`, or `(L, inputSize)` for a
+   *              stream created with `batch: null`; any L ≥ 1. A CPU tensor or one on the module's backend.
+   * @returns the chunk's output, `(L, N, hiddenSize)` (batch-first or unbatched like the chunk), on the
+   *          module's backend; the state advances to the chunk's hN. A failed step leaves the state as it was.
+   */
+  step(chunk: Tensor): Tensor {
+    this.#checkChunk(chunk);
+    const [output, hN] = this.rnn.forward(chunk, this.#state);
+    this.#release();
+    this.#state = hN;
+    this.#owned = true;
+    this.#steps += chunk.shape[this.batch !== null && this.rnn.batchFirst ? 1 : 0] as number;
+    return output;
+  }
+
+  /**
+   * Starts over: from the `h0` the stream was created with, or from `state` when given (null: zeros).
+   * Releases the state the steps produced.
+   */
+  reset(state?: Tensor | null): void {
+    const next = state === undefined ? this.#h0 : this.#checkState(state, 'reset(state)');
+    this.#release();
+    this.#state = next;
+    this.#steps = 0;
+  }
+
+  #release(): void {
+    if (this.#owned && this.#state) this.#state.dispose();
+    this.#owned = false;
+  }
+
+  #layout(): string {
+    if (this.batch === null) return '(L, inputSize)';
+    return this.rnn.batchFirst ? '(N, L, inputSize)' : '(L, N, inputSize)';
+  }
+
+  #checkChunk(chunk: Tensor): void {
+    if (!chunk || typeof chunk !== 'object' || !Array.isArray(chunk.shape)) {
+      throw new TypeError(
+        `RNNStream: a chunk must be a Tensor, received ${chunk === null ? 'null' : typeof chunk}`,
+      );
+    }
+    if (this.batch === null) {
+      if (chunk.ndim !== 2) {
+        throw new RangeError(
+          `RNNStream: this stream takes unbatched chunks (L, inputSize) (it was created with batch: null), ` +
+            `received shape ${formatShape(chunk.shape)}`,
+        );
+      }
+      return;
+    }
+    if (chunk.ndim !== 3 || chunk.shape[this.rnn.batchFirst ? 0 : 1] !== this.batch) {
+      throw new RangeError(
+        `RNNStream: this stream takes chunks ${this.#layout()} with N = ${this.batch}, ` +
+          `received shape ${formatShape(chunk.shape)}`,
+      );
+    }
+  }
+
+  #checkState(h: Tensor | null, what: string): Tensor | null {
+    if (h === null) return null;
+    const layers = this.rnn.numLayers;
+    const H = this.rnn.hiddenSize;
+    const want = this.batch === null ? [layers, H] : [layers, this.batch, H];
+    if (!h || typeof h !== 'object' || !Array.isArray(h.shape) || !shapesEqual(h.shape, want)) {
+      throw new RangeError(
+        `RNNStream: ${what} must have shape ${formatShape(want)} ` +
+          `(numLayers, ${this.batch === null ? '' : 'N, '}hiddenSize), received ${
+            h && Array.isArray(h.shape) ? `shape ${formatShape(h.shape)}` : typeof h
+          }`,
+      );
+    }
+    return h;
+  }
+}

@@ -1,0 +1,145 @@
+// Blocked SGEMM over packed B panels (GotoBLAS loop order) and the GEMM of one RNN step.
+import { row1x32, tile4x8 } from './tile';
+
+const KC: i32 = 256; // depth of a packed block: one 256×8 panel (8 KiB) stays in L1
+const MC: i32 = 64; // rows of A swept per panel: a 64×256 block of A (64 KiB) stays in L2
+const NC: i32 = 2048; // columns per packed block of B (2 MiB)
+
+/** Bytes of pack space `gemm` needs for an N-column problem. */
+export function packBytes(N: i32, K: i32): usize {
+  return <usize>(min(K, KC) * ((min(N, NC) + 7) & ~7)) * 4;
+}
+
+/**
+ * Packs op(B)[p][j] = B[p·sbp + j·sbj] (strides in elements) for p < K, j < N into panels of 8 columns:
+ * panel q holds column 8q + j of row p at dst + ((q·K + p)·8 + j)·4, zero-padded past N.
+ */
+export function packB(b: usize, sbp: i32, sbj: i32, K: i32, N: i32, dst: usize): void {
+  for (let j0 = 0; j0 < N; j0 += 8) {
+    const panel = dst + <usize>(j0 * K) * 4;
+    const w = min(8, N - j0);
+    if (w < 8) memory.fill(panel, 0, <usize>(K * 8) * 4);
+    for (let j = 0; j < w; j++) {
+      let s = b + <usize>((j0 + j) * sbj) * 4;
+      let d = panel + <usize>j * 4;
+      for (let p = 0; p < K; p++) {
+        store<f32>(d, load<f32>(s));
+        s += <usize>sbp * 4;
+        d += 32;
+      }
+    }
+  }
+}
+
+/**
+ * C[M×N] = act(alpha·op(A)·P + beta·C) for B already packed (P: panels of K rows, from packB). A is
+ * read in place: op(A)[i][p] at a + (i·sai + p·sak)·4. ldc in elements.
+ */
+export function panelGemm(
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  a: usize,
+  sai: i32,
+  sak: i32,
+  panels: usize,
+  beta: f32,
+  c: usize,
+  ldc: i32,
+  act: i32,
+  rowsFrom: i32,
+  rowsTo: i32,
+): void {
+  const ps = <usize>(K * 32);
+  const sakB = <usize>sak * 4;
+  if (M === 1) {
+    let j = 0;
+    for (; j + 32 <= N; j += 32) {
+      row1x32(a, sakB, panels + <usize>(j >> 3) * ps, ps, K, c + <usize>j * 4, alpha, beta, act);
+    }
+    for (; j < N; j += 8) {
+      tile4x8(
+        a,
+        a,
+        a,
+        a,
+        sakB,
+        panels + <usize>(j >> 3) * ps,
+        K,
+        c + <usize>j * 4,
+        0,
+        1,
+        min(8, N - j),
+        alpha,
+        beta,
+        act,
+      );
+    }
+    return;
+  }
+  for (let ic = rowsFrom; ic < rowsTo; ic += MC) {
+    const icEnd = min(ic + MC, rowsTo);
+    for (let j = 0; j < N; j += 8) {
+      const panel = panels + <usize>(j >> 3) * ps;
+      const cols = min(8, N - j);
+      for (let i = ic; i < icEnd; i += 4) {
+        const rows = min(4, icEnd - i);
+        const a0 = a + <usize>(i * sai) * 4;
+        const a1 = rows > 1 ? a0 + <usize>sai * 4 : a0;
+        const a2 = rows > 2 ? a1 + <usize>sai * 4 : a1;
+        const a3 = rows > 3 ? a2 + <usize>sai * 4 : a2;
+        const ci = c + <usize>(i * ldc + j) * 4;
+        tile4x8(a0, a1, a2, a3, sakB, panel, K, ci, <usize>ldc * 4, rows, cols, alpha, beta, act);
+      }
+    }
+  }
+}
+
+/**
+ * C[M×N] = act(alpha·op(A)·op(B) + beta·C), all strides in elements: op(A)[i][p] = A[i·sai + p·sak],
+ * op(B)[p][j] = B[p·sbp + j·sbj], C[i][j] = C[i·ldc + j]. `pack` holds packBytes(N, K) bytes. The
+ * activation is applied once, on the last depth block. K ≥ 1.
+ */
+export function gemm(
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  a: usize,
+  sai: i32,
+  sak: i32,
+  b: usize,
+  sbp: i32,
+  sbj: i32,
+  beta: f32,
+  c: usize,
+  ldc: i32,
+  act: i32,
+  pack: usize,
+): void {
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      packB(b + <usize>(pc * sbp + jc * sbj) * 4, sbp, sbj, kc, nc, pack);
+      const last = pc + kc >= K;
+      panelGemm(
+        M,
+        nc,
+        kc,
+        alpha,
+        a + <usize>(pc * sak) * 4,
+        sai,
+        sak,
+        pack,
+        pc === 0 ? beta : 1,
+        c + <usize>jc * 4,
+        ldc,
+        last ? act : 0,
+        0,
+        M,
+      );
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sgemm } from '../gemm.js';
+import { initWasm, initWasmSync } from './init.js';
+import { ACT_NONE, ACT_RELU, ACT_TANH, type WasmKernels } from './kernels.js';
+import { kernelBytes } from './module.js';
+
+let k: WasmKernels;
+beforeAll(async () => {
+  const kernels = await initWasm();
+  if (!kernels) throw new Error('this Node has no WebAssembly SIMD');
+  k = kernels;
+});
+
+/** A deterministic pseudo-random float in [-1, 1) per seed (mulberry32). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  };
+}
+
+const fill = (n: number, rnd: () => number): Float32Array => Float32Array.from({ length: n }, rnd);
+
+interface Case {
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  beta: number;
+  /** Extra elements before each matrix and added to each leading dimension. */
+  pad: number;
+}
+
+/** The WASM sgemm against the TypeScript one (the oracle) on the same arguments, element by element. */
+function check({ transA, transB, M, N, K, alpha, beta, pad }: Case, seed = 1): void {
+  const rnd = random(seed + M * 7919 + N * 104729 + K * 31);
+  const lda = Math.max(1, transA ? M : K) + pad;
+  const ldb = Math.max(1, transB ? K : N) + pad;
+  const ldc = Math.max(1, N) + pad;
+  const A = fill(pad + lda * (transA ? K : M), rnd);
+  const B = fill(pad + ldb * (transB ? N : K), rnd);
+  const want = fill(pad + ldc * M, rnd);
+  const got = want.slice();
+  sgemm(transA, transB, M, N, K, alpha, A, pad, lda, B, pad, ldb, beta, want, pad, ldc);
+  k.sgemm(transA, transB, M, N, K, alpha, A, pad, lda, B, pad, ldb, beta, got, pad, ldc);
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as number;
+    const g = got[i] as number;
+    if (!(Math.abs(g - w) <= 1e-5 * Math.sqrt(K + 1) + 1e-5 * Math.abs(w))) {
+      expect.fail(
+        `C[${i}] = ${g}, TypeScript sgemm gives ${w} (${JSON.stringify({ transA, transB, M, N, K })})`,
+      );
+    }
+  }
+}
+
+const SIZES = [1, 3, 7, 17, 33, 65, 127, 129, 257];
+const TRANS = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+] as const;
+
+describe('WasmKernels.sgemm equals the TypeScript sgemm', () => {
+  it.each(TRANS)('on odd sizes, transA=%s transB=%s', (transA, transB) => {
+    for (const M of SIZES)
+      for (const N of [1, 7, 33, 129])
+        for (const K of [1, 17, 257]) check({ transA, transB, M, N, K, alpha: 1, beta: 0, pad: 0 });
+    for (const N of SIZES) check({ transA, transB, M: 5, N, K: 9, alpha: 1, beta: 1, pad: 0 });
+  });
+
+  it('with offsets, leading dimensions, alpha and beta', () => {
+    for (const [transA, transB] of TRANS) {
+      check({ transA, transB, M: 65, N: 33, K: 129, alpha: 0.5, beta: -2, pad: 3 });
+      check({ transA, transB, M: 1, N: 65, K: 300, alpha: 2, beta: 1, pad: 5 });
+      check({ transA, transB, M: 130, N: 2100, K: 3, alpha: 1, beta: 0.25, pad: 1 });
+    }
+  });
+
+  it('on random shapes (property)', () => {
+    const shape = fc.record({
+      transA: fc.boolean(),
+      transB: fc.boolean(),
+      M: fc.integer({ min: 1, max: 70 }),
+      N: fc.integer({ min: 1, max: 70 }),
+      K: fc.integer({ min: 1, max: 300 }),
+      alpha: fc.constantFrom(1, 0.5, -1),
+      beta: fc.constantFrom(0, 1, 0.5),
+      pad: fc.integer({ min: 0, max: 4 }),
+    });
+    fc.assert(
+      fc.property(shape, fc.nat(), (c, seed) => check(c, seed)),
+      { numRuns: 150 },
+    );
+  });
+
+  it('overwrites C without reading it when beta = 0 (NaN there does not leak)', () => {
+    const C = new Float32Array(6).fill(Number.NaN);
+    k.sgemm(
+      false,
+      false,
+      2,
+      3,
+      1,
+      1,
+      Float32Array.of(1, 2),
+      0,
+      1,
+      Float32Array.of(1, 2, 3),
+      0,
+      3,
+      0,
+      C,
+      0,
+      3,
+    );
+    expect([...C]).toEqual([1, 2, 3, 2, 4, 6]);
+  });
+
+  it('handles K = 0 and alpha = 0 by scaling C, as the TypeScript sgemm does', () => {
+    for (const [K, alpha] of [
+      [0, 1],
+      [3, 0],
+    ] as const) {
+      const C = Float32Array.of(1, 2, 3, 4);
+      k.sgemm(false, false, 2, 2, K, alpha, new Float32Array(6), 0, 3, new Float32Array(6), 0, 2, 2, C, 0, 2);
+      expect([...C]).toEqual([2, 4, 6, 8]);
+    }
+  });
+
+  it('rejects the arguments the TypeScript sgemm rejects, naming itself', () => {
+    const a = new Float32Array(4);
+    expect(() => k.sgemm(false, false, 2, 2, 2, 1, a, 0, 1, a, 0, 2, 0, a, 0, 2)).toThrow(
+      'WasmKernels.sgemm: lda must be an integer >= 2 (max(1, K)), received 1',
+    );
+    expect(() => k.sgemm(false, false, 2, 2, 2, 1, a, 1, 2, a, 0, 2, 0, a, 0, 2)).toThrow(
+      'WasmKernels.sgemm: A is too short',
+    );
+  });
+});
+
+/** Runs the kernels' in-place activation over `values` (one row), returning the result. */
+function activate(values: readonly number[], act: number): Float32Array {
+  k.reset();
+  const at = k.put(Float32Array.from(values));
+  k.exports.activateRows(at, 1, values.length, values.length, act);
+  return k.f32.slice(at / 4, at / 4 + values.length);
+}
+
+describe('activations', () => {
+  it('tanh is within 4e-7 relative (plus 1e-9 absolute) of Math.tanh from −20 to 20', () => {
+    const xs: number[] = [];
+    for (let x = -20; x <= 20; x += 1 / 1024) xs.push(Math.fround(x));
+    for (let e = -30; e <= 0; e += 0.25) xs.push(Math.fround(2 ** e), Math.fround(-(2 ** e)));
+    const got = activate(xs, ACT_TANH);
+    let worst = 0;
+    xs.forEach((x, i) => {
+      const want = Math.tanh(x);
+      worst = Math.max(worst, Math.abs((got[i] as number) - want) / (Math.abs(want) + 1e-9 / 4e-7));
+    });
+    expect(worst).toBeLessThan(4e-7);
+  });
+
+  it('tanh propagates NaN, saturates ±Inf to ±1, keeps ±0, and never leaves [−1, 1]', () => {
+    const got = activate([Number.NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30, 9, -9], ACT_TANH);
+    expect(Number.isNaN(got[0])).toBe(true);
+    expect([...got.subarray(1)]).toEqual([1, -1, 0, -0, 1, -1, 1, -1]);
+    expect(Object.is(got[4], -0)).toBe(true);
+  });
+
+  it('relu propagates NaN like PyTorch, and passes Inf', () => {
+    const got = activate([Number.NaN, -1, 2, Infinity, -Infinity, -0.5], ACT_RELU);
+    expect(Number.isNaN(got[0])).toBe(true);
+    expect([...got.subarray(1)]).toEqual([0, 2, Infinity, 0, 0]);
+  });
+
+  it('ACT_NONE leaves values alone', () => {
+    expect([...activate([Number.NaN, -1, 2], ACT_NONE)]).toEqual([Number.NaN, -1, 2]);
+  });
+});
+
+/** The ids of a WebAssembly binary's sections (1 type, 2 import, 6 global, 8 start, 11 data, …). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8;
+  while (at < bytes.length) {
+    ids.push(bytes[at++] as number);
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[at++] as number;
+      size |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    at += size;
+  }
+  return ids;
+}
+
+describe('loading', () => {
+  it('has no globals, start function or data to re-initialize when threads instantiate it', () => {
+    for (const shared of [false, true]) {
+      const ids = sectionIds(kernelBytes(shared));
+      expect(ids).toContain(10); // code
+      for (const id of [6, 8, 11]) expect(ids).not.toContain(id);
+    }
+  });
+
+  it('compiles synchronously in Node too', () => {
+    const sync = initWasmSync();
+    expect(sync).not.toBeNull();
+    const C = new Float32Array(1);
+    sync?.sgemm(false, false, 1, 1, 1, 1, Float32Array.of(3), 0, 1, Float32Array.of(4), 0, 1, 0, C, 0, 1);
+    expect(C[0]).toBe(12);
+  });
+
+  it('grows its memory for big problems and keeps working after', () => {
+    check({ transA: false, transB: true, M: 600, N: 600, K: 300, alpha: 1, beta: 0, pad: 0 });
+    check({ transA: false, transB: false, M: 3, N: 3, K: 3, alpha: 1, beta: 0, pad: 0 });
+  });
+});

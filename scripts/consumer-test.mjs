@@ -1,0 +1,164 @@
+// Installs the packed packages into fresh projects outside the workspace with plain npm and proves
+// the selective installs work: CPU only, CPU + WebGPU, and the reference alone. Run after `pnpm build`.
+//   node scripts/consumer-test.mjs [--skip-gpu]
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const here = join(root, 'scripts', 'consumer');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const work = mkdtempSync(join(tmpdir(), 'recurrent-consumer-'));
+const tarballs = join(work, 'tarballs');
+const run = (cmd, args, cwd, env = {}) =>
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+const pnpm = process.env.npm_execpath
+  ? [process.execPath, process.env.npm_execpath]
+  : ['npx', '-y', 'pnpm@12.4.2'];
+const step = (text) => console.log(`\n• ${text}`);
+const fail = (text) => {
+  console.error(`✗ ${text}`);
+  process.exit(1);
+};
+
+step(`packing the published packages into ${tarballs}`);
+mkdirSync(tarballs);
+const packages = ['tensor', 'nn', 'reference', 'kernels-webgpu'].filter((p) =>
+  existsSync(join(root, 'packages', p)),
+);
+for (const p of packages)
+  run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', tarballs], join(root, 'packages', p));
+const tgz = (name) => {
+  const file = readdirSync(tarballs).find((f) => f.startsWith(`recurrent-${name}-`));
+  if (!file) fail(`no tarball for @recurrent/${name}`);
+  return join(tarballs, file);
+};
+
+function project(name, deps, files) {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }),
+  );
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--loglevel=error',
+      ...deps,
+      '@types/node@20.19.43',
+    ],
+    dir,
+  );
+  for (const f of [...files, 'tsconfig.json']) copyFileSync(join(here, f), join(dir, f));
+  step(`${name}: tsc --noEmit (strict) on ${files.join(', ')}`);
+  run(bin('tsc'), ['-p', 'tsconfig.json'], dir);
+  return dir;
+}
+
+function bundleAndRun(dir, file, env = {}) {
+  run(
+    bin('esbuild'),
+    [
+      file,
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--external:webgpu',
+      `--outfile=${file}.mjs`,
+      '--log-level=warning',
+    ],
+    dir,
+  );
+  return JSON.parse(
+    run(process.execPath, [`${file}.mjs`], dir, env)
+      .trim()
+      .split('\n')
+      .pop(),
+  );
+}
+
+// 1. CPU only
+const cpu = project('cpu', [tgz('tensor'), tgz('nn')], ['cpu.ts']);
+for (const absent of ['@recurrent/kernels-webgpu', 'webgpu']) {
+  if (existsSync(join(cpu, 'node_modules', absent)))
+    fail(`cpu: ${absent} was installed, but it must stay optional`);
+}
+console.log('  @recurrent/kernels-webgpu and webgpu are not installed');
+const torch = JSON.parse(readFileSync(join(root, 'fixtures', 'notebook.json'), 'utf8')).cell1;
+const got = bundleAndRun(cpu, 'cpu.ts');
+if (
+  got.output !== torch.output ||
+  got.h_n !== torch.h_n ||
+  JSON.stringify(got.shapes) !== JSON.stringify(torch.shapes)
+) {
+  fail(`cpu: printed ${JSON.stringify(got)}, PyTorch printed ${JSON.stringify(torch)}`);
+}
+console.log(`  runs under Node and prints PyTorch's numbers:\n${got.output}`);
+step('cpu: a browser bundle holds no WGSL and no WebGPU code');
+run(
+  bin('esbuild'),
+  ['cpu.ts', '--bundle', '--platform=browser', '--format=esm', '--outfile=browser.js', '--log-level=warning'],
+  cpu,
+);
+const bundle = readFileSync(join(cpu, 'browser.js'), 'utf8');
+for (const marker of [
+  '@compute',
+  '@workgroup_size',
+  'navigator.gpu',
+  'requestAdapter',
+  'GPUBufferUsage',
+  'kernels-webgpu',
+]) {
+  if (bundle.includes(marker)) fail(`cpu: the browser bundle contains "${marker}"`);
+}
+console.log(
+  `  ${(bundle.length / 1024).toFixed(0)} KiB, none of @compute, navigator.gpu, requestAdapter, GPUBufferUsage`,
+);
+
+// 2. CPU + WebGPU
+if (process.argv.includes('--skip-gpu')) {
+  step('cpu+webgpu: skipped (--skip-gpu)');
+} else {
+  const gpu = project('gpu', [tgz('tensor'), tgz('nn'), tgz('kernels-webgpu'), 'webgpu@0.6.2'], ['gpu.ts']);
+  step('cpu+webgpu: the same model on the GPU and back');
+  const result = bundleAndRun(gpu, 'gpu.ts');
+  if (result.device !== 'webgpu' || !(result.gpuVsCpu <= 1e-4) || result.backVsCpu !== 0) {
+    fail(`cpu+webgpu: ${JSON.stringify(result)}`);
+  }
+  console.log(`  max |webgpu − cpu| = ${result.gpuVsCpu.toExponential(2)}; back on the CPU: identical`);
+}
+
+// 3. the reference with only the tensor package
+const ref = project('reference', [tgz('tensor'), tgz('reference')], ['reference.ts']);
+const shapes = bundleAndRun(ref, 'reference.ts').shapes;
+if (JSON.stringify(shapes) !== '[[2,3,3],[1,2,3]]') fail(`reference: shapes ${JSON.stringify(shapes)}`);
+console.log('  rnnForward runs with only @recurrent/tensor installed');
+
+step('publint and are-the-types-wrong (ESM-only profile) on every package');
+for (const p of packages) {
+  const file = tgz(p);
+  run(bin('publint'), ['--strict', file], root);
+  run(bin('attw'), [file, '--profile', 'esm-only', '--format', 'table-flipped'], root);
+  console.log(`  @recurrent/${p}: ok`);
+}
+console.log('\nconsumer tests passed');

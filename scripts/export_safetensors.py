@@ -1,0 +1,142 @@
+"""Export a PyTorch state dict (an nn.RNN's, or any other) to a .safetensors file, for @recurrent/nn.
+
+    /usr/bin/python3 scripts/export_safetensors.py model.pt model.safetensors [--dtype f16] [--trust]
+
+model.pt is what `torch.save(rnn.state_dict(), 'model.pt')` wrote; a whole pickled module
+(`torch.save(rnn, ...)`) needs --trust, because unpickling it can run arbitrary code. From Python:
+
+    from export_safetensors import export_rnn, export_state_dict
+    export_rnn(rnn, 'rnn.safetensors')  # + the nn.RNN's arguments as metadata['rnn_options']
+    export_state_dict(any_state_dict, 'model.safetensors', metadata={'format': 'pt'})
+
+Only the standard library writes the file (struct + json; torch only hands over the tensors). The
+layout is the format's (https://github.com/huggingface/safetensors#format), byte for byte as the
+reference writer (`safetensors.torch.save_file`) lays it out:
+
+    8 bytes   N, the header length: unsigned 64-bit little-endian
+    N bytes   UTF-8 JSON, compact: {"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets"}, ...}
+              with __metadata__ first (when there is any), then the tensors by descending dtype
+              alignment and then by name (byte order), padded with spaces so N is a multiple of 8
+    the rest  each tensor's elements, little-endian, row-major, back to back in header order;
+              data_offsets [begin, end) count from the start of this section
+"""
+import argparse
+import json
+import pickle
+import struct
+import sys
+
+import torch
+
+# torch dtype -> (safetensors name, struct code of an integer of the same width). The bits go through
+# the integer view, so every value, NaN payloads included, is copied exactly.
+DTYPES = {
+    torch.float64: ('F64', 'q'),
+    torch.float32: ('F32', 'i'),
+    torch.float16: ('F16', 'h'),
+    torch.bfloat16: ('BF16', 'h'),
+    torch.int64: ('I64', 'q'),
+    torch.int32: ('I32', 'i'),
+    torch.int16: ('I16', 'h'),
+    torch.int8: ('I8', 'b'),
+    torch.uint8: ('U8', 'B'),
+    torch.bool: ('BOOL', 'B'),
+}
+INT_VIEW = {'q': torch.int64, 'i': torch.int32, 'h': torch.int16, 'b': torch.int8, 'B': torch.uint8}
+
+# The reference's Dtype enum, in its declaration order (ascending alignment); it writes the
+# tensors in descending order of it, then by name.
+DTYPE_ORDER = ['BOOL', 'F4', 'F6_E2M3', 'F6_E3M2', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'I16',
+               'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'C64', 'F64', 'I64', 'U64']
+
+CONVERT = {'f32': torch.float32, 'f16': torch.float16, 'bf16': torch.bfloat16, 'f64': torch.float64}
+
+
+def tensor_bytes(t):
+    """The tensor's elements as little-endian bytes, row-major."""
+    name, code = DTYPES[t.dtype]
+    flat = t.detach().cpu().contiguous().reshape(-1)
+    values = flat.view(INT_VIEW[code]).tolist()
+    return name, struct.pack('<%d%s' % (len(values), code), *values)
+
+
+def serialize(state_dict, metadata=None):
+    """The safetensors bytes of `state_dict` (name -> tensor) with an optional str -> str `metadata`."""
+    entries = []
+    for name, t in state_dict.items():
+        if not isinstance(name, str) or name == '__metadata__':
+            raise ValueError('tensor names must be strings other than "__metadata__", got %r' % (name,))
+        if not isinstance(t, torch.Tensor):
+            raise TypeError('%s: expected a tensor, got %s' % (name, type(t).__name__))
+        if t.dtype not in DTYPES:
+            raise TypeError('%s: dtype %s has no safetensors equivalent here' % (name, t.dtype))
+        dtype, data = tensor_bytes(t)
+        entries.append((name, dtype, list(t.shape), data))
+    entries.sort(key=lambda e: (-DTYPE_ORDER.index(e[1]), e[0].encode('utf-8')))
+
+    header = {}
+    if metadata:
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+            raise TypeError('metadata must map strings to strings')
+        header['__metadata__'] = {k: metadata[k] for k in sorted(metadata, key=lambda k: k.encode('utf-8'))}
+    offset = 0
+    for name, dtype, shape, data in entries:
+        header[name] = {'dtype': dtype, 'shape': shape, 'data_offsets': [offset, offset + len(data)]}
+        offset += len(data)
+    text = json.dumps(header, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    return struct.pack('<Q', len(text)) + text + b''.join(e[3] for e in entries)
+
+
+def export_state_dict(state_dict, path, metadata=None):
+    """Writes `state_dict` to `path` as safetensors; returns the number of bytes written."""
+    data = serialize(state_dict, metadata)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return len(data)
+
+
+def export_rnn(module, path, metadata=None):
+    """Writes an nn.RNN's state dict to `path`, with its arguments as metadata: 'rnn_options' holds
+    @recurrent/nn's RNNOptions as JSON, so `new RNN(JSON.parse(metadata.rnn_options))` rebuilds it."""
+    meta = {'format': 'pt', 'rnn_options': json.dumps(rnn_options(module), separators=(',', ':'))}
+    meta.update(metadata or {})
+    return export_state_dict(module.state_dict(), path, meta)
+
+
+def rnn_options(module):
+    """An nn.RNN's constructor arguments as @recurrent/nn's RNNOptions (camelCase)."""
+    return {
+        'inputSize': module.input_size, 'hiddenSize': module.hidden_size, 'numLayers': module.num_layers,
+        'nonlinearity': module.nonlinearity, 'bias': module.bias, 'batchFirst': module.batch_first,
+        'dropout': module.dropout, 'bidirectional': module.bidirectional,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('source', help='a torch.save()d state dict (or, with --trust, module)')
+    parser.add_argument('target', help='the .safetensors file to write')
+    parser.add_argument('--dtype', choices=sorted(CONVERT), help='convert floating-point tensors first')
+    parser.add_argument('--trust', action='store_true', help='unpickle whole modules (runs code from the file)')
+    args = parser.parse_args(argv)
+
+    try:
+        obj = torch.load(args.source, map_location='cpu', weights_only=not args.trust)
+    except pickle.UnpicklingError as e:
+        parser.error('%s is not a plain state dict (%s); if you trust the file, rerun with --trust'
+                     % (args.source, str(e).split('WeightsUnpickler error: ')[-1]))
+    metadata = {'format': 'pt'}
+    if isinstance(obj, torch.nn.RNN):
+        metadata['rnn_options'] = json.dumps(rnn_options(obj), separators=(',', ':'))
+    state = obj.state_dict() if isinstance(obj, torch.nn.Module) else obj
+    if not isinstance(state, dict):
+        parser.error('%s holds a %s, not a state dict or module' % (args.source, type(state).__name__))
+    if args.dtype:
+        state = {k: v.to(CONVERT[args.dtype]) if v.is_floating_point() else v for k, v in state.items()}
+    size = export_state_dict(state, args.target, metadata)
+    print('wrote %s: %d tensors, %d bytes' % (args.target, len(state), size))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
