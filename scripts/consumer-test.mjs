@@ -27,9 +27,13 @@ const run = (cmd, args, cwd, env = {}) =>
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
-const pnpm = process.env.npm_execpath
-  ? [process.execPath, process.env.npm_execpath]
-  : ['npx', '-y', 'pnpm@12.4.2'];
+// pnpm, as the running script was started by (its npm_execpath is a JS file or, for pnpm 12, a native binary)
+const execpath = process.env.npm_execpath;
+const pnpm = !execpath
+  ? ['npx', '-y', 'pnpm@12.4.2']
+  : /\.[cm]?js$/.test(execpath)
+    ? [process.execPath, execpath]
+    : [execpath];
 const step = (text) => console.log(`\n• ${text}`);
 const fail = (text) => {
   console.error(`✗ ${text}`);
