@@ -21,6 +21,10 @@ const torch = JSON.parse(
   readFileSync(new URL('../../../fixtures/notebook.json', import.meta.url), 'utf8'),
 ) as Record<string, { output: string; h_n: string }>;
 
+const afterCheckpoint = JSON.parse(
+  readFileSync(new URL('../../../fixtures/playground.json', import.meta.url), 'utf8'),
+) as { output00: string };
+
 describe('the playground in Chromium', () => {
   let server: PreviewServer;
   let browser: Browser;
@@ -131,6 +135,30 @@ describe('the playground in Chromium', () => {
       () => document.querySelector('td[data-key="output shape"]')?.textContent === '[2, 20, 14]',
     );
     expect(Number(await result('max |diff| cpu vs reference'))).toBeLessThanOrEqual(1e-5);
+    // PyTorch, loading the same file under the same seed and drawing the same input, printed this
+    expect(await result('output[0, 0]')).toBe(afterCheckpoint.output00);
+  });
+
+  it('without WebGPU, runs on the CPU and says why the GPU is off', async () => {
+    const noGpu = await browser.newPage();
+    const errors: string[] = [];
+    noGpu.on('pageerror', (e) => errors.push(e.message));
+    // an old browser: no navigator.gpu at all
+    await noGpu.addInitScript(() => {
+      Reflect.deleteProperty(Navigator.prototype, 'gpu');
+    });
+    await noGpu.goto(server.resolvedUrls?.local[0] ?? '');
+    await noGpu.waitForSelector('body[data-ready="true"]');
+    expect(await noGpu.textContent('#gpu-status')).toMatch(
+      /^WebGPU is off — running on the CPU only: this browser has no WebGPU/,
+    );
+    expect(await noGpu.isDisabled('#run-gpu')).toBe(true);
+    await noGpu.waitForSelector('#results td[data-key="output shape"]');
+    expect(await noGpu.textContent('#results td[data-key="output shape"]')).toBe('[2, 32, 12]');
+    const diff = await noGpu.textContent('#results td[data-key="max |diff| cpu vs reference"]');
+    expect(Number(diff)).toBeLessThanOrEqual(1e-5);
+    expect(errors).toEqual([]);
+    await noGpu.close();
   });
 
   it('logs no console errors, and saves a screenshot', async () => {

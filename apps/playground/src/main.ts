@@ -82,6 +82,7 @@ function showResult(result: RunResult): void {
       `${r.medianMs.toFixed(2)} ms`,
     ]),
     ...result.diffs.map(([label, d]): [string, string] => [`max |diff| ${label}`, d.toExponential(2)]),
+    ['output[0, 0]', result.output00],
   ];
   $('#results').replaceChildren(
     ...rows.map(([k, v]) => {

@@ -19,6 +19,8 @@ export interface RunResult {
   runs: BackendRun[];
   /** `[label, max |a − b|]` for CPU vs reference, WebGPU vs CPU, WebGPU vs reference. */
   diffs: [string, number][];
+  /** `output[0, 0]` printed the way PyTorch prints it (from the first backend's output). */
+  output00: string;
   /** Hidden states of batch element 0 per layer and direction: `(H, T)` row-major (unit-major for the heatmap). */
   states: { label: string; values: Float32Array; units: number; steps: number }[];
 }
@@ -75,6 +77,7 @@ export async function runConfig(
     inputShape: input.shape,
     outputShape: first?.output.shape ?? [],
     hNShape: first?.hN.shape ?? [],
+    output00: onCpu[0] ? String(select(select(onCpu[0], 0, 0), 0, 0)) : '',
     runs,
     diffs,
     states: layerStates(input, rnn.stateDict(), config),
