@@ -11,24 +11,30 @@ export function packBytes(N: i32, K: i32): usize {
 }
 
 /**
- * Packs op(B)[p][j] = B[p·sbp + j·sbj] (strides in elements) for p < K, j < N into panels of 8 columns:
- * panel q holds column 8q + j of row p at dst + ((q·K + p)·8 + j)·4, zero-padded past N.
+ * Packs op(B)[p][j] = B[p·sbp + j·sbj] (strides in elements) for p < K, j < N into panels of `width`
+ * columns: panel q holds column width·q + j of row p at dst + ((q·K + p)·width + j)·4, zero-padded past N.
  */
-export function packB(b: usize, sbp: i32, sbj: i32, K: i32, N: i32, dst: usize): void {
-  for (let j0 = 0; j0 < N; j0 += 8) {
+export function packPanels(b: usize, sbp: i32, sbj: i32, K: i32, N: i32, dst: usize, width: i32): void {
+  const rowBytes = <usize>width * 4;
+  for (let j0 = 0; j0 < N; j0 += width) {
     const panel = dst + <usize>(j0 * K) * 4;
-    const w = min(8, N - j0);
-    if (w < 8) memory.fill(panel, 0, <usize>(K * 8) * 4);
+    const w = min(width, N - j0);
+    if (w < width) memory.fill(panel, 0, <usize>K * rowBytes);
     for (let j = 0; j < w; j++) {
       let s = b + <usize>((j0 + j) * sbj) * 4;
       let d = panel + <usize>j * 4;
       for (let p = 0; p < K; p++) {
         store<f32>(d, load<f32>(s));
         s += <usize>sbp * 4;
-        d += 32;
+        d += rowBytes;
       }
     }
   }
+}
+
+/** `packPanels` with the 8-column panels of the 4×8 tile kernel. */
+export function packB(b: usize, sbp: i32, sbj: i32, K: i32, N: i32, dst: usize): void {
+  packPanels(b, sbp, sbj, K, N, dst, 8);
 }
 
 /**

@@ -1,26 +1,11 @@
 // One row times a matrix, for the recurrence of a batch of one: B packed in panels of 32 columns, so
 // each depth step reads one contiguous 128-byte line per panel.
+import { packPanels } from './gemm';
 import { storeRow } from './tile';
 
-/**
- * Packs op(B)[p][j] = B[p·sbp + j·sbj] (strides in elements), p < K, j < N, into panels of 32 columns:
- * panel q holds column 32q + j of row p at dst + ((q·K + p)·32 + j)·4, zero-padded past N.
- */
+/** `packPanels` with 32-column panels: each depth step of `rowGemm` reads one 128-byte line per panel. */
 export function packB32(b: usize, sbp: i32, sbj: i32, K: i32, N: i32, dst: usize): void {
-  for (let j0 = 0; j0 < N; j0 += 32) {
-    const panel = dst + <usize>(j0 * K) * 4;
-    const w = min(32, N - j0);
-    if (w < 32) memory.fill(panel, 0, <usize>(K * 32) * 4);
-    for (let j = 0; j < w; j++) {
-      let s = b + <usize>((j0 + j) * sbj) * 4;
-      let d = panel + <usize>j * 4;
-      for (let p = 0; p < K; p++) {
-        store<f32>(d, load<f32>(s));
-        s += <usize>sbp * 4;
-        d += 128;
-      }
-    }
-  }
+  packPanels(b, sbp, sbj, K, N, dst, 32);
 }
 
 /**
