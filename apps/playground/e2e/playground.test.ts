@@ -88,6 +88,11 @@ describe('the playground in Chromium', () => {
     expect(Number(await result('max |diff| webgpu vs reference'))).toBeLessThanOrEqual(1e-4);
     expect(Number(await result('max |diff| cpu vs reference'))).toBeLessThanOrEqual(1e-5);
     expect(await result('webgpu forward + readback (median)')).toMatch(/^\d+\.\d\d ms$/);
+    // the WebAssembly SIMD kernels, compiled in the page without a bundler plugin
+    expect(await page.textContent('#wasm-status')).toBe('WebAssembly SIMD is on');
+    expect(Number(await result('max |diff| cpu-wasm vs reference'))).toBeLessThanOrEqual(1e-4);
+    expect(Number(await result('max |diff| cpu-wasm vs cpu'))).toBeLessThanOrEqual(1e-4);
+    expect(await result('cpu-wasm forward + readback (median)')).toMatch(/^\d+\.\d\d ms$/);
   });
 
   it('draws the heatmap of hidden states', async () => {

@@ -2,6 +2,7 @@ import './styles.css';
 import {
   type Backend,
   cpuBackend,
+  createCpuBackend,
   loadSafetensors,
   RNN,
   type RNNOptions,
@@ -20,12 +21,14 @@ import {
 } from './config-form.js';
 import { detectWebGPU, type GpuState } from './gpu.js';
 import { renderNotebook } from './notebook-view.js';
-import { type RunResult, runConfig } from './run.js';
+import { type LabeledBackend, type RunResult, runConfig } from './run.js';
 
 const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#config-form');
 const runError = $<HTMLParagraphElement>('#run-error');
 let gpu: GpuState = { backend: null, reason: 'not checked yet' };
+/** The WebAssembly SIMD CPU backend, or null where the engine has no SIMD (then only the TypeScript path runs). */
+let wasm: Backend | null = null;
 let checkpoint: StateDict | null = null;
 let last: RunResult | null = null;
 
@@ -56,13 +59,16 @@ async function run(which: 'cpu' | 'gpu' | 'both'): Promise<void> {
   }
   showFieldErrors(form, errors);
   if (Object.keys(errors).length || runError.textContent) return;
-  const backends: Backend[] = [];
-  if (which !== 'gpu') backends.push(cpuBackend);
+  const backends: LabeledBackend[] = [];
+  if (which !== 'gpu') {
+    backends.push({ label: 'cpu', backend: cpuBackend });
+    if (wasm) backends.push({ label: 'cpu-wasm', backend: wasm });
+  }
   if (which !== 'cpu') {
     if (!gpu.backend) {
       runError.textContent = `WebGPU is off: ${'reason' in gpu ? gpu.reason : ''}`;
       if (which === 'gpu') return;
-    } else backends.push(gpu.backend);
+    } else backends.push({ label: 'webgpu', backend: gpu.backend });
   }
   try {
     last = await runConfig(config, backends, checkpoint);
@@ -150,6 +156,12 @@ async function main(): Promise<void> {
     if (file) void loadCheckpoint(file);
   });
   const status = $('#gpu-status');
+  // compiles the WASM SIMD kernels asynchronously, as a page's main thread must; plain TS where no SIMD
+  const cpu = await createCpuBackend();
+  if (cpu.rnn !== cpuBackend.rnn) wasm = cpu;
+  $('#wasm-status').textContent = wasm
+    ? 'WebAssembly SIMD is on'
+    : 'WebAssembly SIMD is off: the CPU runs TypeScript';
   gpu = await detectWebGPU();
   status.textContent = gpu.backend
     ? gpu.description

@@ -3,6 +3,12 @@ import { rnnReference } from '@recurrent/reference';
 import { manualSeed, maxAbsDiff, narrow, randn, select, type Tensor, tensor } from '@recurrent/tensor';
 import type { RunConfig } from './config-form.js';
 
+/** A backend and the name the page shows for it (the WASM CPU backend's tensors say 'cpu' too). */
+export interface LabeledBackend {
+  label: string;
+  backend: Backend;
+}
+
 /** One backend's result: its output and how long a forward (with readback) took. */
 export interface BackendRun {
   name: string;
@@ -31,7 +37,7 @@ export interface RunResult {
  */
 export async function runConfig(
   config: RunConfig,
-  backends: Backend[],
+  backends: LabeledBackend[],
   checkpoint: StateDict | null,
   repeats = 5,
 ): Promise<RunResult> {
@@ -46,7 +52,7 @@ export async function runConfig(
   const [reference] = rnnReference(input, rnn.stateDict(), config.options);
 
   const runs: BackendRun[] = [];
-  for (const backend of backends) {
+  for (const { label, backend } of backends) {
     rnn.to(backend);
     const times: number[] = [];
     let last: [Tensor, Tensor] | null = null;
@@ -60,7 +66,7 @@ export async function runConfig(
     }
     times.sort((a, b) => a - b);
     const [output, hN] = last as [Tensor, Tensor];
-    runs.push({ name: backend.name, output, hN, medianMs: times[Math.floor(times.length / 2)] as number });
+    runs.push({ name: label, output, hN, medianMs: times[Math.floor(times.length / 2)] as number });
   }
   rnn.to(cpuBackend);
 
@@ -69,8 +75,8 @@ export async function runConfig(
     `${r.name} vs reference`,
     maxAbsDiff(onCpu[i] as Tensor, reference),
   ]);
-  if (onCpu.length === 2) {
-    diffs.push([`${runs[1]?.name} vs ${runs[0]?.name}`, maxAbsDiff(onCpu[1] as Tensor, onCpu[0] as Tensor)]);
+  for (let i = 1; i < runs.length; i++) {
+    diffs.push([`${runs[i]?.name} vs ${runs[0]?.name}`, maxAbsDiff(onCpu[i] as Tensor, onCpu[0] as Tensor)]);
   }
   const first = runs[0];
   return {
