@@ -1,45 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sgemm } from './gemm.js';
+import { type GemmCase, gemmOperands } from './testing/gemm-case.js';
 
-interface Case {
-  transA: boolean;
-  transB: boolean;
-  M: number;
-  N: number;
-  K: number;
-  alpha?: number;
-  beta?: number;
-  /** Extra elements before each matrix and added to each leading dimension. */
-  pad?: number;
-}
-
-/** A deterministic pseudo-random float in [-1, 1) per seed (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
-}
-
-function fill(n: number, rnd: () => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rnd();
-  return out;
-}
+type Case = GemmCase;
 
 /** Runs sgemm on random data laid out as the case says and checks every element of C against float64. */
 function check({ transA, transB, M, N, K, alpha = 1, beta = 0, pad = 0 }: Case, seed = 1): void {
-  const rnd = random(seed + M * 7919 + N * 104729 + K * 31);
-  const lda = Math.max(1, transA ? M : K) + pad;
-  const ldb = Math.max(1, transB ? K : N) + pad;
-  const ldc = Math.max(1, N) + pad;
-  const A = fill(pad + lda * (transA ? K : M), rnd);
-  const B = fill(pad + ldb * (transB ? N : K), rnd);
-  const C = fill(pad + ldc * M, rnd);
+  const { A, B, C, lda, ldb, ldc } = gemmOperands({ transA, transB, M, N, K, pad }, seed);
   const before = C.slice();
   sgemm(transA, transB, M, N, K, alpha, A, pad, lda, B, pad, ldb, beta, C, pad, ldc);
   const a = (i: number, p: number): number => A[pad + (transA ? p * lda + i : i * lda + p)] as number;

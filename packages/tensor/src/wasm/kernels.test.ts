@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sgemm } from '../gemm.js';
+import { type GemmCase, gemmOperands } from '../testing/gemm-case.js';
 import { initWasm, initWasmSync } from './init.js';
 import { ACT_NONE, ACT_RELU, ACT_TANH, type WasmKernels } from './kernels.js';
 import { kernelBytes } from './module.js';
@@ -12,40 +13,11 @@ beforeAll(async () => {
   k = kernels;
 });
 
-/** A deterministic pseudo-random float in [-1, 1) per seed (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
-}
-
-const fill = (n: number, rnd: () => number): Float32Array => Float32Array.from({ length: n }, rnd);
-
-interface Case {
-  transA: boolean;
-  transB: boolean;
-  M: number;
-  N: number;
-  K: number;
-  alpha: number;
-  beta: number;
-  /** Extra elements before each matrix and added to each leading dimension. */
-  pad: number;
-}
+type Case = Required<GemmCase>;
 
 /** The WASM sgemm against the TypeScript one (the oracle) on the same arguments, element by element. */
 function check({ transA, transB, M, N, K, alpha, beta, pad }: Case, seed = 1): void {
-  const rnd = random(seed + M * 7919 + N * 104729 + K * 31);
-  const lda = Math.max(1, transA ? M : K) + pad;
-  const ldb = Math.max(1, transB ? K : N) + pad;
-  const ldc = Math.max(1, N) + pad;
-  const A = fill(pad + lda * (transA ? K : M), rnd);
-  const B = fill(pad + ldb * (transB ? N : K), rnd);
-  const want = fill(pad + ldc * M, rnd);
+  const { A, B, C: want, lda, ldb, ldc } = gemmOperands({ transA, transB, M, N, K, pad }, seed);
   const got = want.slice();
   sgemm(transA, transB, M, N, K, alpha, A, pad, lda, B, pad, ldb, beta, want, pad, ldc);
   k.sgemm(transA, transB, M, N, K, alpha, A, pad, lda, B, pad, ldb, beta, got, pad, ldc);
