@@ -42,7 +42,7 @@ const fail = (text) => {
 
 step(`packing the published packages into ${tarballs}`);
 mkdirSync(tarballs);
-const packages = ['tensor', 'nn', 'reference', 'kernels-webgpu'].filter((p) =>
+const packages = ['tensor', 'nn', 'reference', 'kernels-wasm', 'kernels-webgpu'].filter((p) =>
   existsSync(join(root, 'packages', p)),
 );
 for (const p of packages)
@@ -102,7 +102,7 @@ function bundleAndRun(dir, file, env = {}) {
 }
 
 // 1. CPU only
-const cpu = project('cpu', [tgz('tensor'), tgz('nn')], ['cpu.ts']);
+const cpu = project('cpu', [tgz('tensor'), tgz('kernels-wasm'), tgz('nn')], ['cpu.ts']);
 for (const absent of ['@recurrent/kernels-webgpu', 'webgpu']) {
   if (existsSync(join(cpu, 'node_modules', absent)))
     fail(`cpu: ${absent} was installed, but it must stay optional`);
@@ -113,11 +113,13 @@ const got = bundleAndRun(cpu, 'cpu.ts');
 if (
   got.output !== torch.output ||
   got.h_n !== torch.h_n ||
-  JSON.stringify(got.shapes) !== JSON.stringify(torch.shapes)
+  JSON.stringify(got.shapes) !== JSON.stringify(torch.shapes) ||
+  !(got.wasmVsCpu <= 1e-5)
 ) {
   fail(`cpu: printed ${JSON.stringify(got)}, PyTorch printed ${JSON.stringify(torch)}`);
 }
 console.log(`  runs under Node and prints PyTorch's numbers:\n${got.output}`);
+console.log(`  max |wasm − cpu| = ${got.wasmVsCpu.toExponential(2)} (@recurrent/kernels-wasm, one thread)`);
 step('cpu: a browser bundle holds no WGSL and no WebGPU code');
 run(
   bin('esbuild'),
@@ -143,7 +145,11 @@ console.log(
 if (process.argv.includes('--skip-gpu')) {
   step('cpu+webgpu: skipped (--skip-gpu)');
 } else {
-  const gpu = project('gpu', [tgz('tensor'), tgz('nn'), tgz('kernels-webgpu'), 'webgpu@0.6.2'], ['gpu.ts']);
+  const gpu = project(
+    'gpu',
+    [tgz('tensor'), tgz('kernels-wasm'), tgz('nn'), tgz('kernels-webgpu'), 'webgpu@0.6.2'],
+    ['gpu.ts'],
+  );
   step('cpu+webgpu: the same model on the GPU and back');
   const result = bundleAndRun(gpu, 'gpu.ts');
   if (result.device !== 'webgpu' || !(result.gpuVsCpu <= 1e-4) || result.backVsCpu !== 0) {

@@ -1,13 +1,17 @@
-"""Export a PyTorch state dict (an nn.RNN's, or any other) to a .safetensors file, for @recurrent/nn.
+"""Export a PyTorch state dict (an nn.RNN's, LSTM's, GRU's or any other) to a .safetensors file, for @recurrent/nn.
 
     /usr/bin/python3 scripts/export_safetensors.py model.pt model.safetensors [--dtype f16] [--trust]
 
 model.pt is what `torch.save(rnn.state_dict(), 'model.pt')` wrote; a whole pickled module
 (`torch.save(rnn, ...)`) needs --trust, because unpickling it can run arbitrary code. From Python:
 
-    from export_safetensors import export_rnn, export_state_dict
-    export_rnn(rnn, 'rnn.safetensors')  # + the nn.RNN's arguments as metadata['rnn_options']
+    from export_safetensors import export_recurrent, export_state_dict
+    export_recurrent(lstm, 'lstm.safetensors')  # + metadata 'module' ('LSTM') and 'rnn_options' (its arguments)
     export_state_dict(any_state_dict, 'model.safetensors', metadata={'format': 'pt'})
+
+export_recurrent takes an nn.RNN, nn.LSTM or nn.GRU (export_rnn is the same function, its first name) and
+refuses any other module. A whole pickled nn.RNN, nn.LSTM or nn.GRU given to the command line gets the same
+metadata; a state dict or any other module is written with metadata['format'] alone.
 
 Only the standard library writes the file (struct + json; torch only hands over the tensors). The
 layout is the format's (https://github.com/huggingface/safetensors#format), byte for byte as the
@@ -96,21 +100,51 @@ def export_state_dict(state_dict, path, metadata=None):
     return len(data)
 
 
-def export_rnn(module, path, metadata=None):
-    """Writes an nn.RNN's state dict to `path`, with its arguments as metadata: 'rnn_options' holds
-    @recurrent/nn's RNNOptions as JSON, so `new RNN(JSON.parse(metadata.rnn_options))` rebuilds it."""
-    meta = {'format': 'pt', 'rnn_options': json.dumps(rnn_options(module), separators=(',', ':'))}
+# The modules export_recurrent takes, by the name it records as metadata['module'].
+RECURRENT_MODULES = {'RNN': torch.nn.RNN, 'LSTM': torch.nn.LSTM, 'GRU': torch.nn.GRU}
+
+
+def module_type(module):
+    """'RNN', 'LSTM' or 'GRU' for an nn.RNN, nn.LSTM or nn.GRU (or a subclass); a TypeError for anything else."""
+    for name, cls in RECURRENT_MODULES.items():
+        if isinstance(module, cls):
+            return name
+    raise TypeError('expected an nn.RNN, nn.LSTM or nn.GRU, got %s (%s.%s); use export_state_dict for any other '
+                    'state dict' % (type(module).__name__, type(module).__module__, type(module).__qualname__))
+
+
+def export_recurrent(module, path, metadata=None):
+    """Writes an nn.RNN's, nn.LSTM's or nn.GRU's state dict to `path`, with what rebuilds it as metadata:
+    'module' ('RNN', 'LSTM' or 'GRU') and 'rnn_options', its arguments as @recurrent/nn's options in JSON
+    (camelCase), so `new RNN(JSON.parse(metadata.rnn_options))` (or LSTM, GRU) rebuilds it. Any other
+    module is refused with a TypeError. Returns the number of bytes written."""
+    meta = recurrent_metadata(module)
     meta.update(metadata or {})
     return export_state_dict(module.state_dict(), path, meta)
 
 
+# The first name of export_recurrent, from when it took only nn.RNN.
+export_rnn = export_recurrent
+
+
+def recurrent_metadata(module):
+    """The metadata export_recurrent writes: {'format': 'pt', 'module': ..., 'rnn_options': JSON}."""
+    return {'format': 'pt', 'module': module_type(module),
+            'rnn_options': json.dumps(rnn_options(module), separators=(',', ':'))}
+
+
 def rnn_options(module):
-    """An nn.RNN's constructor arguments as @recurrent/nn's RNNOptions (camelCase)."""
-    return {
-        'inputSize': module.input_size, 'hiddenSize': module.hidden_size, 'numLayers': module.num_layers,
-        'nonlinearity': module.nonlinearity, 'bias': module.bias, 'batchFirst': module.batch_first,
-        'dropout': module.dropout, 'bidirectional': module.bidirectional,
-    }
+    """An nn.RNN's, nn.LSTM's or nn.GRU's constructor arguments as @recurrent/nn's options (camelCase):
+    an nn.RNN's include its nonlinearity, an nn.LSTM's its projSize (0: no projection)."""
+    kind = module_type(module)
+    options = {'inputSize': module.input_size, 'hiddenSize': module.hidden_size, 'numLayers': module.num_layers}
+    if kind == 'RNN':
+        options['nonlinearity'] = module.nonlinearity
+    options.update({'bias': module.bias, 'batchFirst': module.batch_first, 'dropout': module.dropout,
+                    'bidirectional': module.bidirectional})
+    if kind == 'LSTM':
+        options['projSize'] = module.proj_size
+    return options
 
 
 def main(argv=None):
@@ -127,8 +161,8 @@ def main(argv=None):
         parser.error('%s is not a plain state dict (%s); if you trust the file, rerun with --trust'
                      % (args.source, str(e).split('WeightsUnpickler error: ')[-1]))
     metadata = {'format': 'pt'}
-    if isinstance(obj, torch.nn.RNN):
-        metadata['rnn_options'] = json.dumps(rnn_options(obj), separators=(',', ':'))
+    if isinstance(obj, tuple(RECURRENT_MODULES.values())):
+        metadata = recurrent_metadata(obj)
     state = obj.state_dict() if isinstance(obj, torch.nn.Module) else obj
     if not isinstance(state, dict):
         parser.error('%s holds a %s, not a state dict or module' % (args.source, type(state).__name__))

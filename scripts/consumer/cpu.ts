@@ -1,9 +1,19 @@
-// The notebook's first cell, as a user of the published CPU packages writes it.
-import { RNN } from '@recurrent/nn';
+// The notebook's first cell, as a user of the published CPU packages writes it; then the same model on
+// the WebAssembly kernels (every forward sent there: minFlops 0).
+import { initWasmSync } from '@recurrent/kernels-wasm';
+import { RNN, wasmCpuBackend } from '@recurrent/nn';
 import { manualSeed, randn } from '@recurrent/tensor';
 
 manualSeed(0);
 const rnn = new RNN({ inputSize: 4, hiddenSize: 3, batchFirst: true });
-const [output, hN] = rnn.forward(randn([1, 2, 4]));
+const x = randn([1, 2, 4]);
+const [output, hN] = rnn.forward(x);
 const shapes: [readonly number[], readonly number[]] = [output.shape, hN.shape];
-console.log(JSON.stringify({ output: String(output), h_n: String(hN), shapes }));
+const kernels = initWasmSync();
+if (!kernels) throw new Error('no WebAssembly SIMD in this Node');
+const wasm = wasmCpuBackend(kernels, { minFlops: 0 });
+const [wasmOutput] = rnn.to(wasm).forward(x);
+const want = output.dataSync();
+const wasmVsCpu = Math.max(...wasmOutput.dataSync().map((v, i) => Math.abs(v - (want[i] as number))));
+wasm.dispose();
+console.log(JSON.stringify({ output: String(output), h_n: String(hN), shapes, wasmVsCpu }));

@@ -1,9 +1,11 @@
 """PyTorch side of `pnpm bench`: a line-oriented JSON server on stdin/stdout.
 
-{"cmd": "setup", "file": path, "config": {...}} loads the input and weights (raw float32, in the order
-input, then per layer and direction weight_ih, weight_hh, bias_ih, bias_hh), runs one forward, writes the
-output (B, T, D*H) to path + ".out" and replies {"threads": n}.
+{"cmd": "setup", "file": path, "config": {...}} builds nn.RNN, nn.LSTM or nn.GRU (config["cell"]), loads
+the input and weights (raw float32, in the order input, then per layer and direction weight_ih, weight_hh,
+bias_ih, bias_hh, each G*H rows: G = 1, 4, 3), runs one forward, writes the output (B, T, D*H) to
+path + ".out" and replies {"threads": n}.
 {"cmd": "time", "n": n, "batch": b} replies {"times": [...]}: n samples, each the mean ms of b forwards.
+A request that raises replies {"error": message}.
 """
 import json
 import sys
@@ -14,6 +16,7 @@ import torch
 
 model = None
 x = None
+MODULES = {"RNN": (torch.nn.RNN, 1), "LSTM": (torch.nn.LSTM, 4), "GRU": (torch.nn.GRU, 3)}
 
 
 def setup(msg):
@@ -21,6 +24,7 @@ def setup(msg):
     c = msg["config"]
     D = 2 if c["bidirectional"] else 1
     H = c["hiddenSize"]
+    module, G = MODULES[c.get("cell", "RNN")]
     raw = np.fromfile(msg["file"], dtype="<f4")
     at = 0
 
@@ -32,17 +36,17 @@ def setup(msg):
         return t
 
     x = take(c["batch"], c["steps"], c["inputSize"])
-    model = torch.nn.RNN(
+    model = module(
         c["inputSize"], H, c["numLayers"], batch_first=True, bidirectional=c["bidirectional"]
     ).eval()
     state = {}
     for k in range(c["numLayers"]):
         inp = c["inputSize"] if k == 0 else D * H
         for s in ["", "_reverse"][:D]:
-            state[f"weight_ih_l{k}{s}"] = take(H, inp)
-            state[f"weight_hh_l{k}{s}"] = take(H, H)
-            state[f"bias_ih_l{k}{s}"] = take(H)
-            state[f"bias_hh_l{k}{s}"] = take(H)
+            state[f"weight_ih_l{k}{s}"] = take(G * H, inp)
+            state[f"weight_hh_l{k}{s}"] = take(G * H, H)
+            state[f"bias_ih_l{k}{s}"] = take(G * H)
+            state[f"bias_hh_l{k}{s}"] = take(G * H)
     model.load_state_dict(state)
     with torch.no_grad():
         y, _ = model(x)
@@ -63,6 +67,9 @@ def timing(msg):
 
 for line in sys.stdin:
     msg = json.loads(line)
-    reply = setup(msg) if msg["cmd"] == "setup" else timing(msg)
+    try:
+        reply = setup(msg) if msg["cmd"] == "setup" else timing(msg)
+    except Exception as e:  # the bench reports it as this runner's failure instead of waiting forever
+        reply = {"error": f"{type(e).__name__}: {e}"}
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()

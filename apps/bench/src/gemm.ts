@@ -1,4 +1,12 @@
-import { createWasmPool, initWasm, sgemm } from '@recurrent/tensor';
+import {
+  type Block,
+  createWasmPool,
+  gemmJob,
+  gemmPackFloats,
+  initWasm,
+  type Job,
+} from '@recurrent/kernels-wasm';
+import { sgemm } from '@recurrent/tensor';
 import { summarize } from './stats.js';
 
 /** Times `f` (after one warm-up call) `n` times; the median in ms. */
@@ -35,29 +43,22 @@ export async function gemmSection(n: number, reps: number): Promise<string> {
       'WasmKernels.sgemm, copies included (1 thread)',
       median(reps, () => k.sgemm(false, false, n, n, n, 1, A, 0, n, B, 0, n, 0, C, 0, n)),
     ]);
-    k.reset();
-    const [a, b, c] = [k.put(A), k.put(B), k.alloc(n * n)];
-    const pack = k.alloc(k.exports.packBytes(n, n) / 4);
-    rows.push([
-      'WASM gemm kernel, operands in memory (1 thread)',
-      median(reps, () => k.exports.gemm(n, n, n, 1, a, n, 1, b, n, 1, 0, c, n, 0, pack)),
-    ]);
+    const s = k.arena.scratch();
+    const [a, b, c, pack] = [s.put(A), s.put(B), s.alloc(n * n), s.alloc(gemmPackFloats(n, n))];
+    const job = productJob(n, a, b, c, pack, 0, n);
+    rows.push(['WASM gemm kernel, operands in memory (1 thread)', median(reps, () => k.run([job]))]);
+    s.release();
   }
   const pool = await createWasmPool(2);
   if (pool) {
-    const p = pool.kernels;
-    p.reset();
-    const [a, b, c] = [p.put(A), p.put(B), p.alloc(n * n)];
-    const packs = [p.alloc(p.exports.packBytes(n, n) / 4), p.alloc(p.exports.packBytes(n, n) / 4)];
+    const s = pool.arena.scratch();
+    const [a, b, c] = [s.put(A), s.put(B), s.alloc(n * n)];
     const half = n >> 1;
-    const job = (r0: number, r1: number, pack: number) => ({
-      fn: 'gemm' as const,
-      args: [r1 - r0, n, n, 1, a + r0 * n * 4, n, 1, b, n, 1, 0, c + r0 * n * 4, n, 0, pack],
-    });
-    rows.push([
-      'WASM gemm kernel, rows split over 2 threads',
-      median(reps, () => pool.run([job(0, half, packs[0] as number), job(half, n, packs[1] as number)])),
-    ]);
+    const jobs = [
+      productJob(n, a, b, c, s.alloc(gemmPackFloats(n, n)), 0, half),
+      productJob(n, a, b, c, s.alloc(gemmPackFloats(n, n)), half, n),
+    ];
+    rows.push(['WASM gemm kernel, rows split over 2 threads', median(reps, () => pool.run(jobs))]);
     pool.dispose();
   }
   const lines = [
@@ -69,4 +70,12 @@ export async function gemmSection(n: number, reps: number): Promise<string> {
   for (const [name, ms] of rows)
     lines.push(`| ${name} | ${ms.toFixed(1)} | ${(flops / ms / 1e6).toFixed(1)} |`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Rows [r0, r1) of C = A·B (n×n, all in the kernels' memory), B packed into `pack` on the fly. */
+function productJob(n: number, a: Block, b: Block, c: Block, pack: Block, r0: number, r1: number): Job {
+  return gemmJob({
+    ...{ M: r1 - r0, N: n, K: n, a: a.at(r0 * n), sai: n, sak: 1, b: b.at(), sbp: n, sbj: 1 },
+    ...{ c: c.at(r0 * n), ldc: n, pack: pack.at() },
+  });
 }

@@ -1,6 +1,7 @@
-// `pnpm bench [-- --quick] [--only=C2,C3,gemm,memory] [--skip=tfjs cpu] [--rounds=5] [--budget=3000] [--markdown=BENCHMARKS.md]`
+// `pnpm bench [-- --quick] [--only=C2,C3-LSTM,gemm,memory] [--cell=lstm,gru] [--skip=tfjs cpu] [--rounds=5]
+//   [--budget=3000] [--markdown=BENCHMARKS.md]`: exits 1 when a runner fails (an error, or an output that differs).
 import { writeFileSync } from 'node:fs';
-import { CONFIGS, QUICK } from './configs.js';
+import { type BenchConfig, CONFIGS, GATES, QUICK } from './configs.js';
 import { gemmSection } from './gemm.js';
 import { machineReport } from './machine.js';
 import { memorySection } from './memory.js';
@@ -8,7 +9,7 @@ import { ours } from './ours.js';
 import { ortNode, ortWeb } from './peers/ort.js';
 import { tfjs } from './peers/tfjs.js';
 import { torch } from './peers/torch.js';
-import { configSection, ratioSummary } from './report.js';
+import { cellTargets, configSection, gemmPeak, ratioSummary } from './report.js';
 import type { Runner, RunnerFactory } from './runner.js';
 import { measureConfig, type Schedule } from './schedule.js';
 
@@ -17,6 +18,9 @@ const option = (name: string): string | undefined =>
   args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = args.includes('--quick');
 const only = option('only')?.split(',');
+const cells = option('cell')?.toUpperCase().split(',');
+for (const c of cells ?? [])
+  if (!Object.hasOwn(GATES, c)) throw new Error(`--cell: unknown cell ${c} (rnn, lstm, gru)`);
 const skip = option('skip')?.split(',') ?? [];
 const markdown = option('markdown');
 const schedule: Schedule = {
@@ -24,6 +28,16 @@ const schedule: Schedule = {
   budgetMs: Number(option('budget') ?? (quick ? 150 : 3000)),
   minSampleMs: quick ? 1 : 2,
 };
+
+/**
+ * `--only` names configs (C2, C2-LSTM); `--cell=lstm,gru` keeps those cells, and with it `--only=C2` means
+ * C2 of each chosen cell. `--quick` alone: the QUICK list.
+ */
+function wanted(c: BenchConfig): boolean {
+  if (cells && !cells.includes(c.cell)) return false;
+  if (only) return only.includes(c.id) || (cells !== undefined && only.includes(c.id.split('-')[0] ?? ''));
+  return !quick || QUICK.includes(c.id);
+}
 
 const factories: RunnerFactory[] = [
   ...ours,
@@ -45,7 +59,7 @@ async function main(): Promise<void> {
     else if (skip.some((s) => r.name.includes(s))) notes.push(`- skipped by --skip: ${r.name}`);
     else runners.push(r);
   }
-  const configs = CONFIGS.filter((c) => (only ? only.includes(c.id) : !quick || QUICK.includes(c.id)));
+  const configs = CONFIGS.filter(wanted);
   const command = `pnpm bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const header = [`Command: \`${command}\``, '', machineReport(), ...notes, ''].join('\n');
   process.stdout.write(`${header}\n`);
@@ -56,20 +70,28 @@ async function main(): Promise<void> {
     process.stdout.write(`${configSection(config, results)}\n`);
   }
   const gemm = only && !only.includes('gemm') ? '' : await gemmSection(quick ? 256 : 1024, quick ? 3 : 9);
-  const memory = quick || (only && !only.includes('memory')) ? '' : memorySection();
-  process.stdout.write(`${gemm}\n${memory}\n`);
+  // the memory probe runs the RNN's C4: not with --only without it, nor with --cell without rnn
+  const noMemory = quick || (only && !only.includes('memory')) || (cells && !cells.includes('RNN'));
+  const memory = noMemory ? '' : memorySection();
+  const targets = cellTargets(all, gemmPeak(gemm));
+  process.stdout.write(`${gemm}\n${memory}\n${targets}\n`);
   const summary = ratioSummary(all);
   process.stdout.write(`## Ratios\n\n${summary}\n`);
   for (const r of runners) r.close?.();
+  const failed = all.flatMap(({ config, results }) =>
+    results.flatMap((m) => ('failed' in m ? [`${config.id}: ${m.runner.name}: ${m.failed}`] : [])),
+  );
   if (markdown) {
     const body = all.map(({ config, results }) => configSection(config, results)).join('\n');
     writeFileSync(
       markdown,
-      `# Benchmarks\n\n${header}\n## Ratios\n\n${summary}\n## Per configuration\n\n${body}\n## GEMM and memory\n\n${gemm}\n${memory}`,
+      `# Benchmarks\n\n${header}\n## Ratios\n\n${summary}\n## Per configuration\n\n${body}\n## GEMM and memory\n\n${gemm}\n${memory}\n${targets}`,
     );
     log(`wrote ${markdown}`);
   }
-  process.exit(0); // ONNX Runtime Web's worker threads would keep the process alive
+  for (const f of failed) log(`FAILED ${f}`);
+  // exit explicitly: ONNX Runtime Web's worker threads would keep the process alive
+  process.exit(failed.length > 0 ? 1 : 0);
 }
 
 await main();

@@ -1,7 +1,8 @@
 // Run as its own process by memory.ts: peak memory of one C4 forward on the one-thread WASM backend.
 import { readFileSync } from 'node:fs';
+import { initWasm } from '@recurrent/kernels-wasm';
 import { RNN, wasmCpuBackend } from '@recurrent/nn';
-import { initWasm, manualSeed, randn } from '@recurrent/tensor';
+import { manualSeed, randn } from '@recurrent/tensor';
 import { CONFIGS } from './configs.js';
 
 /**
@@ -37,6 +38,6 @@ process.stdout.write(
     weights,
     io,
     projection,
-    wasmMemory: kernels.memory.buffer.byteLength,
+    wasmMemory: kernels.arena.stats().capacity,
   }),
 );

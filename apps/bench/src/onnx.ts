@@ -1,5 +1,6 @@
-// A minimal protobuf writer for the few ONNX messages the bench needs: a graph of RNN nodes (one per
-// layer) with Transpose/Reshape glue, weights as initializers. Field numbers are onnx.proto's.
+// A minimal protobuf writer for the few ONNX messages the bench needs: a graph of RNN, LSTM or GRU nodes
+// (one per layer) with Transpose/Reshape glue, weights as initializers. Field numbers are onnx.proto's.
+import { type Cell, GATES } from './configs.js';
 import type { Problem } from './problem.js';
 
 const VARINT = 0;
@@ -108,34 +109,66 @@ function stack(parts: readonly Float32Array[]): Float32Array {
 }
 
 /**
+ * ONNX's gate order as indices of PyTorch's gate blocks: an ONNX LSTM stacks i, o, f, c (PyTorch: i, f, g, o),
+ * an ONNX GRU z, r, h (PyTorch: r, z, n). What `torch.onnx.export` does to nn.LSTM and nn.GRU weights.
+ */
+const ONNX_GATE_ORDER: Readonly<Record<Cell, readonly number[]>> = {
+  RNN: [0],
+  LSTM: [0, 3, 1, 2],
+  GRU: [1, 0, 2],
+};
+
+/** Reorders the gate blocks (equal runs of rows, or of a bias) of one PyTorch weight into ONNX's order. */
+export function toOnnxGates(cell: Cell, a: Float32Array): Float32Array {
+  const order = ONNX_GATE_ORDER[cell];
+  const block = a.length / order.length;
+  const out = new Float32Array(a.length);
+  order.forEach((from, to) => {
+    out.set(a.subarray(from * block, (from + 1) * block), to * block);
+  });
+  return out;
+}
+
+/** The node's attributes, as `torch.onnx.export` writes them for nn.RNN (tanh), nn.LSTM and nn.GRU. */
+function cellAttributes(cell: Cell, H: number, D: number): Attr[] {
+  const attrs: Attr[] = [
+    ['hidden_size', H],
+    ['direction', D === 2 ? 'bidirectional' : 'forward'],
+  ];
+  if (cell === 'RNN') attrs.push(['activations', D === 2 ? ['Tanh', 'Tanh'] : ['Tanh']]);
+  // PyTorch's GRU applies the reset gate to (W_hn h + b_hn), after the product: ONNX's linear_before_reset.
+  if (cell === 'GRU') attrs.push(['linear_before_reset', 1]);
+  return attrs;
+}
+
+/**
  * The problem as an ONNX model (opset 17): input `X` (B, T, I) batch-first, output `Y` (B, T, D·H).
- * Each layer is one `RNN` node on sequence-first data; Transpose/Reshape nodes convert between layouts.
+ * Each layer is one `RNN`, `LSTM` or `GRU` node on sequence-first data, its weights in ONNX's gate order
+ * and B = [Wb, Rb]; Transpose/Reshape nodes convert between layouts.
  */
 export function onnxModel(problem: Problem): Uint8Array {
   const { config, layers } = problem;
-  const { batch: B, steps: T, hiddenSize: H } = config;
+  const { cell, batch: B, steps: T, hiddenSize: H } = config;
+  const G = GATES[cell];
   const D = config.bidirectional ? 2 : 1;
+  const gates = (a: Float32Array): Float32Array => toOnnxGates(cell, a);
   const nodes: Chunk[] = [node('Transpose', 'to_seq_first', ['X'], ['x0'], [['perm', [1, 0, 2]]])];
   const inits: Chunk[] = [tensor(5, 'flat', [3], BigInt64Array.from([0n, 0n, -1n]))];
   let x = 'x0';
   layers.forEach((dirs, k) => {
     const inputSize = k === 0 ? config.inputSize : D * H;
     inits.push(
-      tensor(5, `W${k}`, [D, H, inputSize], stack(dirs.map((d) => d.wIh))),
-      tensor(5, `R${k}`, [D, H, H], stack(dirs.map((d) => d.wHh))),
-      tensor(5, `B${k}`, [D, 2 * H], stack(dirs.flatMap((d) => [d.bIh, d.bHh]))),
+      tensor(5, `W${k}`, [D, G * H, inputSize], stack(dirs.map((d) => gates(d.wIh)))),
+      tensor(5, `R${k}`, [D, G * H, H], stack(dirs.map((d) => gates(d.wHh)))),
+      tensor(5, `B${k}`, [D, 2 * G * H], stack(dirs.flatMap((d) => [gates(d.bIh), gates(d.bHh)]))),
     );
     nodes.push(
       node(
-        'RNN',
-        `rnn${k}`,
+        cell,
+        `${cell.toLowerCase()}${k}`,
         [x, `W${k}`, `R${k}`, `B${k}`],
         [`y${k}`],
-        [
-          ['hidden_size', H],
-          ['direction', D === 2 ? 'bidirectional' : 'forward'],
-          ['activations', D === 2 ? ['Tanh', 'Tanh'] : ['Tanh']],
-        ],
+        cellAttributes(cell, H, D),
       ),
       // Y is (T, D, B, H): bring D next to H, then merge them.
       node('Transpose', `merge_dirs${k}`, [`y${k}`], [`yt${k}`], [['perm', [0, 2, 1, 3]]]),
@@ -146,7 +179,7 @@ export function onnxModel(problem: Problem): Uint8Array {
   nodes.push(node('Transpose', 'to_batch_first', [x], ['Y'], [['perm', [1, 0, 2]]]));
   const graph = message(7, [
     ...nodes,
-    stringField(2, 'rnn'),
+    stringField(2, cell.toLowerCase()),
     ...inits,
     valueInfo(11, 'X', [B, T, config.inputSize]),
     valueInfo(12, 'Y', [B, T, D * H]),

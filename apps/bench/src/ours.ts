@@ -1,20 +1,20 @@
-import { type Backend, cpuBackend, createCpuBackend, RNN, wasmCpuBackend } from '@recurrent/nn';
+import { initWasm } from '@recurrent/kernels-wasm';
+import { type Backend, cpuBackend, createCpuBackend, wasmCpuBackend } from '@recurrent/nn';
 import type { Tensor } from '@recurrent/tensor';
-import { initWasm } from '@recurrent/tensor';
-import type { Problem } from './problem.js';
+import { createModel, forwardAll, type Model, type Problem } from './problem.js';
 import { type Runner, type RunnerFactory, timeCalls } from './runner.js';
 
-/** `@recurrent/nn`'s RNN on a backend; CPU outputs are read synchronously, GPU outputs awaited. */
+/** `@recurrent/nn`'s RNN, LSTM or GRU on a backend; CPU outputs are read synchronously, GPU outputs awaited. */
 function oursRunner(name: string, backend: Backend, close?: () => void): Runner {
-  let rnn: RNN | null = null;
+  let model: Model | null = null;
   let input: Tensor | null = null;
   const forward = (): Float32Array | Promise<Float32Array> => {
-    if (!rnn || !input) throw new Error(`${name}: not set up`);
-    const [output, hN] = rnn.forward(input);
+    if (!model || !input) throw new Error(`${name}: not set up`);
+    const { output, states } = forwardAll(model, input);
     if (output.device === 'cpu') return output.dataSync();
     return output.data().then((data) => {
       output.dispose();
-      hN.dispose();
+      for (const s of states) s.dispose();
       return data;
     });
   };
@@ -22,22 +22,15 @@ function oursRunner(name: string, backend: Backend, close?: () => void): Runner 
     name,
     ours: true,
     async setup(problem: Problem) {
-      const c = problem.config;
-      rnn = new RNN({
-        inputSize: c.inputSize,
-        hiddenSize: c.hiddenSize,
-        numLayers: c.numLayers,
-        bidirectional: c.bidirectional,
-        batchFirst: true,
-      });
-      rnn.loadStateDict(problem.stateDict);
-      rnn.eval().to(backend);
+      model = createModel(problem.config);
+      model.loadStateDict(problem.stateDict);
+      model.eval().to(backend);
       input = backend.fromCpu(problem.input);
       return (await forward()).slice();
     },
     time: (n, batch) => timeCalls(n, batch, forward),
     async teardown() {
-      rnn = null;
+      model = null;
       input = null;
     },
     ...(close ? { close } : {}),

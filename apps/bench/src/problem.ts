@@ -1,17 +1,41 @@
-import { RNN } from '@recurrent/nn';
+import { GRU, LSTM, RNN } from '@recurrent/nn';
 import { manualSeed, randn, type Tensor } from '@recurrent/tensor';
 import type { BenchConfig } from './configs.js';
 
-/** One layer-direction's weights in PyTorch's layout, as plain arrays every peer can take. */
+/**
+ * One layer-direction's weights in PyTorch's layout, as plain arrays every peer can take. G is the gate
+ * count (1 RNN, 4 LSTM, 3 GRU): the rows hold the gate blocks in PyTorch's order (i, f, g, o; r, z, n).
+ */
 export interface DirectionWeights {
-  /** (H, I_l) */
+  /** (G·H, I_l) */
   readonly wIh: Float32Array;
-  /** (H, H) */
+  /** (G·H, H) */
   readonly wHh: Float32Array;
-  /** (H) */
+  /** (G·H) */
   readonly bIh: Float32Array;
-  /** (H) */
+  /** (G·H) */
   readonly bHh: Float32Array;
+}
+
+/** `@recurrent/nn`'s module for a config. */
+export type Model = RNN | LSTM | GRU;
+
+/** `new RNN/LSTM/GRU({...})` with the config's shape, batch first; PyTorch's init from the current seed. */
+export function createModel(c: BenchConfig): Model {
+  const options = {
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    bidirectional: c.bidirectional,
+    batchFirst: true,
+  };
+  return c.cell === 'LSTM' ? new LSTM(options) : c.cell === 'GRU' ? new GRU(options) : new RNN(options);
+}
+
+/** One forward of a model: the output and the final states (h; or h and c for an LSTM). */
+export function forwardAll(model: Model, input: Tensor): { output: Tensor; states: Tensor[] } {
+  const [output, state] = model.forward(input);
+  return { output, states: Array.isArray(state) ? state : [state] };
 }
 
 /** A benchmark problem: PyTorch-initialized weights (seed 0), a standard-normal input, and the config. */
@@ -26,15 +50,9 @@ export interface Problem {
 
 export function makeProblem(config: BenchConfig): Problem {
   manualSeed(0);
-  const rnn = new RNN({
-    inputSize: config.inputSize,
-    hiddenSize: config.hiddenSize,
-    numLayers: config.numLayers,
-    bidirectional: config.bidirectional,
-    batchFirst: true,
-  });
+  const model = createModel(config);
   const input = randn([config.batch, config.steps, config.inputSize]);
-  const stateDict = rnn.stateDict();
+  const stateDict = model.stateDict();
   const get = (key: string): Float32Array => {
     const t = stateDict[key];
     if (!t) throw new Error(`bench: missing parameter ${key}`);

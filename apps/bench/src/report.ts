@@ -14,7 +14,10 @@ export function configSection(config: BenchConfig, results: readonly Measurement
     '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const m of results) {
-    if ('failed' in m) lines.push(`| ${m.runner.name} | — | — | — | — | — | not timed: ${m.failed} |`);
+    if ('failed' in m)
+      lines.push(`| ${m.runner.name} | — | — | — | — | — | **FAILED**, not timed: ${m.failed} |`);
+    else if ('unsupported' in m)
+      lines.push(`| ${m.runner.name} | — | — | — | — | — | not run: ${m.unsupported} |`);
     else {
       const { median, min, max, n } = m.summary;
       const gflops = flops / (median * 1e6);
@@ -68,4 +71,75 @@ export function ratioSummary(
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** The fastest one-thread WASM row of the GEMM section (its markdown table): the peak a kernel can reach. */
+export function gemmPeak(gemmMarkdown: string): { name: string; gflops: number } | undefined {
+  let peak: { name: string; gflops: number } | undefined;
+  for (const line of gemmMarkdown.split('\n')) {
+    const [, name, , gflops] = line.split('|').map((cell) => cell.trim());
+    if (!name || !/wasm/i.test(name) || !/\(1 thread\)/.test(name)) continue;
+    const value = Number(gflops);
+    if (Number.isFinite(value) && value > (peak?.gflops ?? 0)) peak = { name, gflops: value };
+  }
+  return peak;
+}
+
+const OURS_WASM = 'recurrent cpu (wasm, 1 thr)';
+/** The LSTM/GRU targets: our WASM backend on one thread ≤ 0.6× ORT Web (2 thr); ≤ 1.0× ORT Node on these. */
+const WEB_TARGET = 0.6;
+const NODE_TARGET = 1.0;
+const NODE_TARGET_SHAPES = ['C1', 'C5'];
+
+/**
+ * One row per LSTM/GRU config: our WASM backend on one thread, its ratios to ONNX Runtime Web and Node
+ * against the targets, its GFLOP/s and their share of the GEMM peak. Empty when no LSTM/GRU config ran.
+ */
+export function cellTargets(
+  all: readonly { config: BenchConfig; results: readonly Measurement[] }[],
+  peak: { name: string; gflops: number } | undefined,
+): string {
+  const rows = all.filter(({ config }) => config.cell !== 'RNN');
+  if (rows.length === 0) return '';
+  const medianOf = (
+    results: readonly Measurement[],
+    match: (name: string) => boolean,
+  ): number | undefined => {
+    const m = results.find((r) => match(r.runner.name));
+    return m && 'summary' in m ? m.summary.median : undefined;
+  };
+  const lines = [
+    `### LSTM/GRU: ${OURS_WASM} against the targets and the GEMM peak`,
+    '',
+    `Targets: ≤ ${WEB_TARGET}× ONNX Runtime Web (wasm, 2 thr) on every row; ≤ ${NODE_TARGET}× ONNX Runtime Node ` +
+      `on ${NODE_TARGET_SHAPES.join(' and ')}. GEMM peak: ${
+        peak ? `${peak.gflops.toFixed(1)} GFLOP/s (${peak.name})` : 'not measured (add gemm to --only)'
+      }.`,
+    '',
+    '| config | median ms | ÷ ORT Web | ÷ ORT Node | GFLOP/s | % of GEMM peak | targets met |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const { config, results } of rows) {
+    const ours = medianOf(results, (n) => n === OURS_WASM);
+    if (ours === undefined) {
+      lines.push(`| ${config.id} | — | — | — | — | — | ${OURS_WASM} not timed |`);
+      continue;
+    }
+    const web = medianOf(results, (n) => n.startsWith('ONNX Runtime Web'));
+    const node = medianOf(results, (n) => n.startsWith('ONNX Runtime Node'));
+    const gflops = flopsOf(config) / (ours * 1e6);
+    const nodeCounts = NODE_TARGET_SHAPES.includes(config.id.split('-')[0] ?? '');
+    const checks = [
+      web === undefined ? undefined : ours / web <= WEB_TARGET,
+      !nodeCounts ? true : node === undefined ? undefined : ours / node <= NODE_TARGET,
+    ];
+    const met = checks.includes(undefined) ? '— (peer not timed)' : checks.every(Boolean) ? 'yes' : 'no';
+    lines.push(
+      `| ${config.id} | ${ms(ours)} | ${web ? ratio(ours / web) : '—'} | ${node ? ratio(ours / node) : '—'}` +
+        `${nodeCounts ? '' : ' (no target)'} | ${gflops.toFixed(2)} | ${
+          peak ? `${((100 * gflops) / peak.gflops).toFixed(0)}%` : '—'
+        } | ${met} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,3 +1,4 @@
+import type { BenchConfig } from './configs.js';
 import type { Problem } from './problem.js';
 
 /** One implementation under test: set up on a problem, then called repeatedly. */
@@ -6,6 +7,11 @@ export interface Runner {
   readonly name: string;
   /** Ours or a peer: ratios are ours ÷ peer. */
   readonly ours: boolean;
+  /**
+   * Why this implementation cannot compute this config as PyTorch does (the row then says so, untimed and
+   * not counted as a failure); undefined when it can.
+   */
+  unsupported?(config: BenchConfig): string | undefined;
   /** Builds the model from the problem's weights; returns the output (B, T, D·H) of one forward. */
   setup(problem: Problem): Promise<Float32Array>;
   /** n samples, each the mean milliseconds of `batch` back-to-back forwards (each to a readable output). */

@@ -12,10 +12,14 @@ export interface Schedule {
   readonly minSampleMs: number;
 }
 
-/** What one runner measured on one config, or why it was not timed. */
+/**
+ * What one runner measured on one config, or why it was not timed: `failed` (an error, or an output that
+ * differs from ours: the run fails) or `unsupported` (the runner cannot express the config; said, not failed).
+ */
 export type Measurement =
   | { readonly runner: Runner; readonly summary: Summary; readonly maxAbs: number }
-  | { readonly runner: Runner; readonly failed: string };
+  | { readonly runner: Runner; readonly failed: string }
+  | { readonly runner: Runner; readonly unsupported: string };
 
 /**
  * Runs every runner on one config: each is set up and its output checked against the first runner's
@@ -33,6 +37,11 @@ export async function measureConfig(
   const active: { runner: Runner; estimate: number; spent: number; samples: number[]; maxAbs: number }[] = [];
   let reference: Float32Array | null = null;
   for (const runner of runners) {
+    const unsupported = runner.unsupported?.(config);
+    if (unsupported) {
+      results.set(runner, { runner, unsupported });
+      continue;
+    }
     try {
       const setupStart = performance.now();
       const out = await runner.setup(problem);

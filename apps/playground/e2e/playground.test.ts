@@ -144,6 +144,60 @@ describe('the playground in Chromium', () => {
     expect(await result('output[0, 0]')).toBe(afterCheckpoint.output00);
   });
 
+  it('runs an LSTM with projSize and a GRU on CPU and WebGPU, matching the reference', async () => {
+    await page.selectOption('#cfg-module', 'LSTM');
+    expect(await page.isDisabled('#cfg-nonlinearity')).toBe(true);
+    expect(await page.isDisabled('#cfg-projSize')).toBe(false);
+    await page.fill('#cfg-projSize', '3');
+    await page.fill('#cfg-seqLen', '12');
+    await page.click('#run-both');
+    await page.waitForFunction(
+      () => document.querySelector('td[data-key="output shape"]')?.textContent === '[2, 12, 6]',
+      undefined,
+      { timeout: 120_000 },
+    );
+    await page.waitForSelector('#results td[data-key="max |diff| webgpu vs cpu"]', { timeout: 120_000 });
+    expect(await result('h_n shape')).toBe('[4, 2, 3]'); // h has projSize features
+    expect(Number(await result('max |diff| cpu vs reference'))).toBeLessThanOrEqual(1e-5);
+    expect(Number(await result('max |diff| cpu-wasm vs reference'))).toBeLessThanOrEqual(1e-4);
+    expect(Number(await result('max |diff| webgpu vs reference'))).toBeLessThanOrEqual(1e-4);
+
+    await page.selectOption('#cfg-module', 'GRU');
+    expect(await page.isDisabled('#cfg-projSize')).toBe(true);
+    await page.click('#run-both');
+    await page.waitForFunction(
+      () => document.querySelector('td[data-key="h_n shape"]')?.textContent === '[4, 2, 7]',
+      undefined,
+      { timeout: 120_000 },
+    );
+    await page.waitForSelector('#results td[data-key="max |diff| webgpu vs cpu"]', { timeout: 120_000 });
+    expect(await result('output shape')).toBe('[2, 12, 14]');
+    expect(Number(await result('max |diff| cpu vs reference'))).toBeLessThanOrEqual(1e-5);
+    expect(Number(await result('max |diff| webgpu vs reference'))).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('loads a PyTorch LSTM checkpoint and switches the configurator to LSTM', async () => {
+    const file = fileURLToPath(
+      new URL(
+        '../../../fixtures/checkpoints/lstm_proj_bidirectional_2layers_batch_first.safetensors',
+        import.meta.url,
+      ),
+    );
+    await page.setInputFiles('#checkpoint', file);
+    await page.waitForFunction(() =>
+      document.querySelector('#checkpoint-status')?.textContent?.includes('lstm_proj'),
+    );
+    expect(await page.textContent('#checkpoint-status')).toBe(
+      'loaded 20 tensors from lstm_proj_bidirectional_2layers_batch_first.safetensors',
+    );
+    expect(await page.inputValue('#cfg-module')).toBe('LSTM');
+    expect(await page.inputValue('#cfg-projSize')).toBe('3');
+    await page.waitForFunction(
+      () => document.querySelector('td[data-key="h_n shape"]')?.textContent === '[4, 2, 3]',
+    );
+    expect(Number(await result('max |diff| cpu vs reference'))).toBeLessThanOrEqual(1e-5);
+  });
+
   it('without WebGPU, runs on the CPU and says why the GPU is off', async () => {
     const noGpu = await browser.newPage();
     const errors: string[] = [];

@@ -1,8 +1,18 @@
-import type { RNNOptions } from '@recurrent/nn';
+import type { GRUOptions, LSTMOptions, RNNOptions } from '@recurrent/nn';
 
-/** What the configurator runs: every `nn.RNN` option plus the input's batch, length and the seed. */
+/** The module the configurator builds. */
+export type CellModule = 'RNN' | 'LSTM' | 'GRU';
+
+/** The options of any of the three modules (`nonlinearity` for RNN, `projSize` for LSTM). */
+export type AnyOptions = RNNOptions | LSTMOptions | GRUOptions;
+
+/**
+ * What the configurator runs: the module (`nn.RNN`, `nn.LSTM` or `nn.GRU`) with every option, plus the
+ * input's batch, length and the seed.
+ */
 export interface RunConfig {
-  options: RNNOptions;
+  module: CellModule;
+  options: AnyOptions;
   batch: number;
   seqLen: number;
   seed: number;
@@ -14,6 +24,7 @@ type Field =
   | { id: string; label: string; kind: 'select'; value: string; options: string[] };
 
 const FIELDS: Field[] = [
+  { id: 'module', label: 'module', kind: 'select', value: 'RNN', options: ['RNN', 'LSTM', 'GRU'] },
   { id: 'inputSize', label: 'inputSize', kind: 'int', value: 4 },
   { id: 'hiddenSize', label: 'hiddenSize', kind: 'int', value: 12 },
   { id: 'numLayers', label: 'numLayers', kind: 'int', value: 2 },
@@ -22,10 +33,23 @@ const FIELDS: Field[] = [
   { id: 'batchFirst', label: 'batchFirst', kind: 'bool', value: true },
   { id: 'dropout', label: 'dropout (training only)', kind: 'number', value: 0, step: 0.1 },
   { id: 'bidirectional', label: 'bidirectional', kind: 'bool', value: false },
+  { id: 'projSize', label: 'projSize (LSTM)', kind: 'int', value: 0 },
   { id: 'batch', label: 'batch size N', kind: 'int', value: 2 },
   { id: 'seqLen', label: 'sequence length L', kind: 'int', value: 32 },
   { id: 'seed', label: 'seed', kind: 'int', value: 0 },
 ];
+
+/** Fields only some modules have, and which. */
+const ONLY: Record<string, CellModule> = { nonlinearity: 'RNN', projSize: 'LSTM' };
+
+/** Disables the fields the chosen module does not have (`nonlinearity` but for RNN, `projSize` but for LSTM). */
+export function syncFields(form: HTMLFormElement): void {
+  const module = (form.querySelector('#cfg-module') as HTMLSelectElement).value;
+  for (const [id, owner] of Object.entries(ONLY)) {
+    const input = form.querySelector(`#cfg-${id}`) as HTMLInputElement | HTMLSelectElement;
+    input.disabled = module !== owner;
+  }
+}
 
 /** Builds the form's fields, each with a slot for its own error message. */
 export function renderForm(form: HTMLFormElement): void {
@@ -54,6 +78,7 @@ export function renderForm(form: HTMLFormElement): void {
       return label;
     }),
   );
+  syncFields(form);
 }
 
 /** Reads the form; numbers come back as typed (validation is the RNN's and `checkRunFields`'s job). */
@@ -65,17 +90,25 @@ export function readForm(form: HTMLFormElement): RunConfig {
     return raw === '' ? Number.NaN : Number(raw);
   };
   const bool = (id: string): boolean => (value(id) as HTMLInputElement).checked;
+  const module = value('module').value as CellModule;
+  const common = {
+    inputSize: num('inputSize'),
+    hiddenSize: num('hiddenSize'),
+    numLayers: num('numLayers'),
+    bias: bool('bias'),
+    batchFirst: bool('batchFirst'),
+    dropout: num('dropout'),
+    bidirectional: bool('bidirectional'),
+  };
+  const options: AnyOptions =
+    module === 'RNN'
+      ? { ...common, nonlinearity: value('nonlinearity').value as 'tanh' | 'relu' }
+      : module === 'LSTM'
+        ? { ...common, projSize: num('projSize') }
+        : common;
   return {
-    options: {
-      inputSize: num('inputSize'),
-      hiddenSize: num('hiddenSize'),
-      numLayers: num('numLayers'),
-      nonlinearity: value('nonlinearity').value as 'tanh' | 'relu',
-      bias: bool('bias'),
-      batchFirst: bool('batchFirst'),
-      dropout: num('dropout'),
-      bidirectional: bool('bidirectional'),
-    },
+    module,
+    options,
     batch: num('batch'),
     seqLen: num('seqLen'),
     seed: num('seed'),
@@ -99,9 +132,9 @@ export function checkRunFields(config: RunConfig): Record<string, string> {
   return errors;
 }
 
-/** Maps an `RNN` constructor error (`RNN: hiddenSize must be …`) to its field. */
+/** Maps a constructor error (`LSTM: hiddenSize must be …`) to its field. */
 export function fieldOfError(message: string): string | null {
-  const match = /^RNN: (\w+) must/.exec(message);
+  const match = /^(?:RNN|LSTM|GRU): (\w+) must/.exec(message);
   return match?.[1] ?? null;
 }
 
@@ -114,12 +147,16 @@ export function showFieldErrors(root: ParentNode, errors: Record<string, string>
   }
 }
 
-/** Sets the form's RNN fields from options (e.g. a checkpoint's recorded `rnn_options`). */
-export function writeOptions(form: HTMLFormElement, options: Partial<RNNOptions>): void {
+/** Sets the form's fields from options (e.g. a checkpoint's recorded `module` and `rnn_options`). */
+export function writeOptions(
+  form: HTMLFormElement,
+  options: Partial<RNNOptions & LSTMOptions> & { module?: CellModule },
+): void {
   for (const [key, value] of Object.entries(options)) {
     const input = form.querySelector<HTMLInputElement | HTMLSelectElement>(`#cfg-${key}`);
     if (!input) continue;
     if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = Boolean(value);
     else input.value = String(value);
   }
+  syncFields(form);
 }

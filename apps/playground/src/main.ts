@@ -4,24 +4,24 @@ import {
   cpuBackend,
   createCpuBackend,
   loadSafetensors,
-  RNN,
-  type RNNOptions,
   readSafetensorsHeader,
   type StateDict,
 } from '@recurrent/nn';
 import { drawHeatmap } from './charts/heatmap.js';
 import { drawLines } from './charts/lines.js';
 import {
+  type CellModule,
   checkRunFields,
   fieldOfError,
   readForm,
   renderForm,
   showFieldErrors,
+  syncFields,
   writeOptions,
 } from './config-form.js';
 import { detectWebGPU, type GpuState } from './gpu.js';
 import { renderNotebook } from './notebook-view.js';
-import { type LabeledBackend, type RunResult, runConfig } from './run.js';
+import { buildModule, type LabeledBackend, type RunResult, runConfig } from './run.js';
 
 const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#config-form');
@@ -50,11 +50,11 @@ async function run(which: 'cpu' | 'gpu' | 'both'): Promise<void> {
   const config = readForm(form);
   const errors = checkRunFields(config);
   try {
-    new RNN(config.options); // validates every option with the library's own messages
+    buildModule(config.module, config.options); // validates every option with the library's own messages
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const field = fieldOfError(message);
-    if (field) errors[field] = message.replace(/^RNN: \w+ /, '');
+    if (field) errors[field] = message.replace(/^\w+: \w+ /, '');
     else runError.textContent = message;
   }
   showFieldErrors(form, errors);
@@ -126,10 +126,12 @@ async function loadCheckpoint(file: File): Promise<void> {
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     // scripts/export_safetensors.py records the module's options; use them to configure the form
-    const options = readSafetensorsHeader(bytes).metadata.rnn_options;
-    if (options) writeOptions(form, JSON.parse(options) as Partial<RNNOptions>);
+    const { metadata } = readSafetensorsHeader(bytes);
+    const module = (metadata.module ?? 'RNN') as CellModule;
+    if (metadata.rnn_options) writeOptions(form, { module, ...JSON.parse(metadata.rnn_options) });
     const dict = loadSafetensors(bytes);
-    new RNN(readForm(form).options).loadStateDict(dict); // same keys and shapes as the configured RNN?
+    const config = readForm(form);
+    buildModule(config.module, config.options).module.loadStateDict(dict); // same keys and shapes?
     checkpoint = dict;
     $('#checkpoint-status').textContent = `loaded ${Object.keys(dict).length} tensors from ${file.name}`;
     await run('cpu');
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
   $('#run-both').addEventListener('click', () => void run('both'));
   $('#layer-select').addEventListener('change', drawStates);
   form.addEventListener('change', () => {
+    syncFields(form);
     checkpoint = null; // a checkpoint belongs to one configuration
     $('#checkpoint-status').textContent = '';
   });

@@ -1,12 +1,41 @@
-import { type Backend, cpuBackend, RNN, type StateDict } from '@recurrent/nn';
-import { rnnReference } from '@recurrent/reference';
+import { type Backend, cpuBackend, GRU, LSTM, RNN, type StateDict } from '@recurrent/nn';
+import { gruReference, lstmReference, rnnReference } from '@recurrent/reference';
 import { manualSeed, maxAbsDiff, narrow, randn, select, type Tensor, tensor } from '@recurrent/tensor';
-import type { RunConfig } from './config-form.js';
+import type { AnyOptions, CellModule, RunConfig } from './config-form.js';
 
-/** A backend and the name the page shows for it (the WASM CPU backend's tensors say 'cpu' too). */
+/** A backend and the short name the page's tables use for it (its `label` is the long description). */
 export interface LabeledBackend {
   label: string;
   backend: Backend;
+}
+
+/** The configured module, and its forward reduced to `[output, hN]`. */
+interface Built {
+  module: RNN | LSTM | GRU;
+  forward(x: Tensor): [output: Tensor, hN: Tensor, extra: Tensor[]];
+}
+
+/** Builds `nn.RNN`, `nn.LSTM` or `nn.GRU` with `options` (throws the module's own errors). */
+export function buildModule(module: CellModule, options: AnyOptions): Built {
+  if (module === 'LSTM') {
+    const lstm = new LSTM(options);
+    return {
+      module: lstm,
+      forward: (x) => {
+        const [output, [hN, cN]] = lstm.forward(x);
+        return [output, hN, [cN]];
+      },
+    };
+  }
+  const m = module === 'GRU' ? new GRU(options) : new RNN(options);
+  return { module: m, forward: (x) => [...m.forward(x), []] };
+}
+
+/** The hand-written reference of the module's output (eval mode, zero initial state). */
+function reference(module: CellModule, input: Tensor, weights: StateDict, options: AnyOptions): Tensor {
+  if (module === 'LSTM') return lstmReference(input, weights, options)[0];
+  if (module === 'GRU') return gruReference(input, weights, options)[0];
+  return rnnReference(input, weights, options)[0];
 }
 
 /** One backend's result: its output and how long a forward (with readback) took. */
@@ -42,14 +71,15 @@ export async function runConfig(
   repeats = 5,
 ): Promise<RunResult> {
   manualSeed(config.seed);
-  const rnn = new RNN(config.options).eval();
+  const built = buildModule(config.module, config.options);
+  const rnn = built.module.eval();
   if (checkpoint) rnn.loadStateDict(checkpoint);
   const { inputSize, batchFirst = false } = config.options;
   const shape = batchFirst
     ? [config.batch, config.seqLen, inputSize]
     : [config.seqLen, config.batch, inputSize];
   const input = randn(shape);
-  const [reference] = rnnReference(input, rnn.stateDict(), config.options);
+  const want = reference(config.module, input, rnn.stateDict(), config.options);
 
   const runs: BackendRun[] = [];
   for (const { label, backend } of backends) {
@@ -58,10 +88,11 @@ export async function runConfig(
     let last: [Tensor, Tensor] | null = null;
     for (let i = 0; i <= repeats; i++) {
       const start = performance.now();
-      const [output, hN] = rnn.forward(input);
+      const [output, hN, extra] = built.forward(input);
       await output.data();
       if (i > 0) times.push(performance.now() - start); // the first run warms up (pipelines, uploads)
       if (last) disposeAll(last);
+      disposeAll(extra);
       last = [output, hN];
     }
     times.sort((a, b) => a - b);
@@ -73,7 +104,7 @@ export async function runConfig(
   const onCpu = await Promise.all(runs.map(async (r) => readToCpu(r.output)));
   const diffs: [string, number][] = runs.map((r, i) => [
     `${r.name} vs reference`,
-    maxAbsDiff(onCpu[i] as Tensor, reference),
+    maxAbsDiff(onCpu[i] as Tensor, want),
   ]);
   for (let i = 1; i < runs.length; i++) {
     diffs.push([`${runs[i]?.name} vs ${runs[0]?.name}`, maxAbsDiff(onCpu[i] as Tensor, onCpu[0] as Tensor)]);
@@ -100,7 +131,9 @@ function disposeAll(ts: Tensor[]): void {
 
 /** Runs the reference one layer at a time to expose every layer's hidden states, not only the last one's. */
 function layerStates(input: Tensor, weights: StateDict, config: RunConfig): RunResult['states'] {
-  const { numLayers = 1, bidirectional = false, hiddenSize: H, batchFirst = false } = config.options;
+  const { numLayers = 1, bidirectional = false, batchFirst = false } = config.options;
+  const projSize = 'projSize' in config.options ? (config.options.projSize ?? 0) : 0;
+  const H = projSize || config.options.hiddenSize; // features of h per direction
   const D = bidirectional ? 2 : 1;
   const states: RunResult['states'] = [];
   let x = input;
@@ -110,7 +143,7 @@ function layerStates(input: Tensor, weights: StateDict, config: RunConfig): RunR
       const m = /^(.*)_l(\d+)(_reverse)?$/.exec(key);
       if (m && Number(m[2]) === layer) params[`${m[1]}_l0${m[3] ?? ''}`] = value;
     }
-    [x] = rnnReference(x, params, { ...config.options, numLayers: 1 });
+    x = reference(config.module, x, params, { ...config.options, numLayers: 1 });
     const sequence = batchFirst ? select(x, 0, 0) : select(x, 1, 0); // (T, D·H) of batch element 0
     for (let d = 0; d < D; d++) {
       const block = narrow(sequence, 1, d * H, H).dataSync(); // (T, H)

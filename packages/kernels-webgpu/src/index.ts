@@ -2,17 +2,21 @@
 /**
  * WGSL kernels and a small WebGPU runtime for `@recurrent/nn`: a device from `navigator.gpu` (browsers)
  * or the `webgpu` package (Node, loaded lazily), a buffer pool, a pipeline cache, one-submit recording,
- * GPU-resident tensors, a tiled GEMM, the persistent recurrence and dropout.
+ * GPU-resident tensors, a tiled GEMM, the recurrences of Elman, LSTM and GRU cells (a persistent kernel
+ * per layer, or a fused kernel per step) and dropout.
  */
 export { type DropoutArgs, dropoutKernel, recordDropout } from './kernels/dropout.js';
 export { type GemmArgs, type GemmTile, type GemmVariant, gemmKernel, recordGemm } from './kernels/gemm.js';
 export {
-  type PersistentArgs,
-  persistentCapacity,
-  persistentFits,
-  persistentKernel,
-  recordPersistentRecurrence,
-} from './kernels/rnn-persistent.js';
+  type PackedWeights,
+  type PersistentPlan,
+  packWeights,
+  persistentMaxHidden,
+  persistentPlan,
+  type RecurrenceArgs,
+} from './kernels/recurrence.js';
+export { persistentKernel, recordPersistentRecurrence } from './kernels/rnn-persistent.js';
+export { recordStepRecurrence, type StepTile, stepKernel } from './kernels/rnn-step.js';
 export { BufferPool, type BufferStats, BufferUsage, STORAGE_USAGE, sizeClass } from './runtime/buffers.js';
 export { createRuntime, GpuRuntime, type RuntimeStats, type WebGPUOptions } from './runtime/device.js';
 export { getGpu, loadNodeWebGPU, NO_WEBGPU } from './runtime/gpu.js';
@@ -21,10 +25,11 @@ export {
   defineKernel,
   type Kernel,
   type KernelDefinition,
+  memoizeKernel,
   PipelineCache,
 } from './runtime/pipelines.js';
 export { Recorder } from './runtime/recorder.js';
 export { GpuStorage, gpuTensor, type StorageOwner } from './runtime/storage.js';
-export { f32, type StorageBinding, type UniformField, u32 } from './wgsl/bindings.js';
-export { seqStrides } from './wgsl/indexing.js';
-export { type Activation, activation } from './wgsl/math.js';
+export { f32, flagBits, type StorageBinding, type UniformField, u32, wgslFlags } from './wgsl/bindings.js';
+export { CELL_GATES, type CellKind, cellUpdate } from './wgsl/cell.js';
+export { type Activation, activation, type MathFunction, wgslMath } from './wgsl/math.js';

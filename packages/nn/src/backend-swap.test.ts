@@ -25,9 +25,9 @@ describe('moving one RNN between backends', () => {
       const onCpu = async (t: typeof cpuOut) => tensor(await t.data(), t.shape);
       for (let round = 0; round < 2; round++) {
         const [out, hN] = rnn.to(backend).forward(x);
-        expect(out.device).toBe(backend.name);
-        await assertClose(await onCpu(out), cpuOut, `round ${round} output on ${backend.name}`);
-        await assertClose(await onCpu(hN), cpuH, `round ${round} hN on ${backend.name}`);
+        expect(out.device).toBe(backend.device);
+        await assertClose(await onCpu(out), cpuOut, `round ${round} output on ${backend.device}`);
+        await assertClose(await onCpu(hN), cpuH, `round ${round} hN on ${backend.device}`);
         const [back] = rnn.to(cpuBackend).forward(x);
         expect(back.device).toBe('cpu');
         expect(back.dataSync()).toEqual(cpuOut.dataSync()); // the CPU copy of the parameters never changed

@@ -1,10 +1,22 @@
 // One suite, every backend: PyTorch's fixtures, the reference on random configurations, chaining.
-import { rnnReference } from '@recurrent/reference';
+import { gruReference, lstmReference, rnnReference } from '@recurrent/reference';
 import { cat, Generator, manualSeed, narrow, randn, Tensor } from '@recurrent/tensor';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertClose, decode, decodeStateDict, rnnFixtures } from '../../../fixtures/load.js';
+import {
+  assertClose,
+  decode,
+  decodeStateDict,
+  lstmGruFixtures,
+  type RecurrentFixture,
+  type RnnFixture,
+  rnnFixtures,
+} from '../../../fixtures/load.js';
 import type { Backend } from './backend/types.js';
+import { GRU } from './gru.js';
+import { GRUCell } from './gru-cell.js';
+import { LSTM } from './lstm.js';
+import { LSTMCell } from './lstm-cell.js';
 import { RNN } from './rnn.js';
 import { RNNCell } from './rnn-cell.js';
 import { rnnOptions } from './testing/arbitraries.js';
@@ -28,25 +40,28 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     const lines = [...worst].map(([k, v]) => `  ${k.padEnd(44)} ${v.toExponential(2)}`);
     if (lines.length && name.startsWith('webgpu'))
       console.log(`worst |got − want| on ${name}:\n${lines.join('\n')}`);
-    (backend as { dispose?: () => void } | undefined)?.dispose?.();
+    backend?.dispose();
   });
 
-  describe('nn.RNN equals PyTorch 1.13 on every fixture', () => {
-    it.each(rnnFixtures.rnn.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+  describe.each([
+    ['nn.RNN', (c: RnnFixture | RecurrentFixture) => new RNN(c.config), rnnFixtures.rnn],
+    ['nn.GRU', (c: RnnFixture | RecurrentFixture) => new GRU(c.config), lstmGruFixtures.gru],
+  ] as const)('%s equals PyTorch 1.13 on every fixture', (kind, build, fixtures) => {
+    it.each(fixtures.map((c) => [c.name, c] as const))('%s', async (_, c) => {
       // replay PyTorch's draws (init, input, h0) so training-mode dropout masks come out the same
       manualSeed(c.seed);
-      const rnn = new RNN(c.config);
+      const rnn = build(c);
       randn(c.input.shape);
       if (c.h0) randn(c.h0.shape);
       rnn.loadStateDict(decodeStateDict(c.stateDict));
       rnn.train(c.train).to(backend);
       const [output, hN] = rnn.forward(decode(c.input), c.h0 ? decode(c.h0) : undefined);
-      expect(output.device).toBe(backend.name);
+      expect(output.device).toBe(backend.device);
       const errors = [
         await assertClose(output, c.output, `${c.name} output`),
         await assertClose(hN, c.hN, `${c.name} hN`),
       ];
-      worst.set(`rnn/${c.name}`, Math.max(...errors));
+      worst.set(`${kind}/${c.name}`, Math.max(...errors));
       output.dispose();
       hN.dispose();
     });
@@ -59,6 +74,50 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
       cell.to(backend);
       const h = cell.forward(decode(c.input), c.hx ? decode(c.hx) : undefined);
       worst.set(`cell/${c.name}`, await assertClose(h, c.h, c.name));
+      h.dispose();
+    });
+  });
+
+  describe('nn.LSTM equals PyTorch 1.13 on every fixture', () => {
+    it.each(lstmGruFixtures.lstm.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      manualSeed(c.seed); // replay PyTorch's draws: init, input, h0, c0, then the dropout masks
+      const lstm = new LSTM(c.config);
+      randn(c.input.shape);
+      if (c.h0) randn(c.h0.shape);
+      if (c.c0) randn(c.c0.shape);
+      lstm.loadStateDict(decodeStateDict(c.stateDict));
+      lstm.train(c.train).to(backend);
+      const state = c.h0 && c.c0 ? ([decode(c.h0), decode(c.c0)] as [Tensor, Tensor]) : undefined;
+      const [output, [hN, cN]] = lstm.forward(decode(c.input), state);
+      expect([output.device, hN.device, cN.device]).toEqual([backend.device, backend.device, backend.device]);
+      const errors = [
+        await assertClose(output, c.output, `${c.name} output`),
+        await assertClose(hN, c.hN, `${c.name} hN`),
+        await assertClose(cN, c.cN as NonNullable<typeof c.cN>, `${c.name} cN`),
+      ];
+      worst.set(`lstm/${c.name}`, Math.max(...errors));
+      for (const t of [output, hN, cN]) t.dispose();
+    });
+  });
+
+  describe('nn.LSTMCell and nn.GRUCell equal PyTorch 1.13 on every fixture', () => {
+    it.each(lstmGruFixtures.lstmCell.map((c) => [c.name, c] as const))('LSTMCell %s', async (_, c) => {
+      const cell = new LSTMCell(c.config);
+      cell.loadStateDict(decodeStateDict(c.stateDict));
+      cell.to(backend);
+      const state = c.hx && c.cx ? ([decode(c.hx), decode(c.cx)] as [Tensor, Tensor]) : undefined;
+      const [h, cc] = cell.forward(decode(c.input), state);
+      const errors = [await assertClose(h, c.h, `${c.name} h`), await assertClose(cc, c.c, `${c.name} c`)];
+      worst.set(`lstmCell/${c.name}`, Math.max(...errors));
+      h.dispose();
+      cc.dispose();
+    });
+    it.each(lstmGruFixtures.gruCell.map((c) => [c.name, c] as const))('GRUCell %s', async (_, c) => {
+      const cell = new GRUCell(c.config);
+      cell.loadStateDict(decodeStateDict(c.stateDict));
+      cell.to(backend);
+      const h = cell.forward(decode(c.input), c.hx ? decode(c.hx) : undefined);
+      worst.set(`gruCell/${c.name}`, await assertClose(h, c.h, c.name));
       h.dispose();
     });
   });
@@ -103,6 +162,101 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     );
   });
 
+  it.each(['LSTM', 'GRU'] as const)(
+    '%s equals the hand-written reference on random configurations',
+    async (kind) => {
+      const run = fc.record({
+        config: rnnOptions({ inputSize: 11, hiddenSize: 11, numLayers: 3 }),
+        proj: fc.nat({ max: 10 }),
+        batch: fc.integer({ min: 1, max: 9 }),
+        steps: fc.integer({ min: 1, max: 7 }),
+        unbatched: fc.boolean(),
+        withState: fc.boolean(),
+        seed: fc.integer({ min: 0, max: 2 ** 31 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          run,
+          async ({
+            config: { nonlinearity: _, ...config },
+            proj,
+            batch,
+            steps,
+            unbatched,
+            withState,
+            seed,
+          }) => {
+            const generator = new Generator(seed);
+            // projSize in [0, hiddenSize), drawn for LSTM only
+            const projSize = kind === 'LSTM' ? proj % config.hiddenSize : 0;
+            const D = config.bidirectional ? 2 : 1;
+            const inputShape = unbatched
+              ? [steps, config.inputSize]
+              : config.batchFirst
+                ? [batch, steps, config.inputSize]
+                : [steps, batch, config.inputSize];
+            const stateShape = (n: number) =>
+              unbatched ? [D * config.numLayers, n] : [D * config.numLayers, batch, n];
+            if (kind === 'LSTM') {
+              const lstm = new LSTM({ ...config, projSize, generator }).eval();
+              const input = randn(inputShape, { generator });
+              const state = withState
+                ? ([
+                    randn(stateShape(projSize || config.hiddenSize), { generator }),
+                    randn(stateShape(config.hiddenSize), { generator }),
+                  ] as [Tensor, Tensor])
+                : undefined;
+              const [wantOut, [wantH, wantC]] = lstmReference(
+                input,
+                lstm.stateDict(),
+                { ...config, projSize },
+                state,
+              );
+              const [output, [hN, cN]] = lstm.to(backend).forward(input, state);
+              await assertClose(output, wantOut, 'output');
+              await assertClose(hN, wantH, 'hN');
+              await assertClose(cN, wantC, 'cN');
+            } else {
+              const gru = new GRU({ ...config, generator }).eval();
+              const input = randn(inputShape, { generator });
+              const h0 = withState ? randn(stateShape(config.hiddenSize), { generator }) : undefined;
+              const [wantOut, wantH] = gruReference(input, gru.stateDict(), config, h0);
+              const [output, hN] = gru.to(backend).forward(input, h0);
+              await assertClose(output, wantOut, 'output');
+              await assertClose(hN, wantH, 'hN');
+            }
+          },
+        ),
+        { numRuns: 40 },
+      );
+    },
+  );
+
+  it.each(['RNN', 'LSTM', 'GRU'] as const)(
+    '%s: NaN in weight_hh reaches the output whether h0 is omitted or zeros (W_hh·0 is computed)',
+    async (kind) => {
+      manualSeed(3);
+      const options = { inputSize: 3, hiddenSize: 4, numLayers: 2 };
+      const m = kind === 'LSTM' ? new LSTM(options) : kind === 'GRU' ? new GRU(options) : new RNN(options);
+      const dict = m.stateDict();
+      const whh = (dict.weight_hh_l0 as Tensor).dataSync().slice();
+      whh[0] = Number.NaN;
+      m.loadStateDict({ ...dict, weight_hh_l0: Tensor.fromArray(whh, [whh.length / 4, 4]) });
+      m.eval().to(backend);
+      const x = randn([3, 2, 3]);
+      const zeros = () => Tensor.fromArray(new Float32Array(2 * 2 * 4), [2, 2, 4]);
+      const run = (withState: boolean): Tensor =>
+        m instanceof LSTM
+          ? m.forward(x, withState ? [zeros(), zeros()] : undefined)[0]
+          : m.forward(x, withState ? zeros() : undefined)[0];
+      const omitted = await run(false).data();
+      const given = await run(true).data();
+      // step 0, batch 0, unit 0 of layer 1's output reads layer 0's NaN unit: NaN everywhere after
+      expect(Number.isNaN(omitted[0])).toBe(true);
+      expect(Array.from(omitted, Number.isNaN)).toEqual(Array.from(given, Number.isNaN));
+    },
+  );
+
   it('takes its own outputs as inputs without a round trip through the CPU', async () => {
     manualSeed(7);
     const first = new RNN({ inputSize: 3, hiddenSize: 4, bidirectional: true }).eval().to(backend);
@@ -110,7 +264,7 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     const x = randn([6, 2, 3]);
     const [o1] = first.forward(x);
     const [o2, h2] = second.forward(o1);
-    expect(o1.device).toBe(backend.name);
+    expect(o1.device).toBe(backend.device);
     const [ref1] = rnnReference(x, first.stateDict(), { bidirectional: true });
     const [ref2, refH2] = rnnReference(ref1, second.stateDict());
     await assertClose(o2, ref2, 'chained output');

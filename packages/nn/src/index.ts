@@ -1,6 +1,7 @@
 export { cpuBackend } from './backend/cpu.js';
-export { type WasmCpuBackendOptions, wasmCpuBackend } from './backend/cpu-wasm.js';
+export { type WasmCpuBackend, type WasmCpuBackendOptions, wasmCpuBackend } from './backend/cpu-wasm.js';
 export { type CpuBackend, type CpuBackendOptions, createCpuBackend } from './backend/create-cpu.js';
+export { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepTime } from './backend/geometry.js';
 export type {
   Backend,
   DropoutSpec,
@@ -9,7 +10,14 @@ export type {
   RnnDirectionWeights,
   RnnResult,
 } from './backend/types.js';
+export { type CellSpec, cellSpec, type RnnMode } from './cell.js';
+export { GRU, type GRUOptions } from './gru.js';
+export { GRUCell, type GRUCellOptions } from './gru-cell.js';
+export { LSTM, type LSTMOptions, type LSTMState } from './lstm.js';
+export { LSTMCell, type LSTMCellOptions } from './lstm-cell.js';
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from './module.js';
+export { RecurrentBase, type RecurrentOptions } from './recurrent.js';
+export { RecurrentCellBase, type RecurrentCellOptions } from './recurrent-cell.js';
 export { RNN, type RNNOptions } from './rnn.js';
 export { RNNCell, type RNNCellOptions } from './rnn-cell.js';
 export {
@@ -26,4 +34,4 @@ export {
   type SafetensorsTensorInfo,
   saveSafetensors,
 } from './safetensors/index.js';
-export { RNNStream, type RNNStreamOptions } from './stream.js';
+export { RNNStream, type RNNStreamOptions, type StreamableModule, type StreamState } from './stream.js';

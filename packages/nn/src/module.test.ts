@@ -76,7 +76,11 @@ describe('Module modes and backends', () => {
   it('to() switches the backend the forward pass calls', () => {
     const calls: string[] = [];
     const spy: Backend = {
-      name: 'spy',
+      device: 'spy',
+      label: 'spy',
+      disposed: false,
+      owns: () => false,
+      dispose: () => {},
       fromCpu: (t) => {
         calls.push(`fromCpu ${t.shape.join('x')}`);
         return t;
@@ -96,7 +100,7 @@ describe('Module modes and backends', () => {
 
   it('to() rejects what is not a backend', () => {
     expect(() => new RNN({ inputSize: 1, hiddenSize: 1 }).to({} as Backend)).toThrow(
-      'to(): expected a Backend (cpuBackend, or one from createWebGPUBackend())',
+      'to(): expected a Backend (cpuBackend, or one from createCpuBackend() or createWebGPUBackend())',
     );
   });
 
@@ -114,7 +118,7 @@ describe('Module modes and backends', () => {
       [1, 1, 2],
     );
     expect(() => new RNN({ inputSize: 2, hiddenSize: 1 }).forward(gpuLike)).toThrow(
-      "RNN: input is on 'webgpu' but the module runs on 'cpu'; move the module with .to(backend) or pass a CPU tensor",
+      "RNN: input is on 'webgpu' but the module runs on 'cpu (TypeScript)'; move the module with .to(backend) or pass a CPU tensor",
     );
   });
 });

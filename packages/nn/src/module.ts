@@ -59,12 +59,38 @@ export abstract class Module {
 
   /** A tensor argument on this module's backend: CPU tensors are uploaded, others must already be here. */
   protected onBackend(t: Tensor, what: string): Tensor {
-    if (t.device === this.#backend.name) return t;
+    if (this.#backend.owns(t)) return t;
     if (t.device === 'cpu') return this.#backend.fromCpu(t);
+    const where = t.device === this.#backend.device ? `another '${t.device}' backend` : `'${t.device}'`;
     throw new Error(
-      `${this.constructor.name}: ${what} is on '${t.device}' but the module runs on '${this.#backend.name}'; ` +
+      `${this.constructor.name}: ${what} is on ${where} but the module runs on '${this.#backend.label}'; ` +
         `move the module with .to(backend) or pass a CPU tensor`,
     );
+  }
+
+  /**
+   * Calls `f` with a function that puts tensors on the module's backend; the copies it makes of CPU
+   * arguments are released after the call, even when it throws.
+   */
+  protected withUploads<R>(f: (on: (t: Tensor, what: string) => Tensor) => R): R {
+    const uploads: Tensor[] = [];
+    try {
+      return f((t, what) => {
+        const u = this.onBackend(t, what);
+        if (u !== t) uploads.push(u);
+        return u;
+      });
+    } finally {
+      for (const u of uploads) u.dispose();
+    }
+  }
+
+  /**
+   * A sentence that explains why `dict` does not fit this module (another cell type, say), added to
+   * `loadStateDict`'s error; null when there is nothing to add. Subclasses override it.
+   */
+  protected stateDictMismatch(_dict: ReadonlyMap<string, unknown>): string | null {
+    return null;
   }
 
   /** `[name, parameter]` pairs in registration order (CPU tensors). */
@@ -121,8 +147,10 @@ export abstract class Module {
       }
     }
     if (problems.length) {
+      const hint = this.stateDictMismatch(entries);
       throw new Error(
-        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`,
+        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}` +
+          (hint ? `\n${hint}` : ''),
       );
     }
     for (const [key, value] of loads) this.registerParameter(key, value);
@@ -142,11 +170,19 @@ export abstract class Module {
 
   /** Computes on `backend` from now on; parameters are copied to it lazily, once. */
   to(backend: Backend): this {
-    if (!backend || typeof backend.rnn !== 'function' || typeof backend.fromCpu !== 'function') {
-      throw new TypeError('to(): expected a Backend (cpuBackend, or one from createWebGPUBackend())');
+    if (
+      !backend ||
+      typeof backend.rnn !== 'function' ||
+      typeof backend.fromCpu !== 'function' ||
+      typeof backend.owns !== 'function'
+    ) {
+      throw new TypeError(
+        'to(): expected a Backend (cpuBackend, or one from createCpuBackend() or createWebGPUBackend())',
+      );
     }
+    if (backend.disposed) throw new Error(`to(): the backend '${backend.label}' is disposed`);
     if (backend !== this.#backend) {
-      for (const t of this.#onBackend.values()) if (t.device !== 'cpu') t.dispose();
+      for (const [name, t] of this.#onBackend) if (t !== this.#params.get(name)) t.dispose();
       this.#onBackend = new Map();
       this.#backend = backend;
     }

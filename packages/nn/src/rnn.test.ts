@@ -115,7 +115,9 @@ describe('RNN.forward errors', () => {
   });
 
   it('rejects something that is not a tensor', () => {
-    expect(() => rnn.forward([1, 2, 3] as never)).toThrow('RNN: input must be a Tensor, received object');
+    expect(() => rnn.forward([1, 2, 3] as never)).toThrow(
+      'RNN: input must be a Tensor, received an array of length 3',
+    );
   });
 });
 

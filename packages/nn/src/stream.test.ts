@@ -1,9 +1,11 @@
 // Streaming on every backend: chunks with the state carried over equal one forward over the whole sequence.
-import { cat, Generator, manualSeed, narrow, randn, Tensor } from '@recurrent/tensor';
+import { cat, Generator, manualSeed, narrow, randn, Tensor, zeros } from '@recurrent/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertClose, checkpointFixtures, decode, readFixtureBytes } from '../../../fixtures/load.js';
 import type { Backend } from './backend/types.js';
+import { GRU } from './gru.js';
+import { LSTM, type LSTMOptions, type LSTMState } from './lstm.js';
 import { RNN, type RNNOptions } from './rnn.js';
 import { loadSafetensors } from './safetensors/load.js';
 import { RNNStream } from './stream.js';
@@ -23,7 +25,11 @@ function countingLiveStates(backend: Backend): { backend: Backend; live: () => n
   return {
     live: () => live,
     backend: {
-      name: backend.name,
+      device: backend.device,
+      label: backend.label,
+      disposed: false,
+      owns: (t) => backend.owns(t),
+      dispose: () => {},
       fromCpu: (t) => backend.fromCpu(t),
       rnn(args) {
         const result = backend.rnn(args);
@@ -66,13 +72,13 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     let start = 0;
     for (const length of lengths) {
       const out = stream.step(narrow(x, dim, start, length));
-      expect(out.device).toBe(backend.name);
+      expect(out.device).toBe(backend.device);
       outputs.push(await toCpu(out));
       if (out.device !== 'cpu') out.dispose();
       start += length;
     }
     expect(stream.steps).toBe(start);
-    expect(stream.state?.device).toBe(backend.name);
+    expect(stream.state?.device).toBe(backend.device);
     return [cat(outputs, dim), await toCpu(stream.state as Tensor)];
   }
 
@@ -161,6 +167,48 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it.each<['LSTM' | 'GRU', Omit<LSTMOptions, 'inputSize'>]>([
+    ['LSTM', { hiddenSize: 5, numLayers: 2 }],
+    ['LSTM', { hiddenSize: 6, projSize: 2, batchFirst: true }],
+    ['GRU', { hiddenSize: 5, numLayers: 2, batchFirst: true }],
+    ['GRU', { hiddenSize: 4, bias: false }],
+  ])('%s %o: chunked equals whole, the state carried on the backend', async (kind, options) => {
+    for (const [batch, withH0] of [
+      [2, true],
+      [null, false],
+    ] as const) {
+      manualSeed(5);
+      const x = randn(batch === null ? [9, 3] : options.batchFirst ? [batch, 9, 3] : [9, batch, 3]);
+      const dim = batch !== null && options.batchFirst ? 1 : 0;
+      const chunks = [narrow(x, dim, 0, 4), narrow(x, dim, 4, 1), narrow(x, dim, 5, 4)];
+      const layers = options.numLayers ?? 1;
+      const dims = (n: number) => (batch === null ? [layers, n] : [layers, batch, n]);
+      if (kind === 'LSTM') {
+        const lstm = new LSTM({ inputSize: 3, ...options }).eval().to(backend);
+        const P = lstm.cell.stateSize;
+        const h0 = withH0 ? ([randn(dims(P)), randn(dims(lstm.hiddenSize))] as LSTMState) : undefined;
+        const [whole, [wh, wc]] = lstm.forward(x, h0);
+        const stream = lstm.stream({ batch, h0 });
+        const outs: Tensor[] = [];
+        for (const chunk of chunks) outs.push(await toCpu(stream.step(chunk)));
+        const [h, c] = stream.state as LSTMState;
+        expect([h.device, c.device]).toEqual([backend.device, backend.device]);
+        await assertClose(cat(outs, dim), await toCpu(whole), `${kind} output`);
+        await assertClose(h, await toCpu(wh), `${kind} hN`);
+        await assertClose(c, await toCpu(wc), `${kind} cN`);
+      } else {
+        const gru = new GRU({ inputSize: 3, ...options }).eval().to(backend);
+        const h0 = withH0 ? randn(dims(gru.hiddenSize)) : undefined;
+        const [whole, wh] = gru.forward(x, h0);
+        const stream = gru.stream({ batch, h0 });
+        const outs: Tensor[] = [];
+        for (const chunk of chunks) outs.push(await toCpu(stream.step(chunk)));
+        await assertClose(cat(outs, dim), await toCpu(whole), `${kind} output`);
+        await assertClose(stream.state as Tensor, await toCpu(wh), `${kind} hN`);
+      }
+    }
   });
 
   it('streams a PyTorch checkpoint to PyTorch’s numbers', async () => {
@@ -270,6 +318,22 @@ describe('RNNStream errors', () => {
     expect([stream.rnn, stream.batch, stream.state]).toEqual([rnn, 2, null]);
     expect(() => new RNN({ inputSize: 1, hiddenSize: 1, bidirectional: true }).stream({ batch: 1 })).toThrow(
       'RNNStream: a bidirectional RNN needs the whole sequence',
+    );
+  });
+
+  it('an LSTM stream takes [h0, c0] and names which one is wrong', () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, projSize: 2 });
+    expect(() => lstm.stream({ batch: 2, h0: zeros([1, 2, 2]) as never })).toThrow(
+      'RNNStream: h0 of an LSTM must be [h0, c0], received a Tensor of shape [1, 2, 2]',
+    );
+    expect(() => lstm.stream({ batch: 2, h0: [zeros([1, 2, 4]), zeros([1, 2, 4])] })).toThrow(
+      'RNNStream: h0[0] (h) must have shape [1, 2, 2] (numLayers, N, projSize), received shape [1, 2, 4]',
+    );
+    expect(() => lstm.stream({ batch: null, h0: [zeros([1, 2]), zeros([1, 2])] })).toThrow(
+      'RNNStream: h0[1] (c) must have shape [1, 4] (numLayers, hiddenSize), received shape [1, 2]',
+    );
+    expect(() => new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: true }).stream({ batch: 1 })).toThrow(
+      'RNNStream: a bidirectional GRU needs the whole sequence',
     );
   });
 

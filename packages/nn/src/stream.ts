@@ -1,8 +1,20 @@
-import { formatShape, shapesEqual, type Tensor } from '@recurrent/tensor';
-import type { RNN } from './rnn.js';
+import { formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
+import { type CellSpec, modeModule } from './cell.js';
+
+/** The state a stream carries: `h` (RNN, GRU) or `[h, c]` (LSTM). */
+export type StreamState = Tensor | readonly [h: Tensor, c: Tensor];
+
+/** What a stream runs: a unidirectional `RNN`, `GRU` or `LSTM`. */
+export interface StreamableModule<S extends StreamState> {
+  readonly cell: CellSpec;
+  readonly bidirectional: boolean;
+  readonly batchFirst: boolean;
+  readonly numLayers: number;
+  forward(input: Tensor, state?: S | null): [Tensor, S];
+}
 
 /** Options of `RNNStream` (`rnn.stream(options)`). */
-export interface RNNStreamOptions {
+export interface RNNStreamOptions<S extends StreamState = Tensor> {
   /**
    * The batch size `N` of every chunk: chunks are `(L, N, inputSize)`, or `(N, L, inputSize)` with
    * `batchFirst`. `null` for unbatched chunks `(L, inputSize)`, one sequence as PyTorch's unbatched input.
@@ -10,9 +22,10 @@ export interface RNNStreamOptions {
   batch: number | null;
   /**
    * The state the stream starts from, and returns to on `reset()`: `(numLayers, N, hiddenSize)`, unbatched
-   * `(numLayers, hiddenSize)`, on the CPU or the module's backend. Zeros if omitted.
+   * `(numLayers, hiddenSize)` (an LSTM's `[h0, c0]`, h0 with `projSize` features if it projects), on the
+   * CPU or the module's backend. Zeros if omitted.
    */
-  h0?: Tensor | null;
+  h0?: S | null;
 }
 
 /**
@@ -31,24 +44,24 @@ export interface RNNStreamOptions {
  * const stream = new RNNStream(rnn.eval(), { batch: 1 }); // or rnn.stream({ batch: 1 })
  * for await (const chunk of source) render(stream.step(chunk)); // chunk (L, 1, inputSize)
  */
-export class RNNStream {
-  /** The module the stream runs. */
-  readonly rnn: RNN;
+export class RNNStream<S extends StreamState = Tensor> {
+  /** The module the stream runs (an `RNN`, `GRU` or `LSTM`). */
+  readonly rnn: StreamableModule<S>;
   /** The batch size of every chunk, or null for unbatched chunks. */
   readonly batch: number | null;
-  readonly #h0: Tensor | null;
-  #state: Tensor | null;
+  readonly #h0: S | null;
+  #state: S | null;
   /** Whether `#state` came from a step (the stream's to release) rather than from the caller. */
   #owned = false;
   #steps = 0;
 
-  constructor(rnn: RNN, options: RNNStreamOptions) {
-    if (!rnn || typeof rnn.forward !== 'function' || typeof rnn.bidirectional !== 'boolean') {
-      throw new TypeError('RNNStream: expected an RNN');
+  constructor(rnn: StreamableModule<S>, options: RNNStreamOptions<S>) {
+    if (!rnn || typeof rnn.forward !== 'function' || typeof rnn.bidirectional !== 'boolean' || !rnn.cell) {
+      throw new TypeError('RNNStream: expected an RNN, GRU or LSTM');
     }
     if (rnn.bidirectional) {
       throw new Error(
-        'RNNStream: a bidirectional RNN needs the whole sequence: its reverse direction starts from ' +
+        `RNNStream: a bidirectional ${modeModule(rnn.cell.mode)} needs the whole sequence: its reverse direction starts from ` +
           'the last step; run forward() on the full sequence instead',
       );
     }
@@ -66,11 +79,12 @@ export class RNNStream {
   }
 
   /**
-   * The hidden state the next step starts from: hN of the last step `(numLayers, N, hiddenSize)`
-   * (unbatched `(numLayers, hiddenSize)`) on the module's backend, or the starting `h0`; null means zeros.
-   * Valid until the next `step()` or `reset()`, which release it: copy it (`await state.data()`) to keep it.
+   * The state the next step starts from: hN of the last step `(numLayers, N, hiddenSize)` (unbatched
+   * `(numLayers, hiddenSize)`; an LSTM's `[hN, cN]`) on the module's backend, or the starting `h0`; null
+   * means zeros. Valid until the next `step()` or `reset()`, which release it: copy it
+   * (`await state.data()`) to keep it.
    */
-  get state(): Tensor | null {
+  get state(): S | null {
     return this.#state;
   }
 
@@ -101,7 +115,7 @@ export class RNNStream {
    * Starts over: from the `h0` the stream was created with, or from `state` when given (null: zeros).
    * Releases the state the steps produced.
    */
-  reset(state?: Tensor | null): void {
+  reset(state?: S | null): void {
     const next = state === undefined ? this.#h0 : this.#checkState(state, 'reset(state)');
     this.#release();
     this.#state = next;
@@ -109,7 +123,8 @@ export class RNNStream {
   }
 
   #release(): void {
-    if (this.#owned && this.#state) this.#state.dispose();
+    const state = this.#state;
+    if (this.#owned && state) for (const t of statesOf(state)) t.dispose();
     this.#owned = false;
   }
 
@@ -141,19 +156,40 @@ export class RNNStream {
     }
   }
 
-  #checkState(h: Tensor | null, what: string): Tensor | null {
-    if (h === null) return null;
+  #checkState(state: S | null, what: string): S | null {
+    if (state === null) return null;
+    const { hiddenSize: H, stateSize: P, hasCellState } = this.rnn.cell;
     const layers = this.rnn.numLayers;
-    const H = this.rnn.hiddenSize;
-    const want = this.batch === null ? [layers, H] : [layers, this.batch, H];
-    if (!h || typeof h !== 'object' || !Array.isArray(h.shape) || !shapesEqual(h.shape, want)) {
-      throw new RangeError(
-        `RNNStream: ${what} must have shape ${formatShape(want)} ` +
-          `(numLayers, ${this.batch === null ? '' : 'N, '}hiddenSize), received ${
-            h && Array.isArray(h.shape) ? `shape ${formatShape(h.shape)}` : typeof h
+    const dims = (n: number) => (this.batch === null ? [layers, n] : [layers, this.batch, n]);
+    const names = (n: string) => `(numLayers, ${this.batch === null ? '' : 'N, '}${n})`;
+    const hName = P === H ? 'hiddenSize' : 'projSize';
+    if (hasCellState) {
+      if (!Array.isArray(state) || state.length !== 2) {
+        throw new TypeError(
+          `RNNStream: ${what} of an LSTM must be [h0, c0], received ${
+            state instanceof Tensor ? `a Tensor of shape ${formatShape(state.shape)}` : typeof state
           }`,
+        );
+      }
+      this.#checkTensor(state[0], `${what}[0] (h)`, dims(P), names(hName));
+      this.#checkTensor(state[1], `${what}[1] (c)`, dims(H), names('hiddenSize'));
+    } else {
+      this.#checkTensor(state, what, dims(P), names(hName));
+    }
+    return state;
+  }
+
+  #checkTensor(h: unknown, what: string, want: number[], names: string): void {
+    if (!(h instanceof Tensor) || !shapesEqual(h.shape, want)) {
+      throw new RangeError(
+        `RNNStream: ${what} must have shape ${formatShape(want)} ${names}, received ${
+          h instanceof Tensor ? `shape ${formatShape(h.shape)}` : h === null ? 'null' : typeof h
+        }`,
       );
     }
-    return h;
   }
+}
+
+function statesOf(state: StreamState): readonly Tensor[] {
+  return state instanceof Tensor ? [state] : state;
 }

@@ -1,21 +1,8 @@
 import { Generator, randn, tensor, zeros } from '@recurrent/tensor';
 import { describe, expect, it } from 'vitest';
-import { assertClose, decode, decodeStateDict, rnnFixtures } from '../../../fixtures/load.js';
+import { assertClose } from '../../../fixtures/load.js';
 import { rnnForward } from './rnn-forward.js';
 import { rnnReference } from './rnn-stack.js';
-
-describe('rnnReference equals PyTorch 1.13 on every eval-mode fixture', () => {
-  it.each(rnnFixtures.rnn.filter((c) => !c.train).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-    const [output, hN] = rnnReference(
-      decode(c.input),
-      decodeStateDict(c.stateDict),
-      c.config,
-      c.h0 ? decode(c.h0) : undefined,
-    );
-    await assertClose(output, c.output, `${c.name} output`);
-    await assertClose(hN, c.hN, `${c.name} hN`);
-  });
-});
 
 describe('rnnForward', () => {
   it('is the notebook formula, step by step', async () => {
@@ -65,28 +52,7 @@ describe('rnnForward', () => {
   });
 });
 
-describe('rnnReference layering', () => {
-  it('feeds layer k the output of layer k-1, not the raw input (pytorch#129446)', async () => {
-    const g = new Generator(3);
-    const params = {
-      weight_ih_l0: randn([4, 3], { generator: g }),
-      weight_hh_l0: randn([4, 4], { generator: g }),
-      weight_ih_l1: randn([4, 4], { generator: g }),
-      weight_hh_l1: randn([4, 4], { generator: g }),
-    };
-    const x = randn([5, 1, 3], { generator: g });
-    const [out] = rnnReference(x, params, { numLayers: 2 });
-    const [layer0] = rnnReference(x, {
-      weight_ih_l0: params.weight_ih_l0,
-      weight_hh_l0: params.weight_hh_l0,
-    });
-    const [layer1] = rnnReference(layer0, {
-      weight_ih_l0: params.weight_ih_l1,
-      weight_hh_l0: params.weight_hh_l1,
-    });
-    await assertClose(out, layer1, 'stacked');
-  });
-
+describe('rnnReference', () => {
   it('names a missing parameter', () => {
     expect(() => rnnReference(zeros([2, 1, 3]), { weight_hh_l0: zeros([4, 4]) })).toThrow(
       "rnnReference: missing parameter 'weight_ih_l0'",

@@ -1,17 +1,5 @@
-import {
-  add,
-  bmm,
-  cat,
-  flip,
-  relu,
-  select,
-  squeeze,
-  stack,
-  type Tensor,
-  tanh,
-  tile,
-  unsqueeze,
-} from '@recurrent/tensor';
+import { add, cat, relu, select, stack, type Tensor, tanh, unsqueeze } from '@recurrent/tensor';
+import { dropLayerAxis, fromHidden, fromInput, reverseInTime, splitGates } from './step-helpers.js';
 
 /** The activation of an Elman RNN: PyTorch's `nonlinearity` option. */
 export type Nonlinearity = 'tanh' | 'relu';
@@ -45,21 +33,15 @@ export function rnnForward(
   const [bs, T] = input.shape as [number, number, number];
   const activation = nonlinearity === 'relu' ? relu : tanh;
 
-  // Copy each weight matrix once per batch element: (H, I) → (bs, H, I), so bmm can
-  // multiply every sequence of the batch by the same matrix in one call.
-  const weightIhBatch = tile(unsqueeze(weightIh, 0), [bs, 1, 1]);
-  const weightHhBatch = tile(unsqueeze(weightHh, 0), [bs, 1, 1]);
+  // One gate: each weight matrix copied once per batch element, (H, I) → (bs, H, I), so bmm can multiply
+  // every sequence of the batch by the same matrix in one call.
+  const { hidden } = splitGates(['hidden'], bs, weightIh, weightHh, biasIh, biasHh);
 
-  let h = hPrev.ndim === 3 ? select(hPrev, 0, 0) : hPrev; // (bs, H)
+  let h = dropLayerAxis(hPrev); // (bs, H)
   const outputs: Tensor[] = [];
   for (let t = 0; t < T; t++) {
-    const xT = unsqueeze(select(input, 1, t), 2); // (bs, I, 1): the inputs at step t as column vectors
-    const wIhTimesX = squeeze(bmm(weightIhBatch, xT), 2); // (bs, H)
-    const wHhTimesH = squeeze(bmm(weightHhBatch, unsqueeze(h, 2)), 2); // (bs, H)
-    let preActivation = add(wIhTimesX, wHhTimesH);
-    if (biasIh) preActivation = add(preActivation, biasIh); // (H) broadcasts over the batch
-    if (biasHh) preActivation = add(preActivation, biasHh);
-    h = activation(preActivation);
+    const x = select(input, 1, t); // (bs, I): the inputs at step t
+    h = activation(add(fromInput(hidden, x), fromHidden(hidden, h))); // W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh
     outputs.push(h);
   }
   // Stack the T states along the time axis: (bs, T, H). The last state is h_n.
@@ -67,22 +49,10 @@ export function rnnForward(
 }
 
 /**
- * The same layer read backwards in time, as PyTorch's reverse direction does: flip the sequence,
- * run `rnnForward`, flip the outputs back so `hOut[:, t]` lines up with `input[:, t]`.
- * Shapes as in `rnnForward`.
+ * The same layer read backwards in time, as PyTorch's reverse direction does: `rnnForward` on the flipped
+ * sequence, its outputs flipped back so `hOut[:, t]` lines up with `input[:, t]`. Shapes as in `rnnForward`.
  */
-export function rnnForwardReversed(
-  input: Tensor,
-  weightIh: Tensor,
-  weightHh: Tensor,
-  biasIh: Tensor | null,
-  biasHh: Tensor | null,
-  hPrev: Tensor,
-  nonlinearity: Nonlinearity = 'tanh',
-): [hOut: Tensor, hLast: Tensor] {
-  const [hOut, hLast] = rnnForward(flip(input, [1]), weightIh, weightHh, biasIh, biasHh, hPrev, nonlinearity);
-  return [flip(hOut, [1]), hLast];
-}
+export const rnnForwardReversed: typeof rnnForward = reverseInTime(rnnForward);
 
 /** Concatenates the two directions' outputs on the feature axis: `(bs, T, H) ×2 → (bs, T, 2H)`. */
 export function concatDirections(forward: Tensor, reverse: Tensor): Tensor {

@@ -7,6 +7,7 @@ export {
   setPrintOptions,
 } from './format.js';
 export { sgemm } from './gemm.js';
+export { checkSgemmArgs } from './gemm-args.js';
 export * from './ops/creation.js';
 export * from './ops/elementwise.js';
 export * from './ops/matmul.js';
@@ -34,8 +35,3 @@ export {
 } from './shape.js';
 export { CpuStorage, type Storage } from './storage.js';
 export { cpuData, type NestedArray, Tensor } from './tensor.js';
-export type { WasmMemory, WasmModule } from './wasm/api.js';
-export { initWasm, initWasmSync } from './wasm/init.js';
-export { ACT_NONE, ACT_RELU, ACT_TANH, WasmKernels } from './wasm/kernels.js';
-export { compileKernels, compileKernelsSync, hasWasmSimd, type KernelExports } from './wasm/module.js';
-export { createWasmPool, type WasmJob, WasmPool } from './wasm/pool.js';

@@ -1,3 +1,4 @@
+import { type BenchConfig, GATES } from '../configs.js';
 import type { Problem } from '../problem.js';
 import { type Runner, type RunnerFactory, timeCalls } from '../runner.js';
 
@@ -12,46 +13,61 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/** `tf.layers.simpleRNN` stacks (wrapped in `bidirectional` when D = 2) built from the problem's weights. */
+/** Sums the input and hidden biases: Keras cells have one bias (reset-after GRUs aside). */
+function sumBiases(a: Float32Array, b: Float32Array): Float32Array {
+  return a.map((v, j) => v + (b[j] as number));
+}
+
+/**
+ * `tf.layers.simpleRNN` or `lstm` stacks (each wrapped in `bidirectional`, merge 'concat', when D = 2) built
+ * from the problem's weights. Keras' LSTM kernel (I, 4H) holds the gates i, f, c, o: PyTorch's i, f, g, o.
+ */
 function buildModel(tf: Tf, problem: Problem): LayersModel {
   const { config, layers } = problem;
   const H = config.hiddenSize;
+  const G = GATES[config.cell];
   const D = config.bidirectional ? 2 : 1;
   const model = tf.sequential();
+  // zeros: the weights are set below, and the default orthogonal init is slow for large H
+  const options = {
+    units: H,
+    activation: 'tanh',
+    returnSequences: true,
+    kernelInitializer: 'zeros',
+    recurrentInitializer: 'zeros',
+  } as const;
+  // Keras' LSTM defaults to the hard sigmoid; PyTorch's is the logistic one.
+  const cell = (shape: { inputShape?: number[] }): ReturnType<Tf['layers']['simpleRNN']> =>
+    config.cell === 'LSTM'
+      ? tf.layers.lstm({ ...options, ...shape, recurrentActivation: 'sigmoid', unitForgetBias: false })
+      : tf.layers.simpleRNN({ ...options, ...shape });
   layers.forEach((_, k) => {
-    const inputShape = k === 0 ? [config.steps, config.inputSize] : undefined;
-    // zeros: the weights are set below, and the default orthogonal init is slow for large H
-    const options = { units: H, activation: 'tanh', returnSequences: true } as const;
-    const init = { kernelInitializer: 'zeros', recurrentInitializer: 'zeros' } as const;
-    const shape = inputShape ? { inputShape } : {};
+    const shape = k === 0 ? { inputShape: [config.steps, config.inputSize] } : {};
     model.add(
-      D === 2
-        ? tf.layers.bidirectional({
-            layer: tf.layers.simpleRNN({ ...options, ...init }),
-            mergeMode: 'concat',
-            ...shape,
-          })
-        : tf.layers.simpleRNN({ ...options, ...init, ...shape }),
+      D === 2 ? tf.layers.bidirectional({ layer: cell({}), mergeMode: 'concat', ...shape }) : cell(shape),
     );
   });
   const weights = layers.flatMap((dirs, k) => {
     const inputSize = k === 0 ? config.inputSize : D * H;
-    return dirs.flatMap((w) => {
-      const bias = new Float32Array(H);
-      for (let j = 0; j < H; j++) bias[j] = (w.bIh[j] as number) + (w.bHh[j] as number);
-      return [
-        tf.tensor2d(transpose(w.wIh, H, inputSize), [inputSize, H]),
-        tf.tensor2d(transpose(w.wHh, H, H), [H, H]),
-        tf.tensor1d(bias),
-      ];
-    });
+    return dirs.flatMap((w) => [
+      tf.tensor2d(transpose(w.wIh, G * H, inputSize), [inputSize, G * H]),
+      tf.tensor2d(transpose(w.wHh, G * H, H), [H, G * H]),
+      tf.tensor1d(sumBiases(w.bIh, w.bHh)),
+    ]);
   });
   model.setWeights(weights);
   tf.dispose(weights);
   return model;
 }
 
-/** tfjs `tf.layers.simpleRNN` on the `backend` backend (`'wasm'`: XNNPACK SIMD; `'cpu'`: plain JS). */
+/**
+ * tfjs 4.22's GRUCell throws on `resetAfter: true`, and its reset-before GRU computes tanh(x·W_h + (r ⊙ h)·U_h),
+ * not PyTorch's tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)): no weights make the two agree.
+ */
+const NO_PYTORCH_GRU =
+  'tfjs has no PyTorch-style GRU (its GRUCell rejects resetAfter: true; reset-before differs)';
+
+/** tfjs `tf.layers.simpleRNN` / `lstm` on the `backend` backend (`'wasm'`: XNNPACK SIMD; `'cpu'`: plain JS). */
 export function tfjs(backend: 'wasm' | 'cpu'): RunnerFactory {
   return async () => {
     const log = console.log;
@@ -71,6 +87,7 @@ export function tfjs(backend: 'wasm' | 'cpu'): RunnerFactory {
     const runner: Runner = {
       name: `tfjs ${backend}`,
       ours: false,
+      unsupported: (config: BenchConfig) => (config.cell === 'GRU' ? NO_PYTORCH_GRU : undefined),
       async setup(problem: Problem) {
         await tf.setBackend(backend);
         await tf.ready();

@@ -29,8 +29,13 @@ class TorchServer {
   }
 
   request<T>(msg: object): Promise<T> {
-    return new Promise((resolve) => {
-      this.#replies.push((line) => resolve(JSON.parse(line) as T));
+    return new Promise((resolve, reject) => {
+      this.#replies.push((line) => {
+        const reply = JSON.parse(line) as T | { error: string };
+        if (reply && typeof reply === 'object' && 'error' in reply)
+          reject(new Error(`PyTorch: ${reply.error}`));
+        else resolve(reply as T);
+      });
       this.#proc.stdin.write(`${JSON.stringify(msg)}\n`);
     });
   }
@@ -68,11 +73,14 @@ export function torch(tuned: boolean): RunnerFactory {
           file,
           Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))),
         );
-        await server.request({ cmd: 'setup', file, config: problem.config });
-        const out = readFileSync(`${file}.out`);
-        rmSync(file);
-        rmSync(`${file}.out`);
-        return new Float32Array(out.buffer, out.byteOffset, out.byteLength / 4).slice();
+        try {
+          await server.request({ cmd: 'setup', file, config: problem.config });
+          const out = readFileSync(`${file}.out`);
+          return new Float32Array(out.buffer, out.byteOffset, out.byteLength / 4).slice();
+        } finally {
+          rmSync(file, { force: true });
+          rmSync(`${file}.out`, { force: true });
+        }
       },
       async time(n, batch) {
         return (await server.request<{ times: number[] }>({ cmd: 'time', n, batch })).times;

@@ -1,26 +1,35 @@
-import { defineKernel, type Kernel } from '../runtime/pipelines.js';
+import { defineKernel, type Kernel, memoizeKernel } from '../runtime/pipelines.js';
 import type { Recorder } from '../runtime/recorder.js';
 import { f32, u32 } from '../wgsl/bindings.js';
 import { flatIndex, grid2d } from '../wgsl/indexing.js';
 
 const THREADS = 256;
-let kernel: Kernel | null = null;
+const NAMES = ['T', 'N', 'width', 'batchFirst', 'zero', 'gridX'] as const;
+type DropoutUniform = (typeof NAMES)[number] | 'scale';
+const UNIFORMS = [...u32(...NAMES), ...f32('scale')];
 
 /**
  * Inverted dropout in place on a layer's output `(T·N, width)` rows in the tensor's order:
  * `out[e] *= mask[(t·N + n)·width + j] · scale`, the mask being in sequence-first order (PyTorch's draw
  * order) whatever the output's order. `zero` = 1 writes zeros instead (p = 1: PyTorch draws nothing).
  */
-export function dropoutKernel(): Kernel {
-  kernel ??= defineKernel({
-    name: 'dropout',
-    variant: 'inplace',
-    uniforms: [...u32('T', 'N', 'width', 'batchFirst', 'zero', 'gridX'), ...f32('scale')],
-    bindings: [
-      { name: 'mask', access: 'read' },
-      { name: 'out', access: 'read_write' },
-    ],
-    body: /* wgsl */ `
+export function dropoutKernel(): Kernel<DropoutUniform> {
+  return memoized(null);
+}
+
+const memoized = memoizeKernel(
+  'dropout',
+  () => 'inplace',
+  (_: unknown, variant) =>
+    defineKernel({
+      name: 'dropout',
+      variant,
+      uniforms: UNIFORMS,
+      bindings: [
+        { name: 'mask', access: 'read' },
+        { name: 'out', access: 'read_write' },
+      ],
+      body: /* wgsl */ `
 ${flatIndex(THREADS)}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -34,9 +43,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   if (p.batchFirst != 0u) { t = row % p.T; n = row / p.T; }
   out[e] = out[e] * mask[(t * p.N + n) * p.width + j] * p.scale;
 }`,
-  });
-  return kernel;
-}
+    }),
+);
 
 export interface DropoutArgs {
   out: GPUBuffer;
@@ -54,6 +62,15 @@ export interface DropoutArgs {
 export function recordDropout(rec: Recorder, a: DropoutArgs): void {
   const total = a.T * a.N * a.width;
   const groups = grid2d(total, THREADS, rec.runtime.limits.maxComputeWorkgroupsPerDimension);
-  const uniforms = [a.T, a.N, a.width, a.batchFirst ? 1 : 0, a.zero ? 1 : 0, groups[0], a.scale];
+  const { T, N, width, scale } = a;
+  const uniforms = {
+    T,
+    N,
+    width,
+    batchFirst: a.batchFirst ? 1 : 0,
+    zero: a.zero ? 1 : 0,
+    gridX: groups[0],
+    scale,
+  };
   rec.dispatch(dropoutKernel(), [a.mask ?? rec.scratch(4), a.out], uniforms, groups);
 }

@@ -1,6 +1,6 @@
-import { defineKernel, type Kernel } from '../runtime/pipelines.js';
+import { defineKernel, type Kernel, memoizeKernel } from '../runtime/pipelines.js';
 import type { Recorder } from '../runtime/recorder.js';
-import { type StorageBinding, u32 } from '../wgsl/bindings.js';
+import { flagBits, type StorageBinding, u32, wgslFlags } from '../wgsl/bindings.js';
 import { type Activation, activation } from '../wgsl/math.js';
 
 /** Tile shapes: `wide` 64×64 (4×4 outputs per thread) for M > 32; `skinny` 16×64 (1×4) for small M (a step's batch). */
@@ -17,8 +17,12 @@ export interface GemmVariant {
   aFromC: boolean;
 }
 
-const UNIFORMS = u32(...'M N K m0 sai sap sbp sbj ldc aOff0 aOff1 cOff0 cOff1 flags'.split(' '));
-const cache = new Map<string, Kernel>();
+const SIZES = ['M', 'N', 'K', 'm0', 'sai', 'sap', 'sbp', 'sbj', 'ldc'] as const;
+const OFFSETS = ['aOff0', 'aOff1', 'cOff0', 'cOff1', 'flags'] as const;
+type GemmUniform = (typeof SIZES)[number] | (typeof OFFSETS)[number];
+const UNIFORMS = u32(...SIZES, ...OFFSETS);
+/** Bits of the `flags` uniform: add the bias; accumulate into C. */
+const FLAGS = { BIAS: 1, ACCUMULATE: 2 } as const;
 
 /**
  * Tiled GEMM, `C = act([C +] op(A)·op(B) + bias)`, any M, N, K. op(A)[i][k] = a[aOff_z + i·sai + k·sap],
@@ -27,10 +31,13 @@ const cache = new Map<string, Kernel>();
  * Tiles of op(A) (BM×16) and op(B) (16×BN) are staged in workgroup memory, loaded k-fastest so that
  * row-major X and W (the X·Wᵀ case) are read contiguously; edges load zeros.
  */
-export function gemmKernel(v: GemmVariant): Kernel {
-  const variant = `${v.tile}.${v.activation}${v.aFromC ? '.aFromC' : ''}`;
-  const cached = cache.get(variant);
-  if (cached) return cached;
+export const gemmKernel: (v: GemmVariant) => Kernel<GemmUniform> = memoizeKernel(
+  'gemm',
+  (v: GemmVariant) => `${v.tile}.${v.activation}${v.aFromC ? '.aFromC' : ''}`,
+  buildGemm,
+);
+
+function buildGemm(v: GemmVariant, variant: string): Kernel<GemmUniform> {
   const { BM, BN, TM, TN } = TILES[v.tile];
   const bindings: StorageBinding[] = [
     ...(v.aFromC ? [] : [{ name: 'a', access: 'read' } as const]),
@@ -43,6 +50,7 @@ export function gemmKernel(v: GemmVariant): Kernel {
   const rows = Array.from({ length: TM }, (_, i) => i);
   const body = /* wgsl */ `
 ${activation(v.activation)}
+${wgslFlags(FLAGS)}
 const BM = ${BM}u; const BN = ${BN}u; const BK = ${BK}u;
 var<workgroup> As: array<f32, ${BK * BM}>; // [k][m]
 var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>; // [k][n / 4]
@@ -63,9 +71,9 @@ fn store(z: u32, row: u32, col: u32, v: vec4<f32>) {
   for (var j = 0u; j < 4u; j++) {
     if (col + j < p.N) {
       var x = v[j];
-      if ((p.flags & 1u) != 0u) { x += select(bias1[col + j], bias0[col + j], z == 0u); }
+      if ((p.flags & BIAS) != 0u) { x += select(bias1[col + j], bias0[col + j], z == 0u); }
       let at = cOff + row * p.ldc + col + j;
-      if ((p.flags & 2u) != 0u) { x = c[at] + x; }
+      if ((p.flags & ACCUMULATE) != 0u) { x = c[at] + x; }
       c[at] = act(x);
     }
   }
@@ -96,9 +104,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   }
   ${rows.map((i) => `store(z, row0 + tr + ${i}u, col0 + tc * 4u, acc${i});`).join('\n  ')}
 }`;
-  const kernel = defineKernel({ name: 'gemm', variant, uniforms: UNIFORMS, bindings, body });
-  cache.set(variant, kernel);
-  return kernel;
+  return defineKernel({ name: 'gemm', variant, uniforms: UNIFORMS, bindings, body });
 }
 
 /** One GEMM call (see `gemmKernel`); `b.length` (1 or 2) is the number of independent problems z. */
@@ -142,14 +148,15 @@ export function recordGemm(rec: Recorder, g: GemmArgs): void {
     bias?.[1] ?? bias0,
     g.c,
   ];
-  const flags = (bias ? 1 : 0) | (g.accumulate ? 2 : 0);
+  const flags = flagBits(FLAGS, { BIAS: bias !== null, ACCUMULATE: g.accumulate === true });
   const maxY = rec.runtime.limits.maxComputeWorkgroupsPerDimension;
   const rowsPerDispatch = maxY * BM;
   const [a0 = 0, a1 = a0] = g.aOffset;
   const [c0 = 0, c1 = c0] = g.cOffset;
-  for (let m0 = 0; m0 < g.M; m0 += rowsPerDispatch) {
-    const rows = Math.min(rowsPerDispatch, g.M - m0);
-    const uniforms = [g.M, g.N, g.K, m0, g.sai, g.sap, g.sbp, g.sbj, g.ldc, a0, a1, c0, c1, flags];
-    rec.dispatch(kernel, buffers, uniforms, [Math.ceil(g.N / BN), Math.ceil(rows / BM), Z]);
+  const { M, N, K, sai, sap, sbp, sbj, ldc } = g;
+  const fixed = { M, N, K, sai, sap, sbp, sbj, ldc, aOff0: a0, aOff1: a1, cOff0: c0, cOff1: c1, flags };
+  for (let m0 = 0; m0 < M; m0 += rowsPerDispatch) {
+    const rows = Math.min(rowsPerDispatch, M - m0);
+    rec.dispatch(kernel, buffers, { ...fixed, m0 }, [Math.ceil(N / BN), Math.ceil(rows / BM), Z]);
   }
 }

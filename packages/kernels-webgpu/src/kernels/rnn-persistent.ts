@@ -1,140 +1,164 @@
-import { defineKernel, type Kernel } from '../runtime/pipelines.js';
+import { defineKernel, type Kernel, memoizeKernel } from '../runtime/pipelines.js';
 import type { Recorder } from '../runtime/recorder.js';
-import { u32 } from '../wgsl/bindings.js';
+import { flagBits, type StorageBinding, u32, wgslFlags } from '../wgsl/bindings.js';
+import { CELL_GATES, type CellKind, cellUpdate, gateVec } from '../wgsl/cell.js';
 import { seqRow, stepTime } from '../wgsl/indexing.js';
-import { type Activation, activation } from '../wgsl/math.js';
+import {
+  packWeights,
+  persistentPlan,
+  RECURRENCE_UNIFORMS,
+  type RecurrenceArgs,
+  type RecurrenceUniform,
+  recurrenceUniforms,
+  PERSISTENT_THREADS as THREADS,
+} from './recurrence.js';
 
-const THREADS = 256;
 /** Time steps per dispatch: bounds how long one dispatch runs (GPU watchdogs). */
 const MAX_STEPS_PER_DISPATCH = 1024;
-const UNIFORMS = u32('T', 'N', 'H', 'width', 'strideT', 'strideN', 'rows', 'flags', 't0', 'steps', 'hBase');
-const cache = new Map<string, Kernel>();
-
-/** Floats of W_hh that fit in workgroup memory next to the two 256-float hidden-state buffers. */
-export function persistentCapacity(limits: GPUSupportedLimits): number {
-  return Math.floor(limits.maxComputeWorkgroupStorageSize / 4) - 2 * THREADS;
-}
-
-/** Whether `H` fits the persistent kernel on a device with `limits`. */
-export function persistentFits(H: number, limits: GPUSupportedLimits): boolean {
-  return H <= THREADS && H * H <= persistentCapacity(limits);
-}
+const FLAGS = { HAS_BIAS: 1, HAS_H0: 2, HAS_C0: 4, PROJ: 8, HR_SHARED: 16 } as const;
+const NAMES = ['rows', 'flags', 't0', 'steps', 'hrS', 'hsS', 'rawS'] as const;
+type PersistentUniform = RecurrenceUniform | (typeof NAMES)[number];
+const UNIFORMS = u32(...RECURRENCE_UNIFORMS, ...NAMES);
 
 /**
- * The whole recurrence of one layer in one dispatch (per 1,024 steps): workgroup (g, d) owns batch rows
- * g·rows … of direction d, keeps W_hh_d in workgroup memory and loops over time, thread (r, j) computing
- * `h_t[r, j] = act(xproj_t[r, j] + b_hh[j] + Σ_k h_{t−1}[r, k]·W_hh[j, k])` in place over the projected
- * inputs in `out`. Batch rows are independent, so workgroups never wait for each other; one barrier per
- * step publishes h_t (double-buffered in workgroup memory). `capacity` is baked in (WGSL arrays in
- * workgroup memory need a constant size).
+ * One layer's whole recurrence, every direction, in one dispatch (per 1,024 steps). Workgroup (x, d)
+ * owns batch rows x·rows … of direction d, stages its W_hh (and W_hr) in workgroup memory and loops over
+ * time; thread (r, j) computes the G gate dot products of unit j, `gh = h_{t−1}·W_hhᵀ + b_hh`, and the
+ * cell update with `gx` (c stays in its register). One barrier per step publishes h_t (double-buffered);
+ * LSTM's projection `h = (o⊙tanh c)·W_hrᵀ` takes a second. Batch rows are independent, so workgroups never
+ * wait for each other. h and c cross dispatches through hN and cN.
  */
-export function persistentKernel(act: Activation, capacity: number): Kernel {
-  const variant = `${act}.w${capacity}`;
-  const cached = cache.get(variant);
-  if (cached) return cached;
+export const persistentKernel: (v: { cell: CellKind; size: number }) => Kernel<PersistentUniform> =
+  memoizeKernel('rnn-persistent', (v) => `${v.cell}.s${v.size}`, buildPersistent);
+
+function buildPersistent(
+  { cell, size }: { cell: CellKind; size: number },
+  variant: string,
+): Kernel<PersistentUniform> {
+  const G = CELL_GATES[cell];
+  const lstm = cell === 'lstm';
+  const gates = Array.from({ length: G }, (_, g) => g);
+  const bindings: StorageBinding[] = [
+    { name: 'w', access: 'read' },
+    { name: 'h0', access: 'read' },
+    ...(lstm ? [{ name: 'c0', access: 'read' } as const] : []),
+    { name: 'gx', access: 'read' },
+    { name: 'out', access: 'read_write' },
+    { name: 'hN', access: 'read_write' },
+    ...(lstm ? [{ name: 'cN', access: 'read_write' } as const] : []),
+  ];
   const body = /* wgsl */ `
-${activation(act)}
+${cellUpdate(cell)}
 ${seqRow}
 ${stepTime}
-var<workgroup> W: array<f32, ${capacity}>;
-var<workgroup> hs: array<f32, ${2 * THREADS}>;
+${wgslFlags(FLAGS)}
+const G = ${G}u;
+var<workgroup> S: array<f32, ${size}>; // W_hh | W_hr at hrS | h (2 × rows × P) at hsS | o⊙tanh c at rawS
+
+fn has(flag: u32) -> bool { return (p.flags & flag) != 0u; }
+
+fn w_hr(base: u32, k: u32, q: u32) -> f32 {
+  if (has(HR_SHARED)) { return S[p.hrS + k * p.H + q]; }
+  return w[base + p.rOff + k * p.H + q];
+}
 
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let d = wg.y;
   let H = p.H;
-  for (var e = li; e < H * H; e += ${THREADS}u) {
-    if (d == 0u) { W[e] = w0[e]; } else { W[e] = w1[e]; }
-  }
+  let P = p.P;
+  let base = d * p.wStride;
+  for (var e = li; e < G * H * P; e += ${THREADS}u) { S[e] = w[base + e]; }
+  if (has(HR_SHARED)) { for (var e = li; e < P * H; e += ${THREADS}u) { S[p.hrS + e] = w[base + p.rOff + e]; } }
   let r = li / H;
   let j = li % H;
   let n = wg.x * p.rows + r;
   let live = r < p.rows && n < p.N;
   let reverse = d == 1u;
-  let col = d * H + j;
-  let hAt = p.hBase + (d * p.N + n) * H + j;
-  var bias = 0.0;
+  let hAt = p.hBase + (d * p.N + n) * P + j;
+  let rowP = p.rows * P;
+  var bias = vec4<f32>();
+  var c = 0.0;
   if (live) {
-    if ((p.flags & 1u) != 0u) { bias = select(b1[j], b0[j], d == 0u); }
-    var h = 0.0;
-    if (p.t0 > 0u) {
-      h = out[seq_row(step_time(p.t0 - 1u, reverse), n) + col];
-    } else if ((p.flags & 2u) != 0u) {
-      h = h0[hAt];
+    if (has(HAS_BIAS)) { bias = ${gateVec(cell, (g) => `w[base + p.bOff + ${g}u * H + j]`)}; }
+    if (j < P) {
+      var h = 0.0;
+      if (p.t0 > 0u) { h = hN[hAt]; } else if (has(HAS_H0)) { h = h0[hAt]; }
+      S[p.hsS + r * P + j] = h;
     }
-    hs[r * H + j] = h;
+    ${lstm ? 'let cAt = p.cBase + (d * p.N + n) * H + j;\n    if (p.t0 > 0u) { c = cN[cAt]; } else if (has(HAS_C0)) { c = c0[cAt]; }' : ''}
   }
   workgroupBarrier();
   for (var s = 0u; s < p.steps; s++) {
-    let cur = (s & 1u) * ${THREADS}u;
+    let cur = p.hsS + (s & 1u) * rowP + r * P;
+    let nxt = p.hsS + rowP - (s & 1u) * rowP + r * P;
+    let row = seq_row(step_time(p.t0 + s, reverse), n);
     if (live) {
-      let at = seq_row(step_time(p.t0 + s, reverse), n) + col;
-      var acc = 0.0;
-      for (var k = 0u; k < H; k++) { acc += hs[cur + r * H + k] * W[j * H + k]; }
-      let v = act(out[at] + (acc + bias));
-      out[at] = v;
-      hs[${THREADS}u - cur + r * H + j] = v;
+      ${gates.map((g) => `var a${g} = 0.0;`).join(' ')}
+      for (var k = 0u; k < P; k++) {
+        let hk = S[cur + k];
+        ${gates.map((g) => `a${g} += hk * S[(${g}u * H + j) * P + k];`).join('\n        ')}
+      }
+      let gxAt = row * p.gxWidth + d * G * H + j;
+      let gh = ${gateVec(cell, (g) => `a${g}`)} + bias;
+      let y = cell_update(gh, ${gateVec(cell, (g) => `gx[gxAt + ${g}u * H]`)}, ${cell === 'gru' ? 'S[cur + j]' : '0.0'}, c);
+      c = y.y;
+      if (has(PROJ)) {
+        S[p.rawS + r * H + j] = y.x;
+      } else {
+        S[nxt + j] = y.x;
+        out[row * p.width + d * P + j] = y.x;
+      }
+    }
+    if (has(PROJ)) {
+      workgroupBarrier();
+      if (live && j < P) {
+        var v = 0.0;
+        for (var q = 0u; q < H; q++) { v += S[p.rawS + r * H + q] * w_hr(base, j, q); }
+        S[nxt + j] = v;
+        out[row * p.width + d * P + j] = v;
+      }
     }
     workgroupBarrier();
   }
-  if (live) { hN[hAt] = hs[(p.steps & 1u) * ${THREADS}u + r * H + j]; }
+  if (live) {
+    if (j < P) { hN[hAt] = S[p.hsS + (p.steps & 1u) * rowP + r * P + j]; }
+    ${lstm ? 'cN[p.cBase + (d * p.N + n) * H + j] = c;' : ''}
+  }
 }`;
-  const kernel = defineKernel({
-    name: 'rnn-persistent',
-    variant,
-    uniforms: UNIFORMS,
-    bindings: [
-      { name: 'w0', access: 'read' },
-      { name: 'w1', access: 'read' },
-      { name: 'b0', access: 'read' },
-      { name: 'b1', access: 'read' },
-      { name: 'h0', access: 'read' },
-      { name: 'out', access: 'read_write' },
-      { name: 'hN', access: 'read_write' },
-    ],
-    body,
-  });
-  cache.set(variant, kernel);
-  return kernel;
+  return defineKernel({ name: 'rnn-persistent', variant, uniforms: UNIFORMS, bindings, body });
 }
 
-/** One layer's recurrence, all directions (`wHh.length`), over `out` holding `x·W_ihᵀ + b_ih`. */
-export interface PersistentArgs {
-  T: number;
-  N: number;
-  H: number;
-  /** Floats per row of `out` (D·H); direction d owns columns d·H … d·H + H − 1. */
-  width: number;
-  strideT: number;
-  strideN: number;
-  wHh: readonly GPUBuffer[];
-  bHh: readonly GPUBuffer[] | null;
-  /** `(L·D, N, H)` initial states, or null for zeros; this layer's start at element `hBase`. */
-  h0: GPUBuffer | null;
-  hBase: number;
-  out: GPUBuffer;
-  /** `(L·D, N, H)`: final states written at `hBase`. */
-  hN: GPUBuffer;
-  activation: Activation;
-}
-
-export function recordPersistentRecurrence(rec: Recorder, a: PersistentArgs): void {
-  const capacity = persistentCapacity(rec.runtime.limits);
-  if (!persistentFits(a.H, rec.runtime.limits)) {
+/** Records one layer's recurrence with the persistent kernel; throws when the cell does not fit (`persistentPlan`). */
+export function recordPersistentRecurrence(rec: Recorder, a: RecurrenceArgs): void {
+  const limits = rec.runtime.limits;
+  const plan = persistentPlan(a.cell, a.H, a.P, limits);
+  if (!plan) {
     throw new RangeError(
-      `rnn-persistent: W_hh of hiddenSize ${a.H} does not fit maxComputeWorkgroupStorageSize ` +
-        `(${rec.runtime.limits.maxComputeWorkgroupStorageSize} bytes)`,
+      `rnn-persistent: a ${a.cell} cell of hiddenSize ${a.H} (state ${a.P}) does not fit maxComputeWorkgroupStorageSize ` +
+        `(${limits.maxComputeWorkgroupStorageSize} bytes)`,
     );
   }
-  const kernel = persistentKernel(a.activation, capacity);
-  const rows = Math.max(1, Math.min(a.N, Math.floor(THREADS / a.H)));
-  const w0 = a.wHh[0] as GPUBuffer;
-  const b0 = a.bHh?.[0] ?? w0;
-  const buffers = [w0, a.wHh[1] ?? w0, b0, a.bHh?.[1] ?? b0, a.h0 ?? w0, a.out, a.hN];
-  const flags = (a.bHh ? 1 : 0) | (a.h0 ? 2 : 0);
+  const w = packWeights(rec, a);
+  const kernel = persistentKernel({ cell: a.cell, size: plan.size });
+  const rows = Math.max(1, Math.min(a.N, plan.rows));
+  const lstm = a.cell === 'lstm';
+  const buffers = [w.buffer, a.h0 ?? w.buffer, ...(lstm ? [a.c0 ?? w.buffer] : []), a.gx, a.out, a.hN];
+  if (lstm) buffers.push(a.cN ?? rec.scratch(4));
+  const proj = a.wHr !== null;
+  const flags = flagBits(FLAGS, {
+    HAS_BIAS: a.bHh !== null,
+    HAS_H0: a.h0 !== null,
+    HAS_C0: a.c0 !== null,
+    PROJ: proj,
+    HR_SHARED: proj && plan.hrShared,
+  });
+  const hrS = CELL_GATES[a.cell] * a.H * a.P;
+  const hsS = hrS + (proj && plan.hrShared ? a.P * a.H : 0);
+  const layout = { rows, flags, hrS, hsS, rawS: hsS + 2 * rows * a.P };
   for (let t0 = 0; t0 < a.T; t0 += MAX_STEPS_PER_DISPATCH) {
     const steps = Math.min(MAX_STEPS_PER_DISPATCH, a.T - t0);
-    const uniforms = [a.T, a.N, a.H, a.width, a.strideT, a.strideN, rows, flags, t0, steps, a.hBase];
+    const uniforms = { ...recurrenceUniforms(a, w), ...layout, t0, steps };
     rec.dispatch(kernel, buffers, uniforms, [Math.ceil(a.N / rows), a.wHh.length, 1]);
   }
 }

@@ -61,7 +61,7 @@ describe.skipIf(!runtime)(`the runtime${reason ? ` (skipped: ${reason})` : ''}`,
     const other = await createRuntime();
     const x = other.acquire(16, 128 | 8 | 4);
     const rec = other.recorder();
-    rec.dispatch({ ...broken, key: 'broken/f32/v2' }, [x], [], [1, 1, 1]);
+    rec.dispatch({ ...broken, key: 'broken/f32/v2' }, [x], {}, [1, 1, 1]);
     rec.submit();
     await expect(other.read(x, 1)).rejects.toThrow(
       /WebGPU kernel 'broken\/f32\/v2' failed to compile:.*undefined_thing/s,

@@ -79,7 +79,10 @@ function answered<T>(promise: Promise<T>, what: string): Promise<T> {
  */
 export class GpuRuntime implements StorageOwner {
   readonly device: GPUDevice;
+  /** `webgpu device #1 (google swiftshader)`: unique per runtime, for messages. */
   readonly label: string;
+  /** The adapter's vendor and architecture or description (`google swiftshader`), or '' when unknown. */
+  readonly adapterName: string;
   readonly limits: GPUSupportedLimits;
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
@@ -94,6 +97,7 @@ export class GpuRuntime implements StorageOwner {
     this.#owned = owned;
     this.limits = device.limits;
     const name = [info?.vendor, info?.architecture || info?.description].filter(Boolean).join(' ');
+    this.adapterName = name;
     this.label = `webgpu device #${nextId++}${name ? ` (${name})` : ''}`;
     this.buffers = new BufferPool(device, this.limits.maxBufferSize);
     this.pipelines = new PipelineCache(device, (e) => this.fail(e));

@@ -8,31 +8,32 @@ import {
 
 /**
  * A kernel's typed descriptor: its name, a variant (what changes the WGSL source: tile shape,
- * activation, …), its bindings and uniform fields, and the source. Shapes never change the source:
- * they travel as uniforms, so one pipeline serves every size.
+ * activation, …), its bindings and uniform fields (`U`: their names, so a dispatch's uniforms are
+ * type-checked), and the source. Shapes never change the source: they travel as uniforms, so one
+ * pipeline serves every size.
  */
-export interface Kernel {
+export interface Kernel<U extends string = string> {
   readonly name: string;
   readonly variant: string;
   /** The pipeline cache key: name + dtype + variant. */
   readonly key: string;
-  readonly uniforms: readonly UniformField[];
+  readonly uniforms: readonly UniformField<U>[];
   readonly bindings: readonly StorageBinding[];
   /** Complete WGSL, entry point `main`. */
   readonly source: string;
 }
 
 /** What a kernel file provides to `defineKernel`: the body after the binding declarations. */
-export interface KernelDefinition {
+export interface KernelDefinition<U extends string = string> {
   readonly name: string;
   readonly variant: string;
-  readonly uniforms: readonly UniformField[];
+  readonly uniforms: readonly UniformField<U>[];
   readonly bindings: readonly StorageBinding[];
   readonly body: string;
 }
 
 /** Builds a kernel descriptor; the bindings and uniform block are declared by the helpers. */
-export function defineKernel(def: KernelDefinition): Kernel {
+export function defineKernel<U extends string>(def: KernelDefinition<U>): Kernel<U> {
   return {
     name: def.name,
     variant: def.variant,
@@ -40,6 +41,29 @@ export function defineKernel(def: KernelDefinition): Kernel {
     uniforms: def.uniforms,
     bindings: def.bindings,
     source: `${declareBindings(def.uniforms, def.bindings)}\n${def.body}`,
+  };
+}
+
+const kernels = new Map<string, Kernel<string>>();
+
+/**
+ * A kernel builder that builds each variant once: `variantKey(v)` names the variant (it must determine
+ * the WGSL), `build(v)` makes its descriptor on first use. One cache for every kernel file.
+ */
+export function memoizeKernel<V, U extends string>(
+  name: string,
+  variantKey: (v: V) => string,
+  build: (v: V, variant: string) => Kernel<U>,
+): (v: V) => Kernel<U> {
+  return (v: V): Kernel<U> => {
+    const variant = variantKey(v);
+    const key = `${name}/${variant}`;
+    let kernel = kernels.get(key) as Kernel<U> | undefined;
+    if (!kernel) {
+      kernel = build(v, variant);
+      kernels.set(key, kernel);
+    }
+    return kernel;
   };
 }
 
@@ -80,7 +104,7 @@ export class PipelineCache {
   }
 
   /** The compiled kernel, created synchronously on first use; compile errors arrive through `onError`. */
-  get(kernel: Kernel): CompiledKernel {
+  get(kernel: Kernel<string>): CompiledKernel {
     const cached = this.#compiled.get(kernel.key);
     if (cached) return cached;
     const device = this.#device;
@@ -101,7 +125,7 @@ export class PipelineCache {
   }
 
   /** Compiles ahead of use; rejects with an error naming the kernel when the WGSL does not compile. */
-  async compile(kernel: Kernel): Promise<CompiledKernel> {
+  async compile(kernel: Kernel<string>): Promise<CompiledKernel> {
     const cached = this.#compiled.get(kernel.key);
     if (cached) return cached;
     this.#device.pushErrorScope('validation');

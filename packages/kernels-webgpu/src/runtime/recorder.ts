@@ -47,17 +47,22 @@ export class Recorder {
     this.runtime = runtime;
   }
 
-  /** Runs `kernel` over `groups` workgroups; `buffers` follow `kernel.bindings`, `uniforms` its fields. */
-  dispatch(
-    kernel: Kernel,
+  /**
+   * Runs `kernel` over `groups` workgroups; `buffers` follow `kernel.bindings`, `uniforms` name every
+   * field of its uniform block (`{ M, N, K }`, checked by the compiler).
+   */
+  dispatch<U extends string>(
+    kernel: Kernel<U>,
     buffers: readonly GPUBuffer[],
-    uniforms: readonly number[],
+    uniforms: Readonly<Record<U, number>>,
     groups: readonly [number, number, number],
   ): void {
-    if (buffers.length !== kernel.bindings.length || uniforms.length !== kernel.uniforms.length) {
+    const values = kernel.uniforms.map((f) => uniforms[f.name]);
+    if (buffers.length !== kernel.bindings.length || values.some((v) => typeof v !== 'number')) {
+      const missing = kernel.uniforms.filter((f) => typeof uniforms[f.name] !== 'number').map((f) => f.name);
       throw new Error(
-        `Recorder: kernel '${kernel.key}' takes ${kernel.bindings.length} buffers and ${kernel.uniforms.length} uniforms, ` +
-          `received ${buffers.length} and ${uniforms.length}`,
+        `Recorder: kernel '${kernel.key}' takes ${kernel.bindings.length} buffers, received ${buffers.length}` +
+          (missing.length ? `; uniforms missing: ${missing.join(', ')}` : ''),
       );
     }
     const max = this.runtime.limits.maxComputeWorkgroupsPerDimension;
@@ -67,7 +72,7 @@ export class Recorder {
       );
     }
     if (groups.some((g) => g === 0)) return;
-    this.#ops.push({ kind: 'dispatch', kernel, buffers, uniforms, groups });
+    this.#ops.push({ kind: 'dispatch', kernel, buffers, uniforms: values, groups });
   }
 
   /** Copies `bytes` bytes between buffers (both offsets and the size multiples of 4). */
@@ -87,6 +92,13 @@ export class Recorder {
     const buffer = this.scratch(data.byteLength);
     this.runtime.write(buffer, data);
     return buffer;
+  }
+
+  /** Drops what was recorded and releases the scratch buffers (recording failed; nothing is submitted). */
+  discard(): void {
+    if (this.#submitted) return;
+    this.#submitted = true;
+    for (const b of this.#scratch) this.runtime.release(b);
   }
 
   /** Encodes everything into one command buffer and submits it once. */

@@ -9,19 +9,39 @@ export interface StorageBinding {
 }
 
 /** One scalar of a kernel's uniform block. Shapes, strides and offsets travel here, not in the source. */
-export interface UniformField {
-  readonly name: string;
+export interface UniformField<N extends string = string> {
+  readonly name: N;
   readonly type: 'u32' | 'f32';
 }
 
-/** Shorthand: `u32('M', 'N')` → fields of type u32. */
-export function u32(...names: string[]): UniformField[] {
+/** Shorthand: `u32('M', 'N')` → fields of type u32, typed by their names. */
+export function u32<const N extends string>(...names: N[]): UniformField<N>[] {
   return names.map((name) => ({ name, type: 'u32' }));
 }
 
-/** Shorthand: `f32('scale')` → fields of type f32. */
-export function f32(...names: string[]): UniformField[] {
+/** Shorthand: `f32('scale')` → fields of type f32, typed by their names. */
+export function f32<const N extends string>(...names: N[]): UniformField<N>[] {
   return names.map((name) => ({ name, type: 'f32' }));
+}
+
+/**
+ * Flag bits shared by a kernel's WGSL and the code that dispatches it: `wgslFlags(F)` declares
+ * `const NAME = bitu;` for each entry, `flagBits(F, { NAME: true })` sets the bits of a `flags` uniform.
+ */
+export function wgslFlags(flags: Readonly<Record<string, number>>): string {
+  return Object.entries(flags)
+    .map(([name, bit]) => `const ${name} = ${bit}u;`)
+    .join('\n');
+}
+
+/** The `flags` uniform with the named bits of `flags` set where `on` says so. */
+export function flagBits<F extends Readonly<Record<string, number>>>(
+  flags: F,
+  on: Partial<Record<keyof F, boolean>>,
+): number {
+  let bits = 0;
+  for (const name of Object.keys(flags) as (keyof F)[]) if (on[name]) bits |= flags[name] as number;
+  return bits;
 }
 
 /** Bytes of the uniform block: 4 per scalar, rounded up to 16. */

@@ -1,15 +1,15 @@
 /**
  * Index math shared by kernels and by the code that dispatches them.
  *
- * Sequence matrices are `(T·N, width)` rows in the tensor's own order: row (t, n) starts at element
- * `(t·strideT + n·strideN)·width`, with (strideT, strideN) = (N, 1) sequence-first and (1, T) batch-first,
- * so a batch-first input needs no transpose.
+ * Sequence matrices are `(T·N, width)` rows in the tensor's own order: row (t, n) is
+ * `t·strideT + n·strideN`, with (strideT, strideN) = (N, 1) sequence-first and (1, T) batch-first,
+ * so a batch-first input needs no transpose (`seqGeometry` in `@recurrent/nn` computes them).
  */
 
-/** WGSL `fn seq_row(t, n) -> u32`: the first element of row (t, n); needs `p.strideT`, `p.strideN`, `p.width`. */
+/** WGSL `fn seq_row(t, n) -> u32`: the row of (t, n), to scale by a matrix's width; needs `p.strideT`, `p.strideN`. */
 export const seqRow: string = `
 fn seq_row(t: u32, n: u32) -> u32 {
-  return (t * p.strideT + n * p.strideN) * p.width;
+  return t * p.strideT + n * p.strideN;
 }`;
 
 /** WGSL `fn step_time(i) -> u32`: time index of step i; reverse directions walk from T − 1 (needs `p.T`). */
@@ -24,11 +24,6 @@ export function flatIndex(size: number): string {
 fn flat_index(wg: vec3u, li: u32) -> u32 {
   return (wg.y * p.gridX + wg.x) * ${size}u + li;
 }`;
-}
-
-/** (strideT, strideN) of the row order above. */
-export function seqStrides(T: number, N: number, batchFirst: boolean): [strideT: number, strideN: number] {
-  return batchFirst ? [1, T] : [N, 1];
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { STORAGE_USAGE } from '../runtime/buffers.js';
 import { defineKernel } from '../runtime/pipelines.js';
 import { testRuntime } from '../testing.js';
-import { type Activation, activation } from './math.js';
+import { type Activation, activation, wgslMath } from './math.js';
 
 const { runtime, reason } = await testRuntime();
 
@@ -10,7 +10,11 @@ describe.skipIf(!runtime)(`activations on the GPU${reason ? ` (skipped: ${reason
   const gpu = runtime as NonNullable<typeof runtime>;
   afterAll(() => gpu.dispose());
 
-  async function apply(kind: Activation, values: number[]): Promise<Float32Array> {
+  async function apply(kind: Activation | 'sigmoid', values: number[]): Promise<Float32Array> {
+    const act =
+      kind === 'sigmoid'
+        ? `${wgslMath('sigmoid_safe')}\nfn act(x: f32) -> f32 { return sigmoid_safe(x); }`
+        : activation(kind);
     const kernel = defineKernel({
       name: 'test-activation',
       variant: kind,
@@ -19,7 +23,7 @@ describe.skipIf(!runtime)(`activations on the GPU${reason ? ` (skipped: ${reason
         { name: 'x', access: 'read' },
         { name: 'y', access: 'read_write' },
       ],
-      body: `${activation(kind)}
+      body: `${act}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u) {
   if (g.x < p.n) { y[g.x] = act(x[g.x]); }
@@ -30,7 +34,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     const y = gpu.acquire(data.byteLength, STORAGE_USAGE);
     gpu.write(x, data);
     const rec = gpu.recorder();
-    rec.dispatch(kernel, [x, y], [data.length], [Math.ceil(data.length / 64), 1, 1]);
+    rec.dispatch(kernel, [x, y], { n: data.length }, [Math.ceil(data.length / 64), 1, 1]);
     rec.submit();
     const out = await gpu.read(y, data.length);
     gpu.release(x);
@@ -76,5 +80,17 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
       if (Number.isNaN(x)) expect(y).toBeNaN();
       else expect(y).toBe(Math.max(Math.fround(x), 0) || 0);
     });
+  });
+
+  it('sigmoid: within 1e-7 of 1/(1 + e^−x), exactly 0 and 1 at ∓Inf, never NaN from overflow, NaN kept', async () => {
+    const inputs = [...specials, ...range, 88.8, -88.8, 100, -100, -1000];
+    const got = await apply('sigmoid', inputs);
+    inputs.forEach((x, i) => {
+      const y = got[i] as number;
+      const want = 1 / (1 + Math.exp(-Math.fround(x)));
+      if (Number.isNaN(x)) expect(y).toBeNaN();
+      else expect(Math.abs(y - want), `sigmoid(${x}) = ${y}`).toBeLessThanOrEqual(1e-7 + 1e-6 * want);
+    });
+    expect([got[1], got[2]]).toEqual([1, 0]);
   });
 });

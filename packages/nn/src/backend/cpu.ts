@@ -1,143 +1,177 @@
 import { cpuData, reluScalar, sgemm, Tensor } from '@recurrent/tensor';
 import { dropoutInPlace } from './dropout.js';
-import type { Backend, Nonlinearity, RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
+import { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepTime } from './geometry.js';
+import type { Backend, RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
 
 /**
- * The CPU backend: Float32Array tensors and the blocked GEMM of `@recurrent/tensor`.
+ * The CPU backend in plain TypeScript: Float32Array tensors and the blocked GEMM of `@recurrent/tensor`.
+ * Synchronous, everywhere; the semantic reference the faster backends are held to.
  *
- * Per layer it computes the input projection of every time step and both directions with one GEMM
- * per direction, written straight into the layer's output buffer, then runs only the recurrent GEMM
- * per step on that buffer, in place, followed by the activation. Nothing is allocated inside the time loop.
+ * Per layer-direction it computes the input projection of every time step and every gate with one GEMM
+ * (`gx = x·W_ihᵀ + b_ih`), then per step one GEMM over the stacked gates (`gh = h·W_hhᵀ + b_hh`) followed
+ * by the cell's update, in PyTorch's order of operations (so NaN and ±Inf come out as PyTorch's do).
+ * It holds nothing, so `dispose()` does nothing and the shared instance never becomes unusable.
  */
 export const cpuBackend: Backend = Object.freeze({
-  name: 'cpu',
+  device: 'cpu',
+  label: 'cpu (TypeScript)',
+  disposed: false,
+  owns: (t: Tensor): boolean => t.device === 'cpu',
   fromCpu(t: Tensor): Tensor {
     cpuData(t, 'cpuBackend.fromCpu');
     return t;
   },
-  rnn: rnnCpu,
+  rnn: recurrentCpu,
+  dispose(): void {},
 });
 
-function rnnCpu(args: RnnArgs): RnnResult {
-  const { batchFirst, layers, hiddenSize: H, nonlinearity } = args;
-  const [d0, d1, inputSize] = args.input.shape as [number, number, number];
-  const [T, N] = batchFirst ? [d1, d0] : [d0, d1];
-  const D = layers[0]?.length ?? 1;
-  const h0 = args.h0 ? cpuData(args.h0, 'rnn h0') : null;
-  const hN = new Float32Array(layers.length * D * N * H);
-  // Rows of the (T·N, features) matrices keep the input's own order: row (t, n) sits at
-  // t·strideT + n·strideN, so batch-first needs no transpose.
-  const strideT = batchFirst ? 1 : N;
-  const strideN = batchFirst ? T : 1;
-  let x = cpuData(args.input, 'rnn input');
-  let xWidth = inputSize;
-  layers.forEach((directions, layer) => {
-    const width = D * H;
-    const out = new Float32Array(T * N * width);
+/** The whole forward of `args` on the CPU (also the small-problem path of the WebAssembly backend). */
+export function recurrentCpu(args: RnnArgs): RnnResult {
+  const g = seqGeometry(args);
+  const { L, D, N, H, P, width, rows } = g;
+  const h0 = args.h0 ? cpuData(args.h0, 'h0') : null;
+  const c0 = args.c0 ? cpuData(args.c0, 'c0') : null;
+  const hN = new Float32Array(L * D * N * P);
+  const cN = args.cell.hasCellState ? new Float32Array(L * D * N * H) : null;
+  const gx = new Float32Array(rows * g.G * H);
+  let x = cpuData(args.input, 'input');
+  args.layers.forEach((directions, layer) => {
+    const out = new Float32Array(rows * width);
     directions.forEach((w, d) => {
-      projectInput(x, xWidth, T * N, w, out, width, d * H, H);
-      const hStart = (layer * D + d) * N * H;
-      recur(
-        out,
-        w,
-        { T, N, H, width, col: d * H, strideT, strideN, reverse: d === 1, nonlinearity },
-        h0,
-        hStart,
-        hN,
-      );
+      project(x, layerInputSize(g, layer), rows, w, gx, g.G * H);
+      const state = (layer * D + d) * N;
+      recur(g, args.cell.mode, w, gx, out, d, {
+        h0: h0?.subarray(state * P, (state + N) * P) ?? null,
+        c0: c0?.subarray(state * H, (state + N) * H) ?? null,
+        hN: hN.subarray(state * P, (state + N) * P),
+        cN: cN?.subarray(state * H, (state + N) * H) ?? null,
+      });
     });
-    if (args.dropout && layer < layers.length - 1) dropoutInPlace(out, T, N, width, batchFirst, args.dropout);
+    if (args.dropout && layer < L - 1) dropoutInPlace(out, g.T, N, width, g.batchFirst, args.dropout);
     x = out;
-    xWidth = width;
   });
   return {
-    output: Tensor.fromArray(x, batchFirst ? [N, T, D * H] : [T, N, D * H]),
-    hN: Tensor.fromArray(hN, [layers.length * D, N, H]),
+    output: Tensor.fromArray(x, [...g.outputShape]),
+    hN: Tensor.fromArray(hN, [...g.hShape]),
+    cN: cN ? Tensor.fromArray(cN, [...g.cShape]) : null,
   };
 }
 
-/** `out[:, col:col+H] = x · W_ihᵀ + (b_ih + b_hh)` for all rows at once. */
-function projectInput(
+/** `C (rows, cols) = bias` on every row (or zeros), before a GEMM accumulates into it. */
+function fillRows(C: Float32Array, rows: number, cols: number, bias: Tensor | null): void {
+  if (!bias) {
+    C.fill(0, 0, rows * cols);
+    return;
+  }
+  const b = cpuData(bias, 'bias');
+  for (let r = 0; r < rows; r++) C.set(b, r * cols);
+}
+
+/** `gx = x·W_ihᵀ + b_ih` for all rows and gates at once. */
+function project(
   x: Float32Array,
   xWidth: number,
   rows: number,
   w: RnnDirectionWeights,
-  out: Float32Array,
-  width: number,
-  col: number,
-  H: number,
+  gx: Float32Array,
+  gates: number,
 ): void {
-  const bias = new Float64Array(H);
-  for (const b of [w.biasIh, w.biasHh]) {
-    if (!b) continue;
-    const data = cpuData(b, 'rnn bias');
-    for (let j = 0; j < H; j++) bias[j] = (bias[j] as number) + (data[j] as number);
-  }
-  for (let r = 0; r < rows; r++) {
-    const base = r * width + col;
-    for (let j = 0; j < H; j++) out[base + j] = bias[j] as number;
-  }
+  fillRows(gx, rows, gates, w.biasIh);
   sgemm(
     false,
     true,
     rows,
-    H,
+    gates,
     xWidth,
     1,
     x,
     0,
     xWidth,
-    cpuData(w.weightIh, 'rnn weight_ih'),
+    cpuData(w.weightIh, 'weight_ih'),
     0,
     xWidth,
     1,
-    out,
-    col,
-    width,
+    gx,
+    0,
+    gates,
   );
 }
 
-interface Walk {
-  T: number;
-  N: number;
-  H: number;
-  width: number;
-  col: number;
-  strideT: number;
-  strideN: number;
-  reverse: boolean;
-  nonlinearity: Nonlinearity;
+interface States {
+  h0: Float32Array | null;
+  c0: Float32Array | null;
+  hN: Float32Array;
+  cN: Float32Array | null;
 }
 
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+
 /**
- * The recurrence, in place on the projected inputs: step t's rows become
- * `act(out_t + h_{t−1} · W_hhᵀ)`, then serve as h_{t−1} of the next step.
+ * One layer-direction over time. Step t: `gh = h_{t−1}·W_hhᵀ + b_hh` (also at t = 0 from zeros, so a
+ * non-finite W_hh shows as PyTorch shows it), then the update reads `gh` and `gx`, writes h into the
+ * layer output at column d·P (through W_hr when the LSTM projects) and keeps c in `c`.
  */
 function recur(
-  out: Float32Array,
+  g: SeqGeometry,
+  mode: RnnArgs['cell']['mode'],
   w: RnnDirectionWeights,
-  s: Walk,
-  h0: Float32Array | null,
-  hStart: number,
-  hN: Float32Array,
+  gx: Float32Array,
+  out: Float32Array,
+  d: number,
+  s: States,
 ): void {
-  const { T, N, H, width, col, strideT, strideN, reverse } = s;
-  const whh = cpuData(w.weightHh, 'rnn weight_hh');
-  const ld = strideN * width; // distance between the rows of consecutive batch entries at one step
-  const relu = s.nonlinearity === 'relu';
-  let prevOffset = -1;
+  const { T, N, H, P, width, G } = g;
+  const GH = G * H;
+  const whh = cpuData(w.weightHh, 'weight_hh');
+  const whr = w.weightHr ? cpuData(w.weightHr, 'weight_hr') : null;
+  const gh = new Float32Array(N * GH);
+  const c = new Float32Array(N * H);
+  if (s.c0) c.set(s.c0);
+  const raw = whr ? new Float32Array(N * H) : null; // o ⊙ tanh(c) before the projection
+  const ld = g.strideN * width; // between the rows of consecutive batch entries at one step
+  let prev = s.h0 ?? new Float32Array(N * P);
+  let prevAt = 0;
+  let prevLd = P;
   for (let i = 0; i < T; i++) {
-    const t = reverse ? T - 1 - i : i;
-    const offset = t * strideT * width + col;
-    if (prevOffset >= 0) sgemm(false, true, N, H, H, 1, out, prevOffset, ld, whh, 0, H, 1, out, offset, ld);
-    else if (h0) sgemm(false, true, N, H, H, 1, h0, hStart, H, whh, 0, H, 1, out, offset, ld);
+    const t = stepTime(g, i, d);
+    const at = rowOf(g, t, 0) * width + d * P;
+    fillRows(gh, N, GH, w.biasHh);
+    sgemm(false, true, N, GH, P, 1, prev, prevAt, prevLd, whh, 0, P, 1, gh, 0, GH);
     for (let n = 0; n < N; n++) {
-      const row = offset + n * ld;
-      if (relu) for (let j = row; j < row + H; j++) out[j] = reluScalar(out[j] as number);
-      else for (let j = row; j < row + H; j++) out[j] = Math.tanh(out[j] as number);
+      const a = n * GH; // this row's gh
+      const b = rowOf(g, t, n) * GH; // … and gx
+      const o = at + n * ld; // … and output
+      if (mode === 'LSTM') {
+        const dst = raw ?? out;
+        const base = raw ? n * H : o;
+        for (let j = 0; j < H; j++) {
+          const ig = sigmoid((gh[a + j] as number) + (gx[b + j] as number));
+          const fg = sigmoid((gh[a + H + j] as number) + (gx[b + H + j] as number));
+          const cg = Math.tanh((gh[a + 2 * H + j] as number) + (gx[b + 2 * H + j] as number));
+          const og = sigmoid((gh[a + 3 * H + j] as number) + (gx[b + 3 * H + j] as number));
+          const cy = fg * (c[n * H + j] as number) + ig * cg;
+          c[n * H + j] = cy;
+          dst[base + j] = og * Math.tanh(cy);
+        }
+      } else if (mode === 'GRU') {
+        const hAt = prevAt + n * prevLd;
+        for (let j = 0; j < H; j++) {
+          const r = sigmoid((gh[a + j] as number) + (gx[b + j] as number));
+          const z = sigmoid((gh[a + H + j] as number) + (gx[b + H + j] as number));
+          const nn = Math.tanh((gx[b + 2 * H + j] as number) + r * (gh[a + 2 * H + j] as number));
+          out[o + j] = ((prev[hAt + j] as number) - nn) * z + nn;
+        }
+      } else if (mode === 'RNN_RELU') {
+        for (let j = 0; j < H; j++) out[o + j] = reluScalar((gh[a + j] as number) + (gx[b + j] as number));
+      } else {
+        for (let j = 0; j < H; j++) out[o + j] = Math.tanh((gh[a + j] as number) + (gx[b + j] as number));
+      }
     }
-    prevOffset = offset;
+    if (raw && whr) sgemm(false, true, N, P, H, 1, raw, 0, H, whr, 0, H, 0, out, at, ld);
+    prev = out;
+    prevAt = at;
+    prevLd = ld;
   }
-  for (let n = 0; n < N; n++)
-    hN.set(out.subarray(prevOffset + n * ld, prevOffset + n * ld + H), hStart + n * H);
+  for (let n = 0; n < N; n++) s.hN.set(out.subarray(prevAt + n * ld, prevAt + n * ld + P), n * P);
+  s.cN?.set(c);
 }

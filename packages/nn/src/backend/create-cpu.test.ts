@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { manualSeed, randn } from '@recurrent/tensor';
 import { describe, expect, it } from 'vitest';
 import { assertClose } from '../../../../fixtures/load.js';
@@ -8,7 +9,7 @@ import { createCpuBackend } from './create-cpu.js';
 describe('createCpuBackend', () => {
   it('gives the WASM backend on one thread by default, computing what cpuBackend computes', async () => {
     const backend = await createCpuBackend();
-    expect(backend.name).toBe('cpu');
+    expect(backend.device).toBe('cpu');
     expect(backend.threads).toBe(1);
     expect(backend.rnn).not.toBe(cpuBackend.rnn);
     manualSeed(1);
@@ -37,6 +38,24 @@ describe('createCpuBackend', () => {
     const backend = await createCpuBackend({ wasm: false });
     expect(backend.rnn).toBe(cpuBackend.rnn);
     expect(backend.threads).toBe(1);
+  });
+
+  it('labels itself by its kernels and threads', async () => {
+    const one = await createCpuBackend();
+    expect(one.label).toBe('cpu (WebAssembly SIMD, 1 thread)');
+    one.dispose();
+    expect(one.disposed).toBe(true);
+    const plain = await createCpuBackend({ wasm: false });
+    expect(plain.label).toBe(cpuBackend.label);
+  });
+
+  it('refuses more threads than 4× the machine has, naming the limit', async () => {
+    const cores = availableParallelism();
+    const threads = 4 * cores + 1;
+    await expect(createCpuBackend({ threads })).rejects.toThrow(
+      `createCpuBackend: threads must be at most ${4 * cores} (4 × the ${cores} hardware threads here), ` +
+        `received ${threads}`,
+    );
   });
 
   it('rejects a thread count that is not a positive integer', async () => {

@@ -1,4 +1,4 @@
-import { createWasmPool, initWasm } from '@recurrent/tensor';
+import { createWasmPool, hardwareThreads, initWasm } from '@recurrent/kernels-wasm';
 import { cpuBackend } from './cpu.js';
 import { wasmCpuBackend } from './cpu-wasm.js';
 import type { Backend } from './types.js';
@@ -8,10 +8,11 @@ export interface CpuBackendOptions {
   /** Use the WebAssembly SIMD kernels where the engine has them. Default true. */
   wasm?: boolean;
   /**
-   * Threads for the WebAssembly kernels, this one included. Default 1. Above 1, workers share the
-   * kernels' memory: Node `worker_threads`, or Web Workers where the page is cross-origin isolated
-   * (SharedArrayBuffer); elsewhere the backend quietly runs on one thread. A page's main thread
-   * cannot block, so there the calling thread spins while it waits for the workers.
+   * Threads for the WebAssembly kernels, this one included. Default 1; at most 4× the machine's
+   * hardware threads. Above 1, workers share the kernels' memory: Node `worker_threads`, or Web Workers
+   * where the page is cross-origin isolated (SharedArrayBuffer); elsewhere the backend quietly runs on
+   * one thread. A page's main thread cannot block, so there the calling thread spins while it waits for
+   * the workers.
    */
   threads?: number;
 }
@@ -20,7 +21,6 @@ export interface CpuBackendOptions {
 export interface CpuBackend extends Backend {
   /** The threads the kernels run on (1 without workers). */
   readonly threads: number;
-  dispose(): void;
 }
 
 /**
@@ -30,19 +30,26 @@ export interface CpuBackend extends Backend {
  * numbers (within float32 rounding) and produces ordinary CPU tensors.
  *
  * `cpuBackend` itself stays available synchronously everywhere; in Node, workers and other places
- * that allow synchronous compiles, `wasmCpuBackend(kernels)` with `kernels = initWasmSync()` (null
- * without WebAssembly SIMD) gives the one-thread WASM backend without awaiting.
+ * that allow synchronous compiles, `wasmCpuBackend(kernels)` with `kernels = initWasmSync()` (from
+ * `@recurrent/kernels-wasm`; null without WebAssembly SIMD) gives the one-thread WASM backend without
+ * awaiting.
  */
 export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) {
     throw new RangeError(`createCpuBackend: threads must be a positive integer, received ${threads}`);
   }
-  const plain = { ...cpuBackend, threads: 1, dispose: () => {} };
-  if (options.wasm === false) return Object.freeze(plain);
+  const cores = await hardwareThreads();
+  if (threads > 4 * cores) {
+    throw new RangeError(
+      `createCpuBackend: threads must be at most ${4 * cores} (4 × the ${cores} hardware threads here), ` +
+        `received ${threads}`,
+    );
+  }
+  const plain = Object.freeze({ ...cpuBackend, threads: 1 });
+  if (options.wasm === false) return plain;
   const pool = threads > 1 ? await createWasmPool(threads) : null;
-  if (pool) return Object.freeze({ ...wasmCpuBackend(pool), threads, dispose: () => pool.dispose() });
+  if (pool) return wasmCpuBackend(pool);
   const kernels = await initWasm();
-  if (!kernels) return Object.freeze(plain);
-  return Object.freeze({ ...wasmCpuBackend(kernels), threads: 1, dispose: () => {} });
+  return kernels ? wasmCpuBackend(kernels) : plain;
 }

@@ -1,18 +1,25 @@
 import type { Generator, Tensor } from '@recurrent/tensor';
+import type { CellSpec } from '../cell.js';
 
 /** The activation of an Elman RNN (`torch.nn.RNN`'s `nonlinearity`). */
 export type Nonlinearity = 'tanh' | 'relu';
 
-/** The weights of one layer in one direction, as tensors on the backend. PyTorch's layout. */
+/**
+ * The weights of one layer in one direction, as tensors on the backend, in PyTorch's layout: the gate
+ * blocks are stacked by rows in the cell's `gateOrder` (`G = cell.gates`, `H = hiddenSize`,
+ * `P = projSize || H`).
+ */
 export interface RnnDirectionWeights {
-  /** `(hiddenSize, layerInputSize)` — `weight_ih_l{k}[_reverse]`. */
+  /** `(G·H, layerInputSize)` — `weight_ih_l{k}[_reverse]`. */
   readonly weightIh: Tensor;
-  /** `(hiddenSize, hiddenSize)` — `weight_hh_l{k}[_reverse]`. */
+  /** `(G·H, P)` — `weight_hh_l{k}[_reverse]`. */
   readonly weightHh: Tensor;
-  /** `(hiddenSize)`, or null when the module has `bias: false`. */
+  /** `(G·H)`, or null when the module has `bias: false`. */
   readonly biasIh: Tensor | null;
-  /** `(hiddenSize)`, or null when the module has `bias: false`. */
+  /** `(G·H)`, or null when the module has `bias: false`. */
   readonly biasHh: Tensor | null;
+  /** LSTM with `projSize`: `(P, H)` — `weight_hr_l{k}[_reverse]`; otherwise null. */
+  readonly weightHr: Tensor | null;
 }
 
 /** Inverted dropout between layers: keep with probability `1 − p`, scale kept values by `1 / (1 − p)`. */
@@ -22,27 +29,31 @@ export interface DropoutSpec {
   readonly generator: Generator;
 }
 
-/** One whole RNN forward: every layer, every direction, every time step, in one backend call. */
+/** One whole recurrent forward: every layer, every direction, every time step, in one backend call. */
 export interface RnnArgs {
+  /** The cell: Elman (tanh or relu), LSTM (with its projection) or GRU. */
+  readonly cell: CellSpec;
   /** `(T, N, inputSize)`, or `(N, T, inputSize)` when `batchFirst`. On this backend. */
   readonly input: Tensor;
   readonly batchFirst: boolean;
-  /** `(D·numLayers, N, hiddenSize)` on this backend, or null for zeros. */
+  /** `(D·numLayers, N, P)` on this backend, or null for zeros. */
   readonly h0: Tensor | null;
+  /** LSTM only: `(D·numLayers, N, H)` on this backend, or null for zeros. */
+  readonly c0: Tensor | null;
   /** `layers[k][d]`: layer k, direction d (0 forward, 1 reverse). */
   readonly layers: readonly (readonly RnnDirectionWeights[])[];
-  readonly hiddenSize: number;
-  readonly nonlinearity: Nonlinearity;
   /** Applied to the output of every layer but the last; null in eval mode. */
   readonly dropout: DropoutSpec | null;
 }
 
 /** What `RnnArgs` produce, on the backend. */
 export interface RnnResult {
-  /** `(T, N, D·hiddenSize)`, or `(N, T, D·hiddenSize)` when `batchFirst`: directions concatenated. */
+  /** `(T, N, D·P)`, or `(N, T, D·P)` when `batchFirst`: directions concatenated. */
   readonly output: Tensor;
-  /** `(D·numLayers, N, hiddenSize)`, layer-major then direction. */
+  /** `(D·numLayers, N, P)`, layer-major then direction. */
   readonly hN: Tensor;
+  /** LSTM: `(D·numLayers, N, H)`; null for the other cells. */
+  readonly cN: Tensor | null;
 }
 
 /**
@@ -51,10 +62,18 @@ export interface RnnResult {
  * as the source of truth and hand each backend its own copy through `fromCpu`.
  */
 export interface Backend {
-  /** The device name tensors on this backend report (`'cpu'`, `'webgpu'`). */
-  readonly name: string;
-  /** A copy of a CPU tensor on this backend (the CPU backend returns it as is). */
+  /** The device its tensors live on, as `tensor.device` reports it (`'cpu'`, `'webgpu'`). */
+  readonly device: string;
+  /** A human label for menus and logs (`'cpu (TypeScript)'`, `'cpu (WebAssembly SIMD, 2 threads)'`). */
+  readonly label: string;
+  /** Whether `t` lives on this backend (so `rnn` may take it without a copy). */
+  owns(t: Tensor): boolean;
+  /** A copy of a CPU tensor on this backend (a CPU backend returns it as is). */
   fromCpu(t: Tensor): Tensor;
-  /** The whole multi-layer, possibly bidirectional RNN over the whole sequence. */
+  /** The whole multi-layer, possibly bidirectional recurrent forward over the whole sequence. */
   rnn(args: RnnArgs): RnnResult;
+  /** Releases what the backend holds (workers, GPU buffers, device); later calls throw. Idempotent. */
+  dispose(): void;
+  /** True once `dispose()` has been called. */
+  readonly disposed: boolean;
 }

@@ -13,6 +13,7 @@
 import {
   createRuntime,
   type GpuRuntime,
+  GpuStorage,
   type RuntimeStats,
   type WebGPUOptions,
 } from '@recurrent/kernels-webgpu';
@@ -25,21 +26,24 @@ export type { RuntimeStats, WebGPUOptions } from '@recurrent/kernels-webgpu';
 /** Options of `createWebGPUBackend`: which device, and kernel choices. */
 export interface WebGPUBackendOptions extends WebGPUOptions {
   /**
-   * Run each layer's recurrence as one persistent kernel (W_hh kept in workgroup memory, a loop over
-   * time) when W_hh fits in workgroup memory (hiddenSize up to ~59 with 16 KiB, ~87 with 32 KiB);
-   * otherwise, or with `false`, one fused GEMM-and-activation dispatch per time step. Default true.
+   * Run each layer's recurrence as one persistent kernel (W_hh kept in workgroup memory, the loop over
+   * time inside the kernel) when W_hh and the state fit in workgroup memory: with the 16 KiB every device
+   * has, hiddenSize up to 63 (RNN), 36 (GRU) or 31 (LSTM); with 32 KiB, up to 89, 51 or 45 (an LSTM with
+   * projSize P needs 4·H·P + 2·P + H floats, W_hr staying in storage when it does not fit beside them).
+   * Otherwise, or with `false`, one fused dispatch per time step (all gates, bias and cell update in one
+   * kernel). Default true.
    */
   persistent?: boolean;
 }
 
 /** A `Backend` on one WebGPU device, with its counters and an explicit `dispose`. */
 export interface WebGPUBackend extends Backend {
-  readonly name: 'webgpu';
+  readonly device: 'webgpu';
   /** The device, buffer pool and pipeline cache (from `@recurrent/kernels-webgpu`). */
   readonly runtime: GpuRuntime;
   /** Live buffers and bytes, queue submits, readbacks, pipelines created, uploads. */
   stats(): RuntimeStats;
-  /** Releases every GPU buffer and the device (if this backend created it); later calls throw. */
+  /** Releases every GPU buffer and the device (if this backend created it); later calls throw. Idempotent. */
   dispose(): void;
 }
 
@@ -50,17 +54,40 @@ export interface WebGPUBackend extends Backend {
  *
  * `rnn.to(backend)` moves a module's parameters (lazily, once); `forward` then takes CPU or GPU tensors
  * and returns GPU tensors: read them with `await t.data()`, release them with `t.dispose()`. One forward
- * is one command buffer and one queue submit, with no readback.
+ * is one command buffer and one queue submit, with no readback, for every cell (RNN, LSTM, GRU).
  */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
   const runtime = await createRuntime(options);
   const persistent = options.persistent ?? true;
+  const label = `webgpu (${runtime.adapterName || 'unknown adapter'})`;
+  let disposed = false;
+  const alive = (): void => {
+    if (disposed)
+      throw new Error(
+        `the backend '${label}' (${runtime.label}) was disposed; create a new backend to continue`,
+      );
+  };
   return Object.freeze({
-    name: 'webgpu' as const,
+    device: 'webgpu' as const,
+    label,
     runtime,
-    fromCpu: (t: Tensor): Tensor => runtime.fromCpu(t),
-    rnn: (args: RnnArgs): RnnResult => rnnWebGPU(runtime, args, persistent),
+    get disposed(): boolean {
+      return disposed;
+    },
+    owns: (t: Tensor): boolean => t.storage instanceof GpuStorage && t.storage.owner === runtime,
+    fromCpu: (t: Tensor): Tensor => {
+      alive();
+      return runtime.fromCpu(t);
+    },
+    rnn: (args: RnnArgs): RnnResult => {
+      alive();
+      return rnnWebGPU(runtime, args, persistent);
+    },
     stats: (): RuntimeStats => runtime.stats(),
-    dispose: (): void => runtime.dispose(),
+    dispose: (): void => {
+      if (disposed) return;
+      disposed = true;
+      runtime.dispose();
+    },
   });
 }

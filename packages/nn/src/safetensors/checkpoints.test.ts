@@ -7,6 +7,8 @@ import {
   decodeStateDict,
   readFixtureBytes,
 } from '../../../../fixtures/load.js';
+import { GRU } from '../gru.js';
+import { LSTM, type LSTMState } from '../lstm.js';
 import { RNN, type RNNOptions } from '../rnn.js';
 import { readSafetensorsHeader } from './header.js';
 import { loadSafetensors } from './load.js';
@@ -21,7 +23,13 @@ describe('PyTorch checkpoints', () => {
     );
   });
 
-  it.each(cases)('%s: loads into nn.RNN and gives PyTorch 1.13 output and h_n', async (_, c) => {
+  it('covers nn.RNN, nn.LSTM (with projSize) and nn.GRU', () => {
+    expect(new Set(checkpointFixtures.checkpoints.map((c) => c.module ?? 'RNN'))).toEqual(
+      new Set(['RNN', 'LSTM', 'GRU']),
+    );
+  });
+
+  it.each(cases)('%s: loads into its module and gives PyTorch 1.13 output and states', async (_, c) => {
     const bytes = readFixtureBytes(c.file);
     const header = readSafetensorsHeader(bytes);
     expect(header.metadata).toEqual(c.metadata);
@@ -29,10 +37,23 @@ describe('PyTorch checkpoints', () => {
 
     const options = JSON.parse(header.metadata.rnn_options as string) as RNNOptions;
     expect(options).toEqual(c.config);
-    const rnn = new RNN(options);
+    const kind = header.metadata.module ?? 'RNN';
+    expect(kind).toBe(c.module ?? 'RNN');
+    const h0 = c.h0 ? decode(c.h0) : undefined;
+    if (kind === 'LSTM') {
+      const lstm = new LSTM(options).eval();
+      lstm.loadStateDict(loadSafetensors(bytes));
+      const state = h0 && c.c0 ? ([h0, decode(c.c0)] as LSTMState) : undefined;
+      const [output, [hN, cN]] = lstm.forward(decode(c.input), state);
+      await assertClose(output, c.output, `${c.name} output`);
+      await assertClose(hN, c.hN, `${c.name} hN`);
+      await assertClose(cN, c.cN as NonNullable<typeof c.cN>, `${c.name} cN`);
+      return;
+    }
+    const rnn = kind === 'GRU' ? new GRU(options) : new RNN(options);
     rnn.loadStateDict(loadSafetensors(bytes));
     rnn.eval();
-    const [output, hN] = rnn.forward(decode(c.input), c.h0 ? decode(c.h0) : undefined);
+    const [output, hN] = rnn.forward(decode(c.input), h0);
     await assertClose(output, c.output, `${c.name} output`);
     await assertClose(hN, c.hN, `${c.name} hN`);
   });

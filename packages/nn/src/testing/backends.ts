@@ -1,4 +1,4 @@
-import { createWasmPool, initWasm, type WasmKernels } from '@recurrent/tensor';
+import { createWasmPool, initWasm, type WasmKernels } from '@recurrent/kernels-wasm';
 import { cpuBackend } from '../backend/cpu.js';
 import { wasmCpuBackend } from '../backend/cpu-wasm.js';
 import type { Backend } from '../backend/types.js';
@@ -69,5 +69,5 @@ async function requireWasm(): Promise<WasmKernels> {
 async function wasmPoolBackend(): Promise<Backend> {
   const pool = await createWasmPool(2);
   if (!pool) throw new Error('this Node has no WebAssembly threads');
-  return { ...wasmCpuBackend(pool, { minFlops: 0 }), dispose: () => pool.dispose() } as Backend;
+  return wasmCpuBackend(pool, { minFlops: 0 }); // its dispose() stops the workers
 }

@@ -1,5 +1,5 @@
 // Test-only (not built or published): random sgemm operands laid out as a case says, shared by the
-// TypeScript GEMM's tests and the WASM kernels' tests.
+// TypeScript GEMM's tests and the WASM kernels' tests (packages/kernels-wasm imports it by path).
 
 /** One sgemm call: transposes, sizes, scalars and padding. */
 export interface GemmCase {

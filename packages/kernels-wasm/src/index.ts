@@ -1,0 +1,31 @@
+/**
+ * WebAssembly SIMD kernels for `@recurrent/nn` and a typed runtime for them: a memory arena that hands
+ * out typed blocks, job builders (`gemmJob`, `packedGemmJob`, `packJob`, `recurJob`, `activateJob`) and
+ * one executor interface, run on the calling thread (`initWasm`) or on a worker pool sharing the memory
+ * (`createWasmPool`).
+ */
+export { type ActivateJobArgs, type Activation, activateJob } from './jobs/activation.js';
+export {
+  type GemmJobArgs,
+  gemmJob,
+  gemmPackFloats,
+  type PackedGemmJobArgs,
+  packedGemmJob,
+} from './jobs/gemm.js';
+export { type PackJobArgs, type PackLayout, packedFloats, packJob, packTransposedJob } from './jobs/pack.js';
+export {
+  type CellMode,
+  cellGates,
+  type RecurJobArgs,
+  recurJob,
+  recurLayout,
+  recurScratchFloats,
+} from './jobs/recur.js';
+export type { WasmMemory, WasmModule } from './runtime/api.js';
+export { Arena, type ArenaStats, Block, NULL_PTR, type Ptr, Scratch } from './runtime/arena.js';
+export { type Job, KERNEL_NAMES, type KernelName, type WasmExecutor } from './runtime/executor.js';
+export { initWasm, initWasmSync } from './runtime/init.js';
+export { WasmKernels } from './runtime/kernels.js';
+export { compileKernels, compileKernelsSync, hasWasmSimd, type KernelExports } from './runtime/module.js';
+export { createWasmPool, WasmPool } from './runtime/pool.js';
+export { hardwareThreads } from './runtime/threads.js';

@@ -1,0 +1,164 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
+import { NULL_PTR, type Ptr } from '../runtime/arena.js';
+import type { WasmExecutor } from '../runtime/executor.js';
+import { initWasm } from '../runtime/init.js';
+import { createWasmPool } from '../runtime/pool.js';
+import { type RecurCase, type RecurData, recurReference } from '../testing/recur-reference.js';
+import { packedFloats, packTransposedJob } from './pack.js';
+import { type CellMode, cellGates, recurJob, recurLayout, recurScratchFloats } from './recur.js';
+
+const executors: { name: string; create: () => Promise<WasmExecutor | null> }[] = [
+  { name: 'one thread', create: initWasm },
+  { name: 'two threads', create: () => createWasmPool(2) },
+];
+
+/** Random inputs for a case; weights scaled by 1/√fan-in as PyTorch initializes them. */
+function dataFor(k: RecurCase, seed: number): RecurData {
+  const rnd = random(seed);
+  const P = k.proj || k.H;
+  const GH = cellGates(k.mode) * k.H;
+  const scaled = (n: number, fanIn: number) => fill(n, () => rnd() / Math.sqrt(fanIn));
+  return {
+    gx: fill(k.T * k.N * GH, rnd),
+    whh: scaled(GH * P, P),
+    bhh: k.bias ? scaled(GH, P) : null,
+    whr: k.proj ? scaled(P * k.H, k.H) : null,
+    h0: fill(k.N * P, rnd),
+    c0: fill(k.N * k.H, rnd),
+  };
+}
+
+/** Runs the case on the kernels: rows split into `threads` jobs (multiples of 4) when N ≥ 8. */
+function runRecur(ex: WasmExecutor, k: RecurCase, d: RecurData): { out: Float32Array; c: Float32Array } {
+  const { mode, T, N, H } = k;
+  const P = k.proj || H;
+  const GH = cellGates(mode) * H;
+  const layout = recurLayout(N);
+  return ex.arena.withScratch((s) => {
+    const pack = (w: Float32Array, rows: number, cols: number) => {
+      const dst = s.alloc(packedFloats(layout, cols, rows));
+      ex.run([packTransposedJob(layout, s.put(w).at(), rows, cols, dst.at())]);
+      return dst;
+    };
+    const whh = pack(d.whh, GH, P);
+    const whr = d.whr ? pack(d.whr, P, H) : null;
+    const gx = s.put(d.gx);
+    const out = s.alloc(T * N * P).fill(Number.NaN); // every element must be written
+    const c = s.put(d.c0);
+    const [strideT, strideN] = k.batchFirst ? [1, T] : [N, 1];
+    const size = N >= 8 ? Math.ceil(N / ex.threads / 4) * 4 : N;
+    const parts: [number, number][] = [];
+    for (let from = 0; from < N; from += size) parts.push([from, Math.min(N, from + size)]);
+    const scratch = s.alloc(recurScratchFloats(mode, N, H, whr !== null));
+    ex.run(
+      parts.map((rows) =>
+        recurJob({
+          ...{ mode, T, N, H, P, gx: gx.at(), gxRow: strideN * GH, gxStep: strideT * GH },
+          ...{ out: out.at(), outRow: strideN * P, outStep: strideT * P, h0: s.put(d.h0).at() },
+          ...{ c: mode === 'LSTM' ? c.at() : null, whh: whh.at(), whr: whr?.at() ?? null },
+          ...{ bhh: d.bhh ? s.put(d.bhh).at() : null, scratch: scratch.at(), reverse: k.reverse, rows },
+        }),
+      ),
+    );
+    return { out: out.read(), c: c.read() };
+  });
+}
+
+function expectClose(got: Float32Array, want: Float64Array, what: string): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i] as number;
+    const w = want[i] as number;
+    if (!(Math.abs(g - w) <= 2e-5 + 1e-4 * Math.abs(w))) expect.fail(`${what}[${i}] = ${g}, want ${w}`);
+  }
+}
+
+const MODES: CellMode[] = ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'];
+const base: RecurCase = {
+  ...{ mode: 'LSTM', T: 6, N: 1, H: 8, proj: 0 },
+  ...{ reverse: false, batchFirst: false, bias: true },
+};
+
+describe.each(executors)('recurJob ($name) equals a plain loop', ({ create }) => {
+  let ex: WasmExecutor;
+  beforeAll(async () => {
+    const created = await create();
+    if (!created) throw new Error('no WebAssembly SIMD (or threads) in this Node');
+    ex = created;
+  });
+  afterAll(() => ex.dispose());
+
+  const check = (k: RecurCase, seed = 1) => {
+    const d = dataFor(k, seed);
+    const want = recurReference(k, d);
+    const got = runRecur(ex, k, d);
+    expectClose(got.out, want.out, `${JSON.stringify(k)} out`);
+    if (k.mode === 'LSTM') expectClose(got.c, want.c, `${JSON.stringify(k)} c`);
+  };
+
+  it.each(MODES)('%s: a batch of one (the row kernel), H = 64 and odd H = 33', (mode) => {
+    check({ ...base, mode, N: 1, H: 64, T: 20 });
+    check({ ...base, mode, N: 1, H: 33, T: 7, reverse: true });
+  });
+
+  it.each(MODES)('%s: batches of 3, 8 and 13 with odd H, both row orders, split over threads', (mode) => {
+    check({ ...base, mode, N: 3, H: 7 });
+    check({ ...base, mode, N: 8, H: 33, batchFirst: true, reverse: true });
+    check({ ...base, mode, N: 13, H: 20, bias: false });
+  });
+
+  it('LSTM with a projection (projSize < H), batch 1 and 9, odd sizes', () => {
+    check({ ...base, N: 1, H: 33, proj: 5, T: 9 });
+    check({ ...base, N: 9, H: 33, proj: 17, batchFirst: true });
+    check({ ...base, N: 9, H: 40, proj: 39, reverse: true, bias: false });
+  });
+
+  it('hidden sizes deeper than one packed block (P > 256)', () => {
+    check({ ...base, mode: 'GRU', N: 5, H: 260, T: 3 });
+    check({ ...base, mode: 'LSTM', N: 1, H: 300, T: 3 });
+  });
+
+  it('on random cases (property)', () => {
+    const cases = fc.record({
+      mode: fc.constantFrom(...MODES),
+      T: fc.integer({ min: 1, max: 6 }),
+      N: fc.integer({ min: 1, max: 12 }),
+      H: fc.integer({ min: 1, max: 40 }),
+      proj: fc.integer({ min: 0, max: 12 }),
+      reverse: fc.boolean(),
+      batchFirst: fc.boolean(),
+      bias: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(cases, fc.nat(), (k, seed) => {
+        const proj = k.mode === 'LSTM' && k.proj < k.H ? k.proj : 0;
+        check({ ...k, proj }, seed);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('computes 0·W_hh when h0 is zeros, so NaN in W_hh reaches the output (as in PyTorch)', () => {
+    for (const mode of MODES) {
+      const k: RecurCase = { ...base, mode, N: 2, H: 4, T: 1 };
+      const d = dataFor(k, 3);
+      d.h0.fill(0);
+      d.whh[0] = Number.NaN; // gate row 0 reads h[0]: NaN·0 = NaN
+      const { out } = runRecur(ex, k, d);
+      expect(Number.isNaN(out[0]), mode).toBe(true);
+    }
+  });
+
+  it('rejects an LSTM without c and a projection on another cell', () => {
+    const common = { T: 1, N: 1, H: 2, P: 2, gx: NULL_PTR, gxRow: 0, gxStep: 0, out: NULL_PTR };
+    const rest = { outRow: 0, outStep: 0, h0: NULL_PTR, whh: NULL_PTR, scratch: NULL_PTR, reverse: false };
+    expect(() => recurJob({ ...common, ...rest, mode: 'LSTM' })).toThrow(
+      'recurJob: an LSTM needs its cell state c',
+    );
+    expect(() => recurJob({ ...common, ...rest, mode: 'GRU', whr: 64 as Ptr })).toThrow(
+      'recurJob: only an LSTM has a projection, not GRU',
+    );
+  });
+});

@@ -1,0 +1,101 @@
+import { NULL_PTR, type Ptr } from '../runtime/arena.js';
+import type { Job } from '../runtime/executor.js';
+import type { PackLayout } from './pack.js';
+
+/** A recurrent cell, by PyTorch's name (`torch.nn.RNNBase.mode`). */
+export type CellMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+/** The kernels' cell codes (assembly/recur.ts). */
+const CELL_CODES: Readonly<Record<CellMode, number>> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
+
+/** Gate blocks stacked in W_ih and W_hh: 1 (Elman), 4 (LSTM: i, f, g, o) or 3 (GRU: r, z, n). */
+export function cellGates(mode: CellMode): 1 | 3 | 4 {
+  return mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;
+}
+
+/** The layout `recurJob` reads W_hhᵀ and W_hrᵀ in: the row kernel for a batch of one, else tiles. */
+export function recurLayout(N: number): PackLayout {
+  return N === 1 ? 'rows' : 'blocks';
+}
+
+/** Floats of `scratch` a recurrence of N rows needs: N·G·H for gh, plus N·H with a projection. */
+export function recurScratchFloats(mode: CellMode, N: number, H: number, projected: boolean): number {
+  return N * (cellGates(mode) * H + (projected ? H : 0));
+}
+
+/**
+ * One layer-direction of a recurrent cell over all T steps (assembly/recur.ts). Per step: gh =
+ * h_{t−1}·W_hhᵀ + b_hh (one GEMM over the G·H stacked gates), then PyTorch's cell update on gh + gx.
+ * Row strides are in floats; rows of one step are `…Row` apart, steps `…Step` apart.
+ */
+export interface RecurJobArgs {
+  readonly mode: CellMode;
+  readonly T: number;
+  /** Batch rows. */
+  readonly N: number;
+  /** Hidden size: gate width and LSTM cell state. */
+  readonly H: number;
+  /** Features of h: the LSTM's projSize, else H. */
+  readonly P: number;
+  /** Gate inputs x·W_ihᵀ + b_ih (G·H per row); for the Elman cells it may be `out` (in place). */
+  readonly gx: Ptr;
+  readonly gxRow: number;
+  readonly gxStep: number;
+  /** Each step's h (P per row). */
+  readonly out: Ptr;
+  readonly outRow: number;
+  readonly outStep: number;
+  /** N rows of P, contiguous: zeros when there is no h0 (the kernel still computes 0·W_hh). */
+  readonly h0: Ptr;
+  /** LSTM: N rows of H holding c0, left holding the last c; null otherwise. */
+  readonly c?: Ptr | null;
+  /** W_hhᵀ (K = P, N = G·H) packed in `recurLayout(N)`. */
+  readonly whh: Ptr;
+  /** b_hh (G·H floats), or null. */
+  readonly bhh?: Ptr | null;
+  /** LSTM projection W_hrᵀ (K = H, N = P) packed in `recurLayout(N)`, or null. */
+  readonly whr?: Ptr | null;
+  /** `recurScratchFloats(…)` floats; concurrent jobs on disjoint rows may share it. */
+  readonly scratch: Ptr;
+  /** Run from the last step to the first. */
+  readonly reverse: boolean;
+  /** Batch rows [from, to) of this job; default all N. */
+  readonly rows?: readonly [number, number];
+}
+
+/** The recurrence of `r`, over batch rows `rows` (default `r.rows`, else all N): one job per share. */
+export function recurJob(r: RecurJobArgs, rows: readonly [number, number] = r.rows ?? [0, r.N]): Job {
+  const [from, to] = rows;
+  if (r.mode === 'LSTM' && !r.c) throw new Error('recurJob: an LSTM needs its cell state c');
+  if (r.whr && r.mode !== 'LSTM') throw new Error(`recurJob: only an LSTM has a projection, not ${r.mode}`);
+  if (r.mode !== 'LSTM' && r.P !== r.H) throw new Error(`recurJob: P must equal H for ${r.mode}`);
+  if (!(from >= 0 && from <= to && to <= r.N)) {
+    throw new RangeError(`recurJob: rows [${from}, ${to}) outside a batch of ${r.N}`);
+  }
+  return {
+    kernel: 'recur',
+    // the kernel's argument order (assembly/recur.ts)
+    args: [
+      CELL_CODES[r.mode],
+      r.T,
+      r.N,
+      r.H,
+      r.P,
+      r.gx,
+      r.gxRow,
+      r.gxStep,
+      r.out,
+      r.outRow,
+      r.outStep,
+      r.h0,
+      r.c ?? NULL_PTR,
+      r.whh,
+      r.bhh ?? NULL_PTR,
+      r.whr ?? NULL_PTR,
+      r.scratch,
+      r.reverse ? 1 : 0,
+      from,
+      to,
+    ],
+  };
+}

@@ -1,0 +1,106 @@
+import { KERNELS_WASM, KERNELS_WASM_SHARED } from '../kernels.generated.js';
+import { decodeBase64, type WasmModule, wasmApi } from './api.js';
+
+/**
+ * The raw exports of the kernels module (assembly/index.ts): pointers are byte offsets into memory,
+ * strides in elements. Call them through jobs (`gemmJob`, `recurJob`, …) and an executor.
+ */
+export interface KernelExports {
+  gemm(
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    sai: number,
+    sak: number,
+    b: number,
+    sbp: number,
+    sbj: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    act: number,
+    pack: number,
+  ): void;
+  gemmPacked(
+    M: number,
+    N: number,
+    K: number,
+    a: number,
+    sai: number,
+    sak: number,
+    packed: number,
+    bias: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    act: number,
+    rowsFrom: number,
+    rowsTo: number,
+  ): void;
+  packBlocks(b: number, sbp: number, sbj: number, K: number, N: number, dst: number): void;
+  packPanels(b: number, sbp: number, sbj: number, K: number, N: number, dst: number, width: number): void;
+  packBytes(N: number, K: number): number;
+  recur(
+    mode: number,
+    T: number,
+    N: number,
+    H: number,
+    P: number,
+    gx: number,
+    gxRow: number,
+    gxStep: number,
+    out: number,
+    outRow: number,
+    outStep: number,
+    h0: number,
+    c: number,
+    whh: number,
+    bhh: number,
+    whr: number,
+    scratch: number,
+    reverse: number,
+    rowsFrom: number,
+    rowsTo: number,
+  ): void;
+  activateRows(c: number, rows: number, cols: number, ld: number, act: number): void;
+  /** Writes the vector constants (at byte 1024) the activations read: once per memory, before any kernel. */
+  initConstants(): void;
+}
+
+/** Whether this engine has WebAssembly with SIMD (the smallest module using a v128 validates). */
+export function hasWasmSimd(): boolean {
+  if (!wasmApi) return false;
+  // (module (func (result v128) v128.const i32x4 0 0 0 0))
+  const probe = Uint8Array.from([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  ]);
+  return wasmApi.validate(probe);
+}
+
+/** The kernels module's bytes: the shared-memory build for threads, else the plain one. */
+export function kernelBytes(shared: boolean): Uint8Array {
+  return decodeBase64(shared ? KERNELS_WASM_SHARED : KERNELS_WASM);
+}
+
+/**
+ * Compiles the kernels synchronously, or returns null where the engine refuses (Chrome's main
+ * thread refuses synchronous compiles over 4 KB; Node and workers do not).
+ */
+export function compileKernelsSync(shared = false): WasmModule | null {
+  if (!wasmApi || !hasWasmSimd()) return null;
+  try {
+    return new wasmApi.Module(kernelBytes(shared));
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
+/** Compiles the kernels without blocking; null where WebAssembly SIMD is missing. */
+export async function compileKernels(shared = false): Promise<WasmModule | null> {
+  if (!wasmApi || !hasWasmSimd()) return null;
+  return wasmApi.compile(kernelBytes(shared));
+}

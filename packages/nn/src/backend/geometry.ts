@@ -1,0 +1,97 @@
+import type { RnnArgs } from './types.js';
+
+/**
+ * The shape of one whole recurrent forward, computed once and shared by every backend.
+ *
+ * Every `(T·N, features)` matrix of the forward (the input, the gate pre-activations, each layer's
+ * output) keeps the input's own row order, so batch-first needs no transpose: row (t, n) is
+ * `t·strideT + n·strideN`.
+ */
+export interface SeqGeometry {
+  /** Time steps. */
+  readonly T: number;
+  /** Batch. */
+  readonly N: number;
+  /** Directions (1 or 2). */
+  readonly D: number;
+  /** Layers. */
+  readonly L: number;
+  /** Gate blocks (1, 3 or 4). */
+  readonly G: number;
+  /** Features of the input of layer 0. */
+  readonly inputSize: number;
+  /** `H`: hidden size (gate and cell-state features). */
+  readonly H: number;
+  /** `P`: features of `h` (`projSize || H`). */
+  readonly P: number;
+  /** Floats per row of a layer's output: `D·P` (direction d at columns d·P …). */
+  readonly width: number;
+  /** Rows of every sequence matrix: `T·N`. */
+  readonly rows: number;
+  readonly batchFirst: boolean;
+  /** Row distance between consecutive time steps (1 batch-first, else N). */
+  readonly strideT: number;
+  /** Row distance between consecutive batch entries (T batch-first, else 1). */
+  readonly strideN: number;
+  /** Shape of the output: `(T, N, width)`, or `(N, T, width)` batch-first. */
+  readonly outputShape: readonly [number, number, number];
+  /** Shape of `hN` (and `h0`): `(L·D, N, P)`. */
+  readonly hShape: readonly [number, number, number];
+  /** Shape of `cN` (and `c0`): `(L·D, N, H)`. */
+  readonly cShape: readonly [number, number, number];
+}
+
+/** The geometry of `args` (already validated by the module). */
+export function seqGeometry(args: RnnArgs): SeqGeometry {
+  const { batchFirst, layers, cell } = args;
+  const [d0, d1, inputSize] = args.input.shape as [number, number, number];
+  const [T, N] = batchFirst ? [d1, d0] : [d0, d1];
+  const D = layers[0]?.length ?? 1;
+  const L = layers.length;
+  const H = cell.hiddenSize;
+  const P = cell.stateSize;
+  const width = D * P;
+  return Object.freeze({
+    T,
+    N,
+    D,
+    L,
+    G: cell.gates,
+    inputSize,
+    H,
+    P,
+    width,
+    rows: T * N,
+    batchFirst,
+    strideT: batchFirst ? 1 : N,
+    strideN: batchFirst ? T : 1,
+    outputShape: (batchFirst ? [N, T, width] : [T, N, width]) as [number, number, number],
+    hShape: [L * D, N, P] as [number, number, number],
+    cShape: [L * D, N, H] as [number, number, number],
+  });
+}
+
+/** The time step a direction processes at iteration i: forward `i`, reverse `T − 1 − i`. */
+export function stepTime(g: SeqGeometry, i: number, direction: number): number {
+  return direction === 1 ? g.T - 1 - i : i;
+}
+
+/** Row index of (t, n) in every sequence matrix of `g`. */
+export function rowOf(g: SeqGeometry, t: number, n: number): number {
+  return t * g.strideT + n * g.strideN;
+}
+
+/** Floats of each layer's input: `inputSize` for layer 0, `D·P` after. */
+export function layerInputSize(g: SeqGeometry, layer: number): number {
+  return layer === 0 ? g.inputSize : g.width;
+}
+
+/** FLOPs of the forward's GEMMs: Σ 2·T·N·G·H·(I_l + P), plus the projections 2·T·N·H·P. */
+export function forwardFlops(g: SeqGeometry): number {
+  let flops = 0;
+  for (let layer = 0; layer < g.L; layer++) {
+    const proj = g.P !== g.H ? g.H * g.P : 0;
+    flops += g.D * 2 * g.rows * (g.G * g.H * (layerInputSize(g, layer) + g.P) + proj);
+  }
+  return flops;
+}

@@ -1,0 +1,136 @@
+import {
+  defaultGenerator,
+  formatShape,
+  type Generator,
+  shapesEqual,
+  squeeze,
+  Tensor,
+  uniform,
+  unsqueeze,
+} from '@recurrent/tensor';
+import { type CellSpec, modeModule } from './cell.js';
+import { Module } from './module.js';
+import { checkBoolean, checkInteger, checkKnownOptions } from './options.js';
+import { describeValue } from './recurrent.js';
+import { describeStateDictCell } from './state-dict-cell.js';
+
+/** The options every cell shares: `torch.nn.RNNCellBase`'s arguments in camelCase. */
+export interface RecurrentCellOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Default true. */
+  bias?: boolean;
+  /** Generator for the initial weights (default: the one `manualSeed` seeds). */
+  generator?: Generator;
+}
+
+export const CELL_OPTIONS = ['inputSize', 'hiddenSize', 'bias', 'generator'] as const;
+
+/**
+ * What `RNNCell`, `LSTMCell` and `GRUCell` share, like `torch.nn.RNNCellBase`: parameters `weight_ih`
+ * `(G·H, Hin)`, `weight_hh` `(G·H, H)`, `bias_ih`, `bias_hh` `(G·H)` drawn `U(−1/√H, 1/√H)` in that order,
+ * and one step as a one-layer forward of length 1 on the module's backend.
+ */
+export abstract class RecurrentCellBase extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly bias: boolean;
+  readonly cell: CellSpec;
+
+  protected constructor(
+    options: RecurrentCellOptions,
+    known: readonly string[],
+    cell: (H: number) => CellSpec,
+  ) {
+    super();
+    const owner = `${modeModule(cell(1).mode)}Cell`;
+    checkKnownOptions(owner, options, known);
+    this.inputSize = checkInteger(owner, 'inputSize', options.inputSize, 1);
+    this.hiddenSize = checkInteger(owner, 'hiddenSize', options.hiddenSize, 1);
+    this.bias = checkBoolean(owner, 'bias', options.bias, true);
+    this.cell = cell(this.hiddenSize);
+    const H = this.hiddenSize;
+    const G = this.cell.gates;
+    const bound = 1 / Math.sqrt(H);
+    const generator = options.generator ?? defaultGenerator;
+    const init = (shape: number[]): Tensor => uniform(shape, -bound, bound, { generator });
+    this.registerParameter('weight_ih', init([G * H, this.inputSize]));
+    this.registerParameter('weight_hh', init([G * H, H]));
+    if (this.bias) {
+      this.registerParameter('bias_ih', init([G * H]));
+      this.registerParameter('bias_hh', init([G * H]));
+    }
+  }
+
+  /** The name used in messages (`'LSTMCell'`, …). */
+  protected get owner(): string {
+    return `${modeModule(this.cell.mode)}Cell`;
+  }
+
+  protected override stateDictMismatch(dict: ReadonlyMap<string, unknown>): string | null {
+    return describeStateDictCell(dict, this.cell, this.owner, '');
+  }
+
+  /** Checks the input; returns whether it is unbatched `(inputSize)`. */
+  protected checkInput(input: Tensor): boolean {
+    if (!(input instanceof Tensor) || (input.ndim !== 1 && input.ndim !== 2)) {
+      throw new RangeError(
+        `${this.owner}: input must be 1-D (inputSize) or 2-D (N, inputSize), received ${
+          input instanceof Tensor ? `shape ${formatShape(input.shape)}` : describeValue(input)
+        }`,
+      );
+    }
+    if (input.shape[input.ndim - 1] !== this.inputSize) {
+      throw new RangeError(
+        `${this.owner}: input's last dimension must equal inputSize (${this.inputSize}), received shape ${formatShape(input.shape)}`,
+      );
+    }
+    return input.ndim === 1;
+  }
+
+  /** Checks one state tensor: `(N, hiddenSize)`, unbatched `(hiddenSize)`. */
+  protected checkState(t: unknown, name: string, input: Tensor): void {
+    const unbatched = input.ndim === 1;
+    const expected = unbatched ? [this.hiddenSize] : [input.shape[0] as number, this.hiddenSize];
+    if (!(t instanceof Tensor) || !shapesEqual(t.shape, expected)) {
+      throw new RangeError(
+        `${this.owner}: expected ${name} of shape ${formatShape(expected)} for input of shape ${formatShape(
+          input.shape,
+        )}, received ${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`,
+      );
+    }
+  }
+
+  /** One step on the backend: `[h', c']` (c' null but for LSTM), shaped like the state. */
+  protected step(input: Tensor, h: Tensor | null, c: Tensor | null): [Tensor, Tensor | null] {
+    const unbatched = this.checkInput(input);
+    if (h) this.checkState(h, 'hx', input);
+    if (c) this.checkState(c, 'cx', input);
+    // a cell is a one-layer forward over a sequence of length 1: x (1, N, Hin), states (1, N, H)
+    const seq = (t: Tensor) => unsqueeze(unbatched ? unsqueeze(t, 0) : t, 0);
+    const result = this.withUploads((on) =>
+      this.backend.rnn({
+        cell: this.cell,
+        input: on(seq(input), 'input'),
+        batchFirst: false,
+        h0: h ? on(seq(h), 'hx') : null,
+        c0: c ? on(seq(c), 'cx') : null,
+        layers: [
+          [
+            {
+              weightIh: this.parameter('weight_ih'),
+              weightHh: this.parameter('weight_hh'),
+              biasIh: this.bias ? this.parameter('bias_ih') : null,
+              biasHh: this.bias ? this.parameter('bias_hh') : null,
+              weightHr: null,
+            },
+          ],
+        ],
+        dropout: null,
+      }),
+    );
+    result.output.dispose(); // only the states are returned
+    const unseq = (t: Tensor) => (unbatched ? squeeze(squeeze(t, 0), 0) : squeeze(t, 0));
+    return [unseq(result.hN), result.cN ? unseq(result.cN) : null];
+  }
+}

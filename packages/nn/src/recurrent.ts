@@ -1,0 +1,233 @@
+import {
+  defaultGenerator,
+  formatShape,
+  type Generator,
+  shapesEqual,
+  squeeze,
+  Tensor,
+  uniform,
+  unsqueeze,
+} from '@recurrent/tensor';
+import type { RnnDirectionWeights, RnnResult } from './backend/types.js';
+import { type CellSpec, modeModule } from './cell.js';
+import { Module } from './module.js';
+import { checkBoolean, checkInteger, checkKnownOptions, checkProbability } from './options.js';
+import { describeStateDictCell } from './state-dict-cell.js';
+
+/** The options every recurrent module shares: `torch.nn.RNNBase`'s arguments in camelCase. */
+export interface RecurrentOptions {
+  /** Features per time step of the input (`Hin`). */
+  inputSize: number;
+  /** Features of the hidden state (`H`). */
+  hiddenSize: number;
+  /** Stacked layers; layer k > 0 reads layer k−1's output. Default 1. */
+  numLayers?: number;
+  /** Whether the layers have `bias_ih` / `bias_hh`. Default true. */
+  bias?: boolean;
+  /** Input and output are `(N, L, ·)` instead of `(L, N, ·)`; the states are unaffected. Default false. */
+  batchFirst?: boolean;
+  /** Dropout probability on every layer's output except the last, in training mode only. Default 0. */
+  dropout?: number;
+  /** Run a reverse-time copy of every layer and concatenate. Default false. */
+  bidirectional?: boolean;
+  /** Generator for the initial weights and the dropout masks (default: the one `manualSeed` seeds). */
+  generator?: Generator;
+}
+
+export const RECURRENT_OPTIONS = [
+  'inputSize',
+  'hiddenSize',
+  'numLayers',
+  'bias',
+  'batchFirst',
+  'dropout',
+  'bidirectional',
+  'generator',
+] as const;
+
+/** A recurrent state in the form the backend takes and returns: `h` and, for LSTM, `c`. */
+export interface RawState {
+  h: Tensor | null;
+  c: Tensor | null;
+}
+
+/**
+ * What `RNN`, `LSTM` and `GRU` share, like `torch.nn.RNNBase`: options, parameters in PyTorch's names,
+ * order, shapes and init, input and state checks, and one backend call per forward. A subclass names its
+ * cell and the form of its state (`Tensor` for RNN and GRU, `[h, c]` for LSTM).
+ */
+export abstract class RecurrentBase extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  /** The cell: gates, state parts, projection. */
+  readonly cell: CellSpec;
+  protected readonly generator: Generator;
+
+  protected constructor(
+    owner: string,
+    options: RecurrentOptions,
+    known: readonly string[],
+    cell: (H: number) => CellSpec,
+  ) {
+    super();
+    checkKnownOptions(owner, options, known);
+    this.inputSize = checkInteger(owner, 'inputSize', options.inputSize, 1);
+    this.hiddenSize = checkInteger(owner, 'hiddenSize', options.hiddenSize, 1);
+    this.numLayers = checkInteger(owner, 'numLayers', options.numLayers ?? 1, 1);
+    this.bias = checkBoolean(owner, 'bias', options.bias, true);
+    this.batchFirst = checkBoolean(owner, 'batchFirst', options.batchFirst, false);
+    this.dropout = checkProbability(owner, 'dropout', options.dropout);
+    this.bidirectional = checkBoolean(owner, 'bidirectional', options.bidirectional, false);
+    this.generator = options.generator ?? defaultGenerator;
+    this.cell = cell(this.hiddenSize);
+  }
+
+  /**
+   * Registers every parameter in PyTorch's order (per layer, per direction: `weight_ih`, `weight_hh`,
+   * `bias_ih`, `bias_hh`, `weight_hr`), each drawn `U(−1/√H, 1/√H)` in that order, so `manualSeed(s)` gives
+   * PyTorch's weights for `torch.manual_seed(s)`. Subclasses call it at the end of their constructor.
+   */
+  protected initParameters(): void {
+    const { hiddenSize: H, gates: G, stateSize: P, projSize } = this.cell;
+    const bound = 1 / Math.sqrt(H);
+    const init = (shape: number[]): Tensor => uniform(shape, -bound, bound, { generator: this.generator });
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (const suffix of this.suffixes()) {
+        const layerInput = layer === 0 ? this.inputSize : this.directions * P;
+        this.registerParameter(`weight_ih_l${layer}${suffix}`, init([G * H, layerInput]));
+        this.registerParameter(`weight_hh_l${layer}${suffix}`, init([G * H, P]));
+        if (this.bias) {
+          this.registerParameter(`bias_ih_l${layer}${suffix}`, init([G * H]));
+          this.registerParameter(`bias_hh_l${layer}${suffix}`, init([G * H]));
+        }
+        if (projSize > 0) this.registerParameter(`weight_hr_l${layer}${suffix}`, init([projSize, H]));
+      }
+    }
+  }
+
+  /** 2 when bidirectional, else 1 (PyTorch's `D`). */
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /** The name used in messages (`'LSTM'`, `'GRU'`, `'RNN'`). */
+  protected get owner(): string {
+    return modeModule(this.cell.mode);
+  }
+
+  protected suffixes(): string[] {
+    return this.bidirectional ? ['', '_reverse'] : [''];
+  }
+
+  protected override stateDictMismatch(dict: ReadonlyMap<string, unknown>): string | null {
+    return describeStateDictCell(dict, this.cell, this.owner);
+  }
+
+  /**
+   * Checks `input` and the state against the module, runs the backend, and returns the raw result with
+   * the batch dimension removed again for unbatched input.
+   */
+  protected run(input: Tensor, state: RawState): { output: Tensor; hN: Tensor; cN: Tensor | null } {
+    const unbatched = this.checkInput(input);
+    const batch = unbatched ? 1 : (input.shape[this.batchFirst ? 0 : 1] as number);
+    const { hiddenSize: H, stateSize: P, hasCellState } = this.cell;
+    const layers = this.directions * this.numLayers;
+    const hLabel = this.cell.projSize > 0 ? 'projSize' : 'hiddenSize';
+    // an LSTM's state is both tensors or neither
+    const given = hasCellState ? state.h !== null || state.c !== null : state.h !== null;
+    if (given) this.checkState(state.h, 'h0', unbatched, batch, layers, P, hLabel);
+    if (given && hasCellState) this.checkState(state.c, 'c0', unbatched, batch, layers, H, 'hiddenSize');
+    const x = unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input;
+    const batched = (t: Tensor | null) => (t && unbatched ? unsqueeze(t, 1) : t);
+    const weights: RnnDirectionWeights[][] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      weights.push(
+        this.suffixes().map((s) => ({
+          weightIh: this.parameter(`weight_ih_l${layer}${s}`),
+          weightHh: this.parameter(`weight_hh_l${layer}${s}`),
+          biasIh: this.bias ? this.parameter(`bias_ih_l${layer}${s}`) : null,
+          biasHh: this.bias ? this.parameter(`bias_hh_l${layer}${s}`) : null,
+          weightHr: this.cell.projSize > 0 ? this.parameter(`weight_hr_l${layer}${s}`) : null,
+        })),
+      );
+    }
+    const result = this.withUploads((on) =>
+      this.backend.rnn({
+        cell: this.cell,
+        input: on(x, 'input'),
+        batchFirst: this.batchFirst,
+        h0: state.h ? on(batched(state.h) as Tensor, 'h0') : null,
+        c0: state.c ? on(batched(state.c) as Tensor, 'c0') : null,
+        layers: weights,
+        dropout:
+          this.training && this.dropout > 0 && this.numLayers > 1
+            ? { p: this.dropout, generator: this.generator }
+            : null,
+      }),
+    );
+    if (!unbatched) return result;
+    return {
+      output: squeeze(result.output, this.batchFirst ? 0 : 1),
+      hN: squeeze(result.hN, 1),
+      cN: result.cN ? squeeze(result.cN, 1) : null,
+    };
+  }
+
+  /** Validates the input; returns whether it is unbatched. */
+  protected checkInput(input: Tensor): boolean {
+    const owner = this.owner;
+    if (!(input instanceof Tensor)) {
+      throw new TypeError(`${owner}: input must be a Tensor, received ${describeValue(input)}`);
+    }
+    if (input.ndim !== 2 && input.ndim !== 3) {
+      throw new RangeError(
+        `${owner}: input must be 2-D (L, inputSize) or 3-D (${this.batchFirst ? 'N, L' : 'L, N'}, inputSize), ` +
+          `received shape ${formatShape(input.shape)}`,
+      );
+    }
+    if (input.shape[input.ndim - 1] !== this.inputSize) {
+      throw new RangeError(
+        `${owner}: input's last dimension must equal inputSize (${this.inputSize}), received shape ${formatShape(input.shape)}`,
+      );
+    }
+    const steps = input.shape[input.ndim === 3 && this.batchFirst ? 1 : 0] as number;
+    if (steps === 0)
+      throw new RangeError(`${owner}: the sequence is empty (input shape ${formatShape(input.shape)})`);
+    return input.ndim === 2;
+  }
+
+  protected checkState(
+    t: unknown,
+    name: string,
+    unbatched: boolean,
+    batch: number,
+    layers: number,
+    features: number,
+    featureLabel: string,
+  ): void {
+    const expected = unbatched ? [layers, features] : [layers, batch, features];
+    if (!(t instanceof Tensor) || !shapesEqual(t.shape, expected)) {
+      const dims = `(D·numLayers, ${unbatched ? '' : 'N, '}${featureLabel})`;
+      throw new RangeError(
+        `${this.owner}: expected ${name} of shape ${formatShape(expected)} ${dims} for ${
+          unbatched ? 'an unbatched' : 'a batched'
+        } input, received ${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`,
+      );
+    }
+  }
+}
+
+/** A short description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Tensor) return `a Tensor of shape ${formatShape(value.shape)}`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return typeof value;
+}
+
+export type { RnnResult };
