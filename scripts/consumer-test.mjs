@@ -102,7 +102,7 @@ function bundleAndRun(dir, file, env = {}) {
 }
 
 // 1. CPU only
-const cpu = project('cpu', [tgz('tensor'), tgz('kernels-wasm'), tgz('nn')], ['cpu.ts']);
+const cpu = project('cpu', [tgz('tensor'), tgz('kernels-wasm'), tgz('nn')], ['cpu.ts', 'lstm-gru.ts']);
 for (const absent of ['@recurrent/kernels-webgpu', 'webgpu']) {
   if (existsSync(join(cpu, 'node_modules', absent)))
     fail(`cpu: ${absent} was installed, but it must stay optional`);
@@ -120,6 +120,30 @@ if (
 }
 console.log(`  runs under Node and prints PyTorch's numbers:\n${got.output}`);
 console.log(`  max |wasm − cpu| = ${got.wasmVsCpu.toExponential(2)} (@recurrent/kernels-wasm, one thread)`);
+step('cpu: the LSTM/GRU usage as written, on a PyTorch LSTM checkpoint');
+{
+  const checkpoints = JSON.parse(
+    readFileSync(join(root, 'fixtures', 'checkpoints.json'), 'utf8'),
+  ).checkpoints;
+  const c = checkpoints.find((x) => x.name === 'lstm_proj_bidirectional_2layers_batch_first');
+  if (!c) fail('fixture lstm_proj_bidirectional_2layers_batch_first missing');
+  copyFileSync(join(root, 'fixtures', c.file), join(cpu, 'lstm.safetensors'));
+  const fields = ['input', 'h0', 'c0', 'output', 'hN', 'cN'];
+  writeFileSync(join(cpu, 'case.json'), JSON.stringify(Object.fromEntries(fields.map((k) => [k, c[k]]))));
+  const lstm = bundleAndRun(cpu, 'lstm-gru.ts');
+  const shapes = '[[3,4,6],[4,2,7],[1,2,7],[2,7],[2,7],[2,7]]';
+  if (
+    !(lstm.output <= 1e-4 && lstm.hN <= 1e-4 && lstm.cN <= 1e-4) ||
+    JSON.stringify(lstm.shapes) !== shapes
+  ) {
+    fail(
+      `cpu: LSTM/GRU printed ${JSON.stringify(lstm)}; want max |Δ| ≤ 1e-4 vs PyTorch and shapes ${shapes}`,
+    );
+  }
+  console.log(
+    `  max |Δ| vs PyTorch: output ${lstm.output.toExponential(2)}, hN ${lstm.hN.toExponential(2)}, cN ${lstm.cN.toExponential(2)}`,
+  );
+}
 step('cpu: a browser bundle holds no WGSL and no WebGPU code');
 run(
   bin('esbuild'),
