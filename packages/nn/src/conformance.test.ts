@@ -7,6 +7,7 @@ import {
   assertClose,
   decode,
   decodeStateDict,
+  ieeeFixtures,
   lstmGruFixtures,
   type RecurrentFixture,
   type RnnFixture,
@@ -232,30 +233,46 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     },
   );
 
-  it.each(['RNN', 'LSTM', 'GRU'] as const)(
-    '%s: NaN in weight_hh reaches the output whether h0 is omitted or zeros (W_hh·0 is computed)',
-    async (kind) => {
-      manualSeed(3);
-      const options = { inputSize: 3, hiddenSize: 4, numLayers: 2 };
-      const m = kind === 'LSTM' ? new LSTM(options) : kind === 'GRU' ? new GRU(options) : new RNN(options);
-      const dict = m.stateDict();
-      const whh = (dict.weight_hh_l0 as Tensor).dataSync().slice();
-      whh[0] = Number.NaN;
-      m.loadStateDict({ ...dict, weight_hh_l0: Tensor.fromArray(whh, [whh.length / 4, 4]) });
-      m.eval().to(backend);
-      const x = randn([3, 2, 3]);
-      const zeros = () => Tensor.fromArray(new Float32Array(2 * 2 * 4), [2, 2, 4]);
-      const run = (withState: boolean): Tensor =>
-        m instanceof LSTM
-          ? m.forward(x, withState ? [zeros(), zeros()] : undefined)[0]
-          : m.forward(x, withState ? zeros() : undefined)[0];
-      const omitted = await run(false).data();
-      const given = await run(true).data();
-      // step 0, batch 0, unit 0 of layer 1's output reads layer 0's NaN unit: NaN everywhere after
-      expect(Number.isNaN(omitted[0])).toBe(true);
-      expect(Array.from(omitted, Number.isNaN)).toEqual(Array.from(given, Number.isNaN));
-    },
-  );
+  describe("PyTorch's order of operations where it decides an IEEE result", () => {
+    it.each(ieeeFixtures.recurrent.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      manualSeed(c.seed);
+      const m =
+        c.module === 'LSTM' ? new LSTM(c.config) : c.module === 'GRU' ? new GRU(c.config) : new RNN(c.config);
+      randn(c.input.shape); // the dropout masks come after the input draw
+      m.loadStateDict(decodeStateDict(c.stateDict));
+      m.train(c.train).to(backend);
+      const x = decode(c.input);
+      const [output, hN, cN] =
+        m instanceof LSTM ? (([o, [h, cc]]) => [o, h, cc])(m.forward(x)) : [...m.forward(x), null];
+      await assertClose(output, c.output, `${c.name} output`);
+      await assertClose(hN, c.hN, `${c.name} hN`);
+      if (cN && c.cN) await assertClose(cN, c.cN, `${c.name} cN`);
+    });
+    it.each(ieeeFixtures.cell.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const cell =
+        c.module === 'LSTMCell'
+          ? new LSTMCell(c.config)
+          : c.module === 'GRUCell'
+            ? new GRUCell(c.config)
+            : new RNNCell(c.config);
+      cell.loadStateDict(decodeStateDict(c.stateDict));
+      cell.to(backend);
+      const x = decode(c.input);
+      const [h, cc] = cell instanceof LSTMCell ? cell.forward(x) : [cell.forward(x), null];
+      await assertClose(h, c.h, `${c.name} h`);
+      if (cc && c.c) await assertClose(cc, c.c, `${c.name} c`);
+    });
+  });
+
+  it('cells with hiddenSize 0 return (N, 0) states on the backend, as PyTorch does', async () => {
+    const x = randn([3, 5]);
+    const h = new GRUCell({ inputSize: 5, hiddenSize: 0 }).to(backend).forward(x);
+    const [lh, lc] = new LSTMCell({ inputSize: 5, hiddenSize: 0 }).to(backend).forward(x);
+    for (const t of [h, lh, lc]) {
+      expect([t.shape, t.device]).toEqual([[3, 0], backend.device]);
+      expect((await t.data()).length).toBe(0);
+    }
+  });
 
   it('takes its own outputs as inputs without a round trip through the CPU', async () => {
     manualSeed(7);

@@ -1,4 +1,4 @@
-import { cpuData, formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
+import { cpuData, describeForError, formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
 import { cpuBackend } from './backend/cpu.js';
 import type { Backend } from './backend/types.js';
 
@@ -116,8 +116,18 @@ export abstract class Module {
     dict: StateDict | Map<string, Tensor>,
     options: LoadStateDictOptions = {},
   ): LoadStateDictResult {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(
+        `${this.constructor.name}.loadStateDict: options must be an object like { strict: false }, received ${describeForError(options)}`,
+      );
+    }
+    if (dict === null || typeof dict !== 'object') {
+      throw new TypeError(
+        `${this.constructor.name}.loadStateDict: expected a state dict (an object or Map of name → Tensor), received ${describeForError(dict)}`,
+      );
+    }
     const { strict = true } = options;
-    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict ?? {}));
+    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const missingKeys = [...this.#params.keys()].filter((k) => !entries.has(k));
     const unexpectedKeys = [...entries.keys()].filter((k) => !this.#params.has(k));
     const problems: string[] = [];

@@ -1,3 +1,4 @@
+import { describeForError } from '@recurrent/tensor';
 import type { Nonlinearity } from './backend/types.js';
 
 /** Throws unless `value` is an integer ≥ `min`. */
@@ -45,9 +46,5 @@ export function checkKnownOptions(owner: string, options: object, known: readonl
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string'
-    ? `'${value}'`
-    : value === undefined
-      ? 'undefined'
-      : (JSON.stringify(value) ?? String(value));
+  return describeForError(value);
 }

@@ -7,11 +7,13 @@ import {
   Tensor,
   uniform,
   unsqueeze,
+  zeros,
 } from '@recurrent/tensor';
 import { type CellSpec, modeModule } from './cell.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions } from './options.js';
 import { describeValue } from './recurrent.js';
+import { checkAllocations, checkMaxBytes, parameterAllocations } from './sizes.js';
 import { describeStateDictCell } from './state-dict-cell.js';
 
 /** The options every cell shares: `torch.nn.RNNCellBase`'s arguments in camelCase. */
@@ -22,9 +24,11 @@ export interface RecurrentCellOptions {
   bias?: boolean;
   /** Generator for the initial weights (default: the one `manualSeed` seeds). */
   generator?: Generator;
+  /** The most bytes the parameters may take (default 2 GiB); larger sizes are refused at once. */
+  maxBytes?: number;
 }
 
-export const CELL_OPTIONS = ['inputSize', 'hiddenSize', 'bias', 'generator'] as const;
+export const CELL_OPTIONS = ['inputSize', 'hiddenSize', 'bias', 'generator', 'maxBytes'] as const;
 
 /**
  * What `RNNCell`, `LSTMCell` and `GRUCell` share, like `torch.nn.RNNCellBase`: parameters `weight_ih`
@@ -46,12 +50,19 @@ export abstract class RecurrentCellBase extends Module {
     const owner = `${modeModule(cell(1).mode)}Cell`;
     checkKnownOptions(owner, options, known);
     this.inputSize = checkInteger(owner, 'inputSize', options.inputSize, 1);
-    this.hiddenSize = checkInteger(owner, 'hiddenSize', options.hiddenSize, 1);
+    // PyTorch's cells accept hiddenSize 0 and return a (N, 0) state
+    this.hiddenSize = checkInteger(owner, 'hiddenSize', options.hiddenSize, 0);
     this.bias = checkBoolean(owner, 'bias', options.bias, true);
     this.cell = cell(this.hiddenSize);
     const H = this.hiddenSize;
     const G = this.cell.gates;
-    const bound = 1 / Math.sqrt(H);
+    checkAllocations(
+      owner,
+      `inputSize ${this.inputSize} and hiddenSize ${H}`,
+      parameterAllocations(this.cell, this.inputSize, 1, 1, this.bias, 'cell'),
+      checkMaxBytes(owner, options.maxBytes),
+    );
+    const bound = H > 0 ? 1 / Math.sqrt(H) : 0; // hiddenSize 0: every tensor is empty
     const generator = options.generator ?? defaultGenerator;
     const init = (shape: number[]): Tensor => uniform(shape, -bound, bound, { generator });
     this.registerParameter('weight_ih', init([G * H, this.inputSize]));
@@ -106,6 +117,10 @@ export abstract class RecurrentCellBase extends Module {
     const unbatched = this.checkInput(input);
     if (h) this.checkState(h, 'hx', input);
     if (c) this.checkState(c, 'cx', input);
+    if (this.hiddenSize === 0) {
+      const empty = () => this.onBackend(zeros(unbatched ? [0] : [input.shape[0] as number, 0]), 'state');
+      return [empty(), this.cell.hasCellState ? empty() : null];
+    }
     // a cell is a one-layer forward over a sequence of length 1: x (1, N, Hin), states (1, N, H)
     const seq = (t: Tensor) => unsqueeze(unbatched ? unsqueeze(t, 0) : t, 0);
     const result = this.withUploads((on) =>

@@ -12,6 +12,7 @@ import type { RnnDirectionWeights, RnnResult } from './backend/types.js';
 import { type CellSpec, modeModule } from './cell.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions, checkProbability } from './options.js';
+import { activationAllocations, checkAllocations, checkMaxBytes, parameterAllocations } from './sizes.js';
 import { describeStateDictCell } from './state-dict-cell.js';
 
 /** The options every recurrent module shares: `torch.nn.RNNBase`'s arguments in camelCase. */
@@ -32,6 +33,11 @@ export interface RecurrentOptions {
   bidirectional?: boolean;
   /** Generator for the initial weights and the dropout masks (default: the one `manualSeed` seeds). */
   generator?: Generator;
+  /**
+   * The most bytes the parameters, and one forward's activations, may take; larger sizes are refused at
+   * once, naming the sizes, instead of failing deep in an allocation. Default 2 GiB; `Infinity` for no limit.
+   */
+  maxBytes?: number;
 }
 
 export const RECURRENT_OPTIONS = [
@@ -43,6 +49,7 @@ export const RECURRENT_OPTIONS = [
   'dropout',
   'bidirectional',
   'generator',
+  'maxBytes',
 ] as const;
 
 /** A recurrent state in the form the backend takes and returns: `h` and, for LSTM, `c`. */
@@ -66,6 +73,8 @@ export abstract class RecurrentBase extends Module {
   readonly bidirectional: boolean;
   /** The cell: gates, state parts, projection. */
   readonly cell: CellSpec;
+  /** The largest parameter and per-forward activation size allowed, in bytes. */
+  readonly maxBytes: number;
   protected readonly generator: Generator;
 
   protected constructor(
@@ -84,6 +93,7 @@ export abstract class RecurrentBase extends Module {
     this.dropout = checkProbability(owner, 'dropout', options.dropout);
     this.bidirectional = checkBoolean(owner, 'bidirectional', options.bidirectional, false);
     this.generator = options.generator ?? defaultGenerator;
+    this.maxBytes = checkMaxBytes(owner, options.maxBytes);
     this.cell = cell(this.hiddenSize);
   }
 
@@ -93,6 +103,12 @@ export abstract class RecurrentBase extends Module {
    * PyTorch's weights for `torch.manual_seed(s)`. Subclasses call it at the end of their constructor.
    */
   protected initParameters(): void {
+    checkAllocations(
+      this.owner,
+      `inputSize ${this.inputSize}, hiddenSize ${this.hiddenSize}${this.cell.projSize ? `, projSize ${this.cell.projSize}` : ''} and numLayers ${this.numLayers}`,
+      parameterAllocations(this.cell, this.inputSize, this.numLayers, this.directions, this.bias),
+      this.maxBytes,
+    );
     const { hiddenSize: H, gates: G, stateSize: P, projSize } = this.cell;
     const bound = 1 / Math.sqrt(H);
     const init = (shape: number[]): Tensor => uniform(shape, -bound, bound, { generator: this.generator });
@@ -135,6 +151,13 @@ export abstract class RecurrentBase extends Module {
   protected run(input: Tensor, state: RawState): { output: Tensor; hN: Tensor; cN: Tensor | null } {
     const unbatched = this.checkInput(input);
     const batch = unbatched ? 1 : (input.shape[this.batchFirst ? 0 : 1] as number);
+    const steps = input.shape[unbatched || !this.batchFirst ? 0 : 1] as number;
+    checkAllocations(
+      this.owner,
+      `the activations of a forward over ${steps} steps of a batch of ${batch}`,
+      activationAllocations(this.cell, steps, batch, this.numLayers, this.directions),
+      this.maxBytes,
+    );
     const { hiddenSize: H, stateSize: P, hasCellState } = this.cell;
     const layers = this.directions * this.numLayers;
     const hLabel = this.cell.projSize > 0 ? 'projSize' : 'hiddenSize';

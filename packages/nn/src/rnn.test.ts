@@ -21,7 +21,7 @@ describe('RNN options', () => {
     [{ inputSize: 0 }, 'RNN: inputSize must be an integer >= 1, received 0'],
     [{ inputSize: 2.5 }, 'RNN: inputSize must be an integer >= 1, received 2.5'],
     [{ hiddenSize: -3 }, 'RNN: hiddenSize must be an integer >= 1, received -3'],
-    [{ hiddenSize: Number.NaN }, 'RNN: hiddenSize must be an integer >= 1, received null'],
+    [{ hiddenSize: Number.NaN }, 'RNN: hiddenSize must be an integer >= 1, received NaN'],
     [{ numLayers: 0 }, 'RNN: numLayers must be an integer >= 1, received 0'],
     [{ numLayers: 1.5 }, 'RNN: numLayers must be an integer >= 1, received 1.5'],
     [{ dropout: 1.5 }, 'RNN: dropout must be a number in [0, 1], received 1.5'],

@@ -26,6 +26,7 @@ export {
 } from './random.js';
 export {
   broadcastShapes,
+  describeForError,
   formatShape,
   normalizeDim,
   numelOf,

@@ -3,7 +3,33 @@ export type Shape = readonly number[];
 
 /** `[2, 3]` → `"[2, 3]"`, the way errors quote shapes. */
 export function formatShape(shape: Shape): string {
+  if (!Array.isArray(shape)) return String(shape);
+  // a hostile shape may have millions of dimensions: an error message shows the ends and the count
+  if (shape.length > MAX_SHOWN_DIMS) {
+    const head = shape.slice(0, 8).join(', ');
+    const tail = shape.slice(-2).join(', ');
+    return `[${head}, …, ${tail}] (${shape.length} dimensions)`;
+  }
   return `[${shape.join(', ')}]`;
+}
+
+const MAX_SHOWN_DIMS = 16;
+
+/** A value shortened for an error message (at most ~`max` characters). */
+export function describeForError(value: unknown, max = 120): string {
+  let text: string;
+  if (typeof value === 'number') text = String(value);
+  else if (typeof value === 'string') text = `'${value}'`;
+  else if (value === undefined) text = 'undefined';
+  else if (Array.isArray(value) && value.length > MAX_SHOWN_DIMS) return formatShape(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
 }
 
 /** Number of elements of a shape (1 for a scalar). */
@@ -32,7 +58,7 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 export function checkShape(shape: Shape, what = 'shape'): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new TypeError(
-      `${what} must be an array of non-negative integers, received ${JSON.stringify(shape)}`,
+      `${what} must be an array of non-negative integers, received ${describeForError(shape)}`,
     );
   }
 }

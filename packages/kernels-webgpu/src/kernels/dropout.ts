@@ -11,7 +11,8 @@ const UNIFORMS = [...u32(...NAMES), ...f32('scale')];
 /**
  * Inverted dropout in place on a layer's output `(T·N, width)` rows in the tensor's order:
  * `out[e] *= mask[(t·N + n)·width + j] · scale`, the mask being in sequence-first order (PyTorch's draw
- * order) whatever the output's order. `zero` = 1 writes zeros instead (p = 1: PyTorch draws nothing).
+ * order) whatever the output's order. `zero` = 1 multiplies by 0 instead (p = 1: PyTorch draws nothing and
+ * multiplies, so ±Inf and NaN become NaN).
  */
 export function dropoutKernel(): Kernel<DropoutUniform> {
   return memoized(null);
@@ -35,7 +36,8 @@ ${flatIndex(THREADS)}
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let e = flat_index(wg, li);
   if (e >= p.T * p.N * p.width) { return; }
-  if (p.zero != 0u) { out[e] = 0.0; return; }
+  // a literal 0.0 could be folded into a store of 0; the uniform (0 here) keeps Inf·0 = NaN
+  if (p.zero != 0u) { out[e] = out[e] * p.scale; return; }
   let row = e / p.width;
   let j = e % p.width;
   var t = row / p.N;
@@ -54,7 +56,7 @@ export interface DropoutArgs {
   N: number;
   width: number;
   batchFirst: boolean;
-  /** 1 / (1 − p). */
+  /** 1 / (1 − p); 0 with `zero`. */
   scale: number;
   zero: boolean;
 }

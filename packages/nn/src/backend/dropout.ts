@@ -14,7 +14,8 @@ export function dropoutInPlace(
   { p, generator }: DropoutSpec,
 ): void {
   if (p === 1) {
-    out.fill(0);
+    // PyTorch multiplies by zero rather than writing zeros, so ±Inf and NaN become NaN
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * 0;
     return;
   }
   const mask = new Float32Array(out.length);

@@ -17,6 +17,7 @@ export interface RandomOptions {
  * The data is always copied.
  */
 export function tensor(data: TensorData, shape?: Shape): Tensor {
+  if (shape !== undefined) checkShape(shape, 'tensor: shape');
   if (typeof data === 'number') {
     if (shape !== undefined && numelOf(shape) !== 1) {
       throw new RangeError(`tensor: a single number cannot fill shape ${formatShape(shape)}`);
