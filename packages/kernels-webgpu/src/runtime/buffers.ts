@@ -56,11 +56,11 @@ export class BufferPool {
     this.maxIdleBytes = maxIdleBytes;
   }
 
-  /** A buffer of at least `bytes` bytes with exactly `usage`. */
-  acquire(bytes: number, usage: number): GPUBuffer {
+  /** A buffer of at least `bytes` bytes with exactly `usage`; `what` names it in errors. */
+  acquire(bytes: number, usage: number, what = 'a buffer'): GPUBuffer {
     if (bytes > this.#maxBytes) {
       throw new RangeError(
-        `WebGPU: a buffer of ${mib(bytes)} exceeds this device's maxBufferSize (${mib(this.#maxBytes)})`,
+        `WebGPU: ${what} of ${mib(bytes)} exceeds this device's maxBufferSize (${mib(this.#maxBytes)})`,
       );
     }
     let size = sizeClass(bytes);

@@ -155,16 +155,19 @@ export class GpuRuntime implements StorageOwner {
     this.#failure ??= error;
   }
 
-  /** A pooled buffer; throws naming the limit if the device cannot hold it. */
-  acquire(bytes: number, usage: number): GPUBuffer {
+  /**
+   * A pooled buffer; throws naming the buffer (`what`, e.g. 'the layer output') and the limit if the device
+   * cannot hold it.
+   */
+  acquire(bytes: number, usage: number, what = 'a storage buffer'): GPUBuffer {
     this.check();
     if (usage & BufferUsage.STORAGE && bytes > this.limits.maxStorageBufferBindingSize) {
       throw new RangeError(
-        `WebGPU: a storage buffer of ${mib(bytes)} exceeds this device's maxStorageBufferBindingSize ` +
+        `WebGPU: ${what} of ${mib(bytes)} exceeds this device's maxStorageBufferBindingSize ` +
           `(${mib(this.limits.maxStorageBufferBindingSize)}); split the work (e.g. a shorter sequence or a smaller batch)`,
       );
     }
-    return this.buffers.acquire(bytes, usage);
+    return this.buffers.acquire(bytes, usage, what);
   }
 
   release(buffer: GPUBuffer): void {

@@ -80,9 +80,9 @@ export class Recorder {
     if (bytes > 0) this.#ops.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
   }
 
-  /** A storage buffer of at least `bytes` bytes, released after the submit. */
-  scratch(bytes: number): GPUBuffer {
-    const buffer = this.runtime.acquire(bytes, STORAGE_USAGE);
+  /** A storage buffer of at least `bytes` bytes, released after the submit; `what` names it in errors. */
+  scratch(bytes: number, what = 'a scratch buffer'): GPUBuffer {
+    const buffer = this.runtime.acquire(bytes, STORAGE_USAGE, what);
     this.#scratch.push(buffer);
     return buffer;
   }

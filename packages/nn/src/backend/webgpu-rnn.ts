@@ -64,18 +64,23 @@ export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolea
   const record =
     persistent && fitsPersistent(runtime, cell, g) ? recordPersistentRecurrence : recordStepRecurrence;
 
-  const hN = runtime.acquire(L * D * N * P * 4, STORAGE_USAGE);
-  const cN = cell === 'lstm' ? runtime.acquire(L * D * N * H * 4, STORAGE_USAGE) : null;
+  const hN = runtime.acquire(L * D * N * P * 4, STORAGE_USAGE, `hN (${L * D}, ${N}, ${P})`);
+  const cN =
+    cell === 'lstm' ? runtime.acquire(L * D * N * H * 4, STORAGE_USAGE, `cN (${L * D}, ${N}, ${H})`) : null;
   const outs: GPUBuffer[] = [];
   let rec: Recorder | null = null;
   try {
     rec = runtime.recorder();
     const gxWidth = D * G * H;
-    const gx = rec.scratch(rows * gxWidth * 4);
+    const gx = rec.scratch(rows * gxWidth * 4, `the gate pre-activations (${rows} rows of ${gxWidth})`);
     let x = input;
     for (const [layer, w] of weights.entries()) {
       const K = layerInputSize(g, layer);
-      const out = runtime.acquire(rows * width * 4, STORAGE_USAGE);
+      const out = runtime.acquire(
+        rows * width * 4,
+        STORAGE_USAGE,
+        `layer ${layer}'s output (${rows} rows of ${width})`,
+      );
       outs.push(out);
       const cOffset = w.ih.map((_, d) => d * G * H);
       const a = { M: rows, N: G * H, K, a: x, aOffset: [0], sai: K, sap: 1 };
