@@ -2,11 +2,11 @@
 // the WebAssembly kernels (every forward sent there: minFlops 0).
 import { initWasmSync } from '@recurrent/kernels-wasm';
 import { RNN, wasmCpuBackend } from '@recurrent/nn';
-import { manualSeed, randn } from '@recurrent/tensor';
+import { manualSeed, rand } from '@recurrent/tensor';
 
 manualSeed(0);
 const rnn = new RNN({ inputSize: 4, hiddenSize: 3, batchFirst: true });
-const x = randn([1, 2, 4]);
+const x = rand([1, 2, 4]); // torch.rand, as the notebook draws it
 const [output, hN] = rnn.forward(x);
 const shapes: [readonly number[], readonly number[]] = [output.shape, hN.shape];
 const kernels = initWasmSync();

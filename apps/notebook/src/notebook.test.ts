@@ -3,6 +3,7 @@ import { readFixture } from '../../../fixtures/load.js';
 import { renderNotebook, runNotebook } from './notebook.js';
 
 interface Printed {
+  input: string;
   output: string;
   h_n: string;
   shapes: number[][];
@@ -18,6 +19,11 @@ describe('the notebook demo', () => {
     [2, 'cell3'],
   ] as const)('cell %i prints what PyTorch printed under torch.manual_seed(0)', (i, key) => {
     const c = cells[i];
+    // the notebook draws cells 1 and 2 with torch.rand (uniform), cell 3 with torch.randn
+    expect(c?.python).toContain(
+      i < 2 ? 'input = torch.rand(1, 2, 4)' : 'input = torch.randn(bs, T, input_size)',
+    );
+    expect(String(c?.input)).toBe(torch[key].input);
     expect(String(c?.values.output)).toBe(torch[key].output);
     expect(String(c?.values.h_n)).toBe(torch[key].h_n);
     expect([c?.shapes.output, c?.shapes.h_n]).toEqual(torch[key].shapes);
