@@ -18,7 +18,9 @@ describe('moving one RNN between backends', () => {
         numLayers: 2,
         bidirectional: true,
         batchFirst: true,
-      }).eval();
+      })
+        .eval()
+        .to(cpuBackend);
       const keys = Object.keys(rnn.stateDict());
       const x = randn([3, 11, 6]);
       const [cpuOut, cpuH] = rnn.forward(x);

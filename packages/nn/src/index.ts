@@ -1,6 +1,7 @@
 export { cpuBackend } from './backend/cpu.js';
 export { type WasmCpuBackend, type WasmCpuBackendOptions, wasmCpuBackend } from './backend/cpu-wasm.js';
 export { type CpuBackend, type CpuBackendOptions, createCpuBackend } from './backend/create-cpu.js';
+export { defaultBackend, ready } from './backend/default.js';
 export { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepTime } from './backend/geometry.js';
 export type {
   Backend,

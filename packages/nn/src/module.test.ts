@@ -1,6 +1,7 @@
 import { ones, randn, Tensor, zeros } from '@recurrent/tensor';
 import { describe, expect, it } from 'vitest';
 import { cpuBackend } from './backend/cpu.js';
+import { defaultBackend, ready } from './backend/default.js';
 import type { Backend } from './backend/types.js';
 import { RNN } from './rnn.js';
 
@@ -117,8 +118,25 @@ describe('Module modes and backends', () => {
       },
       [1, 1, 2],
     );
-    expect(() => new RNN({ inputSize: 2, hiddenSize: 1 }).forward(gpuLike)).toThrow(
+    expect(() => new RNN({ inputSize: 2, hiddenSize: 1 }).to(cpuBackend).forward(gpuLike)).toThrow(
       "RNN: input is on 'webgpu' but the module runs on 'cpu (TypeScript)'; move the module with .to(backend) or pass a CPU tensor",
     );
+  });
+});
+
+describe('the default backend', () => {
+  it('is the WebAssembly SIMD backend in Node (compiled synchronously at first use), shared and not disposable', async () => {
+    const rnn = new RNN({ inputSize: 2, hiddenSize: 3 });
+    expect(rnn.backend).toBe(defaultBackend());
+    expect(rnn.backend.label).toBe('cpu (WebAssembly SIMD, 1 thread), the default');
+    expect(await ready()).toBe(rnn.backend);
+    rnn.backend.dispose(); // a module cannot dispose what every module shares
+    expect(rnn.backend.disposed).toBe(false);
+    const x = randn([200, 4, 2]);
+    const [out] = rnn.forward(x);
+    const [want] = rnn.to(cpuBackend).forward(x);
+    expect(
+      Math.max(...out.dataSync().map((v, i) => Math.abs(v - (want.dataSync()[i] as number)))),
+    ).toBeLessThan(1e-6);
   });
 });

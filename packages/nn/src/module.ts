@@ -1,5 +1,5 @@
 import { cpuData, describeForError, formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
-import { cpuBackend } from './backend/cpu.js';
+import { defaultBackend } from './backend/default.js';
 import type { Backend } from './backend/types.js';
 
 /** A PyTorch-style state dict: parameter name → tensor. */
@@ -27,13 +27,19 @@ export interface LoadStateDictResult {
 export abstract class Module {
   /** True in training mode (dropout active), false after `eval()`. */
   training = true;
-  #backend: Backend = cpuBackend;
+  /** Null until `to()`: the module then follows `defaultBackend()`. */
+  #backend: Backend | null = null;
   readonly #params = new Map<string, Tensor>();
   #onBackend = new Map<string, Tensor>();
+  /** The backend `#onBackend` holds copies for. */
+  #cachedFor: Backend | null = null;
 
-  /** The backend this module computes on (the CPU backend until `to()` is called). */
+  /**
+   * The backend this module computes on: the one given to `to()`, else `defaultBackend()` (the
+   * WebAssembly SIMD kernels in Node and workers, and in browsers after `await ready()`; else `cpuBackend`).
+   */
   get backend(): Backend {
-    return this.#backend;
+    return this.#backend ?? defaultBackend();
   }
 
   /** Registers (or replaces) a parameter; `value` must be a CPU tensor. */
@@ -47,23 +53,33 @@ export abstract class Module {
 
   /** The parameter `name` on the current backend. */
   protected parameter(name: string): Tensor {
+    const backend = this.backend;
+    if (this.#cachedFor !== backend) this.#dropCopies(backend); // the default changed (after `ready()`)
     let t = this.#onBackend.get(name);
     if (!t) {
       const cpu = this.#params.get(name);
       if (!cpu) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
-      t = this.#backend.fromCpu(cpu);
+      t = backend.fromCpu(cpu);
       this.#onBackend.set(name, t);
     }
     return t;
   }
 
+  /** Releases the backend copies of the parameters (not the CPU parameters themselves). */
+  #dropCopies(next: Backend): void {
+    for (const [name, t] of this.#onBackend) if (t !== this.#params.get(name)) t.dispose();
+    this.#onBackend = new Map();
+    this.#cachedFor = next;
+  }
+
   /** A tensor argument on this module's backend: CPU tensors are uploaded, others must already be here. */
   protected onBackend(t: Tensor, what: string): Tensor {
-    if (this.#backend.owns(t)) return t;
-    if (t.device === 'cpu') return this.#backend.fromCpu(t);
-    const where = t.device === this.#backend.device ? `another '${t.device}' backend` : `'${t.device}'`;
+    const backend = this.backend;
+    if (backend.owns(t)) return t;
+    if (t.device === 'cpu') return backend.fromCpu(t);
+    const where = t.device === backend.device ? `another '${t.device}' backend` : `'${t.device}'`;
     throw new Error(
-      `${this.constructor.name}: ${what} is on ${where} but the module runs on '${this.#backend.label}'; ` +
+      `${this.constructor.name}: ${what} is on ${where} but the module runs on '${backend.label}'; ` +
         `move the module with .to(backend) or pass a CPU tensor`,
     );
   }
@@ -192,8 +208,7 @@ export abstract class Module {
     }
     if (backend.disposed) throw new Error(`to(): the backend '${backend.label}' is disposed`);
     if (backend !== this.#backend) {
-      for (const [name, t] of this.#onBackend) if (t !== this.#params.get(name)) t.dispose();
-      this.#onBackend = new Map();
+      this.#dropCopies(backend);
       this.#backend = backend;
     }
     return this;
