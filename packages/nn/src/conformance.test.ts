@@ -264,6 +264,15 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     });
   });
 
+  it('clone() copies a tensor of the backend into storage of its own', async () => {
+    const [out] = new GRU({ inputSize: 2, hiddenSize: 3 }).to(backend).forward(randn([4, 2, 2]));
+    const want = await out.data();
+    const copy = backend.clone(out);
+    expect([copy.device, copy.shape, backend.owns(copy)]).toEqual([backend.device, [4, 2, 3], true]);
+    if (out.device !== 'cpu') out.dispose();
+    expect(await copy.data()).toEqual(want);
+  });
+
   it('cells with hiddenSize 0 return (N, 0) states on the backend, as PyTorch does', async () => {
     const x = randn([3, 5]);
     const h = new GRUCell({ inputSize: 5, hiddenSize: 0 }).to(backend).forward(x);

@@ -81,6 +81,7 @@ describe('Module modes and backends', () => {
       label: 'spy',
       disposed: false,
       owns: () => false,
+      clone: (t) => t,
       dispose: () => {},
       fromCpu: (t) => {
         calls.push(`fromCpu ${t.shape.join('x')}`);

@@ -29,6 +29,7 @@ function countingLiveStates(backend: Backend): { backend: Backend; live: () => n
       label: backend.label,
       disposed: false,
       owns: (t) => backend.owns(t),
+      clone: (t) => backend.clone(t),
       dispose: () => {},
       fromCpu: (t) => backend.fromCpu(t),
       rnn(args) {
@@ -288,13 +289,14 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     const x = randn([4, 1, 2]);
     const h0 = randn([1, 1, 3]);
     const stream = new RNNStream(rnn, { batch: 1, h0 });
-    expect(stream.state).toBe(h0);
+    expect(stream.state).not.toBe(h0); // the stream's own copy
+    expect((stream.state as Tensor).dataSync()).toEqual(h0.dataSync());
     const first = await toCpu(stream.step(x));
     expect(stream.steps).toBe(4);
     const hN = await toCpu(stream.state as Tensor);
     stream.reset();
     expect(counting.live()).toBe(0);
-    expect(stream.state).toBe(h0);
+    expect((stream.state as Tensor).dataSync()).toEqual(h0.dataSync());
     expect(stream.steps).toBe(0);
     await assertClose(await toCpu(stream.step(x)), first, 'the same output after reset');
     stream.reset(null);
@@ -305,6 +307,34 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     const [continued] = rnn.forward(x, hN);
     await assertClose(await toCpu(stream.step(x)), await toCpu(continued), 'from the state given to reset');
     expect(hN.size).toBe(3); // a state given by the caller is never released by the stream
+  });
+
+  it('owns copies of the states it is given: reset(stream.state) continues, and the caller may dispose theirs', async () => {
+    manualSeed(9);
+    for (const kind of ['GRU', 'LSTM'] as const) {
+      const x = randn([6, 2, 3]);
+      const whole =
+        kind === 'LSTM'
+          ? new LSTM({ inputSize: 3, hiddenSize: 4 })
+          : new GRU({ inputSize: 3, hiddenSize: 4 });
+      whole.eval().to(backend);
+      const [want] = whole instanceof LSTM ? whole.forward(x) : whole.forward(x);
+      const h0 = backend.fromCpu(zeros([1, 2, 4]));
+      const stream =
+        whole instanceof LSTM
+          ? whole.stream({ batch: 2, h0: [h0, backend.fromCpu(zeros([1, 2, 4]))] })
+          : whole.stream({ batch: 2, h0 });
+      if (h0.device !== 'cpu') h0.dispose(); // the stream keeps its own copy
+      const parts = [await toCpu(stream.step(narrow(x, 0, 0, 2)))];
+      stream.reset(stream.state as never); // on WebGPU this once failed: "h0 … was disposed"
+      expect(stream.steps).toBe(0);
+      parts.push(await toCpu(stream.step(narrow(x, 0, 2, 4))));
+      await assertClose(
+        cat(parts, 0),
+        await toCpu(want),
+        `${kind}: reset(stream.state) continues the sequence`,
+      );
+    }
   });
 });
 

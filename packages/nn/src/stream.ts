@@ -1,4 +1,5 @@
-import { formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
+import { clone, formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
+import type { Backend } from './backend/types.js';
 import { type CellSpec, modeModule } from './cell.js';
 
 /** The state a stream carries: `h` (RNN, GRU) or `[h, c]` (LSTM). */
@@ -7,6 +8,8 @@ export type StreamState = Tensor | readonly [h: Tensor, c: Tensor];
 /** What a stream runs: a unidirectional `RNN`, `GRU` or `LSTM`. */
 export interface StreamableModule<S extends StreamState> {
   readonly cell: CellSpec;
+  /** Where the module computes; the stream copies the states it is given there. */
+  readonly backend: Backend;
   readonly bidirectional: boolean;
   readonly batchFirst: boolean;
   readonly numLayers: number;
@@ -74,7 +77,7 @@ export class RNNStream<S extends StreamState = Tensor> {
     }
     this.rnn = rnn;
     this.batch = batch;
-    this.#h0 = this.#checkState(options.h0 ?? null, 'h0');
+    this.#h0 = this.#copy(this.#checkState(options.h0 ?? null, 'h0'));
     this.#state = this.#h0;
   }
 
@@ -116,10 +119,23 @@ export class RNNStream<S extends StreamState = Tensor> {
    * Releases the state the steps produced.
    */
   reset(state?: S | null): void {
-    const next = state === undefined ? this.#h0 : this.#checkState(state, 'reset(state)');
+    // a given state is copied before the old one is released: `reset(stream.state)` keeps the current state
+    const given = state !== undefined;
+    const next = given ? this.#copy(this.#checkState(state, 'reset(state)')) : this.#h0;
     this.#release();
     this.#state = next;
+    this.#owned = given && next !== null;
     this.#steps = 0;
+  }
+
+  /**
+   * The stream's own copy of a state it is given, so the caller may dispose theirs (and `reset(stream.state)`
+   * works): CPU tensors are cloned on the CPU, tensors of the module's backend there.
+   */
+  #copy(state: S | null): S | null {
+    if (state === null) return null;
+    const one = (t: Tensor): Tensor => (t.device === 'cpu' ? clone(t) : this.rnn.backend.clone(t));
+    return (state instanceof Tensor ? one(state) : [one(state[0]), one(state[1])]) as S;
   }
 
   #release(): void {

@@ -46,6 +46,7 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     threads,
     owns: (t: Tensor): boolean => t.device === 'cpu',
     fromCpu: cpuBackend.fromCpu,
+    clone: cpuBackend.clone,
     rnn(args: RnnArgs): RnnResult {
       if (disposed) {
         throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');

@@ -1,4 +1,4 @@
-import { cpuData, reluScalar, sgemm, Tensor } from '@recurrent/tensor';
+import { clone, cpuData, reluScalar, sgemm, Tensor } from '@recurrent/tensor';
 import { dropoutInPlace } from './dropout.js';
 import { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepTime } from './geometry.js';
 import type { Backend, RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
@@ -21,6 +21,7 @@ export const cpuBackend: Backend = Object.freeze({
     cpuData(t, 'cpuBackend.fromCpu');
     return t;
   },
+  clone: (t: Tensor): Tensor => clone(t),
   rnn: recurrentCpu,
   dispose(): void {},
 });

@@ -15,6 +15,7 @@ function shared(b: WasmCpuBackend): Backend {
     disposed: false,
     owns: b.owns,
     fromCpu: b.fromCpu,
+    clone: b.clone,
     rnn: b.rnn,
     dispose(): void {},
   });

@@ -70,6 +70,8 @@ export interface Backend {
   owns(t: Tensor): boolean;
   /** A copy of a CPU tensor on this backend (a CPU backend returns it as is). */
   fromCpu(t: Tensor): Tensor;
+  /** A copy of one of this backend's tensors with storage of its own (PyTorch's `clone`). */
+  clone(t: Tensor): Tensor;
   /** The whole multi-layer, possibly bidirectional recurrent forward over the whole sequence. */
   rnn(args: RnnArgs): RnnResult;
   /** Releases what the backend holds (workers, GPU buffers, device); later calls throw. Idempotent. */

@@ -15,6 +15,7 @@ import {
   type GpuRuntime,
   GpuStorage,
   type RuntimeStats,
+  STORAGE_USAGE,
   type WebGPUOptions,
 } from '@recurrent/kernels-webgpu';
 import type { Tensor } from '@recurrent/tensor';
@@ -78,6 +79,16 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
     fromCpu: (t: Tensor): Tensor => {
       alive();
       return runtime.fromCpu(t);
+    },
+    clone: (t: Tensor): Tensor => {
+      alive();
+      const source = runtime.bufferOf(t, 'clone');
+      const bytes = t.size * 4;
+      const copy = runtime.acquire(Math.max(4, bytes), STORAGE_USAGE, `a copy of (${t.shape.join(', ')})`);
+      const rec = runtime.recorder();
+      rec.copy(source, 0, copy, 0, bytes);
+      rec.submit();
+      return runtime.tensor(copy, t.shape);
     },
     rnn: (args: RnnArgs): RnnResult => {
       alive();
