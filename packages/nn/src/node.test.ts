@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +15,7 @@ import {
 import { loadSafetensorsFile, saveSafetensorsFile } from './node.js';
 import { RNN } from './rnn.js';
 import { SafetensorsError } from './safetensors/errors.js';
+import { readSafetensorsHeader } from './safetensors/header.js';
 import { loadSafetensors } from './safetensors/load.js';
 
 describe('@recurrent/nn/node', () => {
@@ -68,6 +70,67 @@ describe('@recurrent/nn/node', () => {
       `safetensors: ${join(dir, 'x.safetensors')}: "__metadata__" is reserved for the metadata and cannot name a tensor`,
     );
   });
+
+  it('refuses a file whose size is not the one its header declares, before reading its data', async () => {
+    const bytes = readFixtureBytes('checkpoints/relu_no_bias.safetensors');
+    const { dataStart, tensors } = readSafetensorsHeader(bytes);
+    const dataEnd = tensors.at(-1)?.dataOffsets[1] ?? 0;
+    expect(dataStart + dataEnd).toBe(bytes.length);
+    const declares = `its header declares ${bytes.length} (8 + a ${dataStart - 8}-byte header + ${dataEnd} bytes of tensor data)`;
+    const cases: [string, Uint8Array, number][] = [
+      ['truncated.safetensors', bytes.subarray(0, bytes.length - 5), bytes.length - 5],
+      ['header-only.safetensors', bytes.subarray(0, dataStart), dataStart],
+      ['trailing.safetensors', new Uint8Array([...bytes, 0, 0, 0]), bytes.length + 3],
+    ];
+    for (const [name, contents, size] of cases) {
+      const path = join(dir, name);
+      await writeFile(path, contents);
+      const error = await loadSafetensorsFile(path).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SafetensorsError);
+      expect((error as SafetensorsError).message).toBe(
+        `safetensors: ${path}: the file is ${size} bytes but ${declares}`,
+      );
+    }
+  });
+
+  it('names both sizes when the header claims terabytes the file does not have', async () => {
+    const path = join(dir, 'huge.safetensors');
+    const header = '{"w":{"dtype":"F32","shape":[1000000000000],"data_offsets":[0,4000000000000]}}';
+    const json = new TextEncoder().encode(header);
+    const bytes = new Uint8Array(8 + json.length + 4);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+    bytes.set(json, 8);
+    await writeFile(path, bytes);
+    await expect(loadSafetensorsFile(path)).rejects.toThrow(
+      `safetensors: ${path}: the file is ${bytes.length} bytes but its header declares ${8 + json.length + 4e12} ` +
+        `(8 + a ${json.length}-byte header + 4000000000000 bytes of tensor data)`,
+    );
+  });
+
+  // Before, the whole "file" was read first: /dev/zero grew memory without limit, a FIFO waited for a writer.
+  it.runIf(process.platform === 'linux')(
+    'refuses what is not a regular file (a device, a directory, a FIFO) without reading it',
+    async () => {
+      const fifo = join(dir, 'pipe.safetensors');
+      execFileSync('mkfifo', [fifo]);
+      const folder = join(dir, 'folder.safetensors');
+      await mkdir(folder);
+      const cases: [string, string][] = [
+        ['/dev/zero', 'a character device'],
+        [folder, 'a directory'],
+        [fifo, 'a FIFO (named pipe)'],
+      ];
+      for (const [path, kind] of cases) {
+        const error = await loadSafetensorsFile(path).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SafetensorsError);
+        expect((error as SafetensorsError).message).toBe(
+          `safetensors: ${path}: is ${kind}, not a regular file`,
+        );
+        expect((error as SafetensorsError).file).toBe(path);
+      }
+    },
+    10_000,
+  );
 
   it('reads what it is given the same way as loadSafetensors on the bytes', async () => {
     const file = 'checkpoints/two_layers_unbatched.safetensors';

@@ -49,3 +49,9 @@ export function preview(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length <= 60 ? s : `${s.slice(0, 57)}...`;
 }
+
+/** `[3, 5]`, as `formatShape` writes it; past 10 dimensions cut after 8, so a 10 MB shape cannot flood a message. */
+export function previewShape(shape: readonly number[]): string {
+  if (shape.length <= 10) return `[${shape.join(', ')}]`;
+  return `[${shape.slice(0, 8).join(', ')}, … (${shape.length} dimensions)]`;
+}

@@ -278,7 +278,36 @@ describe('hostile and malformed files', () => {
     [
       'a shape whose size overflows',
       file({ w: entry([2 ** 40, 2 ** 40, 2 ** 40], [0, 12]) }, 12),
-      'tensor "w": data_offsets [0, 12] hold 3 F32 elements but shape [1099511627776, 1099511627776, 1099511627776] needs 1.329227995784916e+36',
+      'tensor "w": shape [1099511627776, 1099511627776, 1099511627776] has more than 2^53 − 1 elements',
+    ],
+    [
+      'a shape one element past 2^53 − 1',
+      file({ w: entry([2 ** 26, 2 ** 27], [0, 12]) }, 12),
+      'tensor "w": shape [67108864, 134217728] has more than 2^53 − 1 elements',
+    ],
+    [
+      // ∞ · 0 = NaN elements: the header took it and loading threw a RangeError from Tensor
+      'a shape whose size overflows to infinity before a 0',
+      file({ w: entry([...Array(24).fill(2 ** 53 - 1), 0], [0, 0]) }),
+      'tensor "w": shape [9007199254740991, 9007199254740991, 9007199254740991, 9007199254740991, ' +
+        '9007199254740991, 9007199254740991, 9007199254740991, 9007199254740991, … (25 dimensions)] ' +
+        'overflows: its dimensions multiply past 2^53 − 1 before the 0',
+    ],
+    [
+      // the reference implementation's checked product refuses this too (ValidationOverflow)
+      'a shape whose size passes 2^53 − 1 before a 0',
+      file({ w: entry([2 ** 30, 2 ** 30, 0], [0, 0]) }),
+      'tensor "w": shape [1073741824, 1073741824, 0] overflows: its dimensions multiply past 2^53 − 1 before the 0',
+    ],
+    [
+      'a shape of 2^53 − 1 elements on 12 bytes',
+      file({ w: entry([2 ** 53 - 1], [0, 12]) }, 12),
+      'tensor "w": data_offsets [0, 12] hold 3 F32 elements but shape [9007199254740991] needs 9007199254740991',
+    ],
+    [
+      'a shape of a million dimensions',
+      file({ w: entry(Array(1_000_000).fill(1), [0, 12]) }, 12),
+      'tensor "w": data_offsets [0, 12] hold 3 F32 elements but shape [1, 1, 1, 1, 1, 1, 1, 1, … (1000000 dimensions)] needs 1',
     ],
     [
       'a zero-size shape with bytes',
@@ -424,7 +453,14 @@ describe('valid files', () => {
     expect(loaded.scalar?.item()).toBe(7);
     expect(loaded.b?.tolist()).toEqual([1, 2]);
     expect(loaded.empty?.shape).toEqual([0, 3]);
-    expect(loaded.empty?.size).toBe(0);
+    expect(loaded.empty?.numel()).toBe(0);
+  });
+
+  it('reads a 0 dimension as 0 elements whatever dimensions follow it', () => {
+    const big = 2 ** 53 - 1;
+    const loaded = loadSafetensors(file({ e: entry([0, big, big, ...Array(30).fill(big)], [0, 0]) }));
+    expect(loaded.e?.shape).toEqual([0, big, big, ...Array(30).fill(big)]);
+    expect(loaded.e?.numel()).toBe(0);
   });
 
   it('ignores fields it does not know in an entry, as the reference does', () => {

@@ -1,6 +1,5 @@
-import { formatShape } from '@recurrent/tensor';
 import { DTYPE_BITS, isDtype, type SafetensorsDtype } from './dtypes.js';
-import { describe, preview, quote, SafetensorsError } from './errors.js';
+import { describe, preview, previewShape, quote, SafetensorsError } from './errors.js';
 import { findDuplicateKey, maxDepth } from './json-scan.js';
 import { decodeUtf8 } from './utf8.js';
 
@@ -57,11 +56,29 @@ export function readSafetensorsHeader(
   options: SafetensorsReadOptions = {},
 ): SafetensorsHeader {
   const file = toBytes(bytes);
-  const headerLength = readHeaderLength(file, headerLimit(options.maxHeaderBytes));
-  const text = decodeUtf8(file.subarray(8, 8 + headerLength));
-  if (text === null) throw new SafetensorsError('the header is not valid UTF-8');
+  const headerLength = readHeaderLength(file, file.length, headerLimit(options.maxHeaderBytes));
   const dataStart = 8 + headerLength;
-  return { ...validate(parseHeader(text), file.length - dataStart), dataStart };
+  const { metadata, tensors } = parseHeaderBytes(file.subarray(8, dataStart), file.length - dataStart);
+  return { metadata, tensors, dataStart };
+}
+
+/** What `parseHeaderBytes` finds: the header, and where its tensors end in the data section. */
+export interface ParsedHeader {
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly tensors: readonly SafetensorsTensorInfo[];
+  /** The byte, relative to the data section, where the last tensor ends (0 without tensors). */
+  readonly dataEnd: number;
+}
+
+/**
+ * Validates the header's bytes (everything `readSafetensorsHeader` checks). With `dataLength`, the
+ * tensors must end exactly there; without it (the Node loader, before reading the data) the caller
+ * compares `dataEnd` with the file's size itself.
+ */
+export function parseHeaderBytes(bytes: Uint8Array, dataLength?: number): ParsedHeader {
+  const text = decodeUtf8(bytes);
+  if (text === null) throw new SafetensorsError('the header is not valid UTF-8');
+  return validate(parseHeader(text), dataLength);
 }
 
 /** A Uint8Array over the caller's bytes (no copy). */
@@ -77,7 +94,8 @@ export function toBytes(input: SafetensorsBytes): Uint8Array {
   );
 }
 
-function headerLimit(max: number | undefined): number {
+/** `maxHeaderBytes`, checked; the format's limit when it is not given. */
+export function headerLimit(max: number | undefined): number {
   if (max === undefined) return MAX_HEADER_BYTES;
   if (!Number.isInteger(max) || max < 2 || max > MAX_HEADER_BYTES) {
     throw new SafetensorsError(
@@ -87,21 +105,24 @@ function headerLimit(max: number | undefined): number {
   return max;
 }
 
-/** The u64 little-endian length in front of the header, checked against the limit and the file size. */
-function readHeaderLength(file: Uint8Array, limit: number): number {
-  if (file.length < 8) {
+/**
+ * The u64 little-endian length in front of the header, checked against the limit and the file size.
+ * `prefix` holds the file's first 8 bytes (fewer only when the file is shorter), `fileLength` its size.
+ */
+export function readHeaderLength(prefix: Uint8Array, fileLength: number, limit: number): number {
+  if (fileLength < 8) {
     throw new SafetensorsError(
-      `the file is ${file.length} bytes long, too short for the 8-byte header length`,
+      `the file is ${fileLength} bytes long, too short for the 8-byte header length`,
     );
   }
-  const n = new DataView(file.buffer, file.byteOffset, 8).getBigUint64(0, true);
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(limit)) {
     throw new SafetensorsError(`the header length ${n} is over the limit of ${limit} bytes`);
   }
   const length = Number(n);
-  if (length > file.length - 8) {
+  if (length > fileLength - 8) {
     throw new SafetensorsError(
-      `the header length ${length} runs past the end of the file (${file.length - 8} bytes follow the length)`,
+      `the header length ${length} runs past the end of the file (${fileLength - 8} bytes follow the length)`,
     );
   }
   return length;
@@ -136,7 +157,7 @@ function parseHeader(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function validate(header: Record<string, unknown>, dataLength: number): Omit<SafetensorsHeader, 'dataStart'> {
+function validate(header: Record<string, unknown>, dataLength: number | undefined): ParsedHeader {
   let metadata: Record<string, string> = {};
   const tensors: SafetensorsTensorInfo[] = [];
   for (const [key, entry] of Object.entries(header)) {
@@ -144,8 +165,7 @@ function validate(header: Record<string, unknown>, dataLength: number): Omit<Saf
     else tensors.push(checkEntry(key, entry, dataLength));
   }
   tensors.sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
-  checkLayout(tensors, dataLength);
-  return { metadata, tensors };
+  return { metadata, tensors, dataEnd: checkLayout(tensors, dataLength) };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -166,7 +186,22 @@ function checkMetadata(entry: unknown): Record<string, string> {
 
 const isIndex = (d: unknown): d is number => Number.isSafeInteger(d) && (d as number) >= 0;
 
-function checkEntry(name: string, entry: unknown, dataLength: number): SafetensorsTensorInfo {
+/**
+ * The elements of a shape of safe non-negative integers, multiplied in order as the reference
+ * implementation does (`try_fold(1, usize::checked_mul)`), or null once the product passes 2^53 − 1,
+ * even when a 0 dimension follows: the reference refuses that overflow too, and a float product
+ * (`numelOf`) would make it ∞ · 0 = NaN. Every accepted shape thus has an exact `numelOf`.
+ */
+function elementCount(shape: readonly number[]): number | null {
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    if (n > Number.MAX_SAFE_INTEGER) return null;
+  }
+  return n;
+}
+
+function checkEntry(name: string, entry: unknown, dataLength: number | undefined): SafetensorsTensorInfo {
   const fail = (detail: string) => new SafetensorsError(detail, { tensor: name });
   if (!isObject(entry)) throw fail(`expected {dtype, shape, data_offsets}, found ${describe(entry)}`);
   for (const field of ['dtype', 'shape', 'data_offsets']) {
@@ -180,32 +215,44 @@ function checkEntry(name: string, entry: unknown, dataLength: number): Safetenso
   if (!Array.isArray(shape) || !shape.every(isIndex)) {
     throw fail(`shape must be an array of non-negative integers, found ${preview(shape)}`);
   }
+  const numel = elementCount(shape);
+  if (numel === null) {
+    throw fail(
+      shape.includes(0)
+        ? `shape ${previewShape(shape)} overflows: its dimensions multiply past 2^53 − 1 before the 0`
+        : `shape ${previewShape(shape)} has more than 2^53 − 1 elements`,
+    );
+  }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
     throw fail(`data_offsets must be [begin, end] with non-negative integers, found ${preview(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   const range = `data_offsets [${begin}, ${end}]`;
   if (end < begin) throw fail(`${range} end before they begin`);
-  if (end > dataLength) throw fail(`${range} run past the end of the data (${dataLength} bytes)`);
-  // a product past 2^53 stays past it (no dimension is 0 there), so it can never match a real range
-  const numel = shape.includes(0) ? 0 : shape.reduce((n: number, d: number) => n * d, 1);
+  if (dataLength !== undefined && end > dataLength) {
+    throw fail(`${range} run past the end of the data (${dataLength} bytes)`);
+  }
+  // exact: the span in bits is a byte count times 8, and a quotient that rounds is past 2^53 > numel
   const bits = DTYPE_BITS[dtype];
   const spanBits = (end - begin) * 8;
-  if (numel * bits !== spanBits) {
-    if (spanBits % bits !== 0) {
-      throw fail(
-        `${range} span ${end - begin} bytes, not a whole number of ${dtype} elements (${bits} bits each)`,
-      );
-    }
+  if (spanBits % bits !== 0) {
     throw fail(
-      `${range} hold ${spanBits / bits} ${dtype} elements but shape ${formatShape(shape)} needs ${numel}`,
+      `${range} span ${end - begin} bytes, not a whole number of ${dtype} elements (${bits} bits each)`,
+    );
+  }
+  if (spanBits / bits !== numel) {
+    throw fail(
+      `${range} hold ${spanBits / bits} ${dtype} elements but shape ${previewShape(shape)} needs ${numel}`,
     );
   }
   return { name, dtype, shape, dataOffsets: [begin, end] };
 }
 
-/** Sorted by offset, the byte ranges must tile the data section exactly: no overlap, no gap, no tail. */
-function checkLayout(tensors: readonly SafetensorsTensorInfo[], dataLength: number): void {
+/**
+ * Sorted by offset, the byte ranges must tile the data section exactly: no overlap, no gap and, when
+ * `dataLength` is known, no tail. Returns where the tiling ends.
+ */
+function checkLayout(tensors: readonly SafetensorsTensorInfo[], dataLength: number | undefined): number {
   let covered = 0;
   let previous: SafetensorsTensorInfo | null = null;
   for (const t of tensors) {
@@ -226,10 +273,11 @@ function checkLayout(tensors: readonly SafetensorsTensorInfo[], dataLength: numb
     covered = end;
     previous = t;
   }
-  if (covered !== dataLength) {
+  if (dataLength !== undefined && covered !== dataLength) {
     throw new SafetensorsError(
       `the data section is ${dataLength} bytes but the tensors end at byte ${covered}: ` +
         `${dataLength - covered} trailing bytes belong to no tensor`,
     );
   }
+  return covered;
 }

@@ -5,6 +5,7 @@ import {
   readSafetensorsHeader,
   type SafetensorsBytes,
   type SafetensorsReadOptions,
+  type SafetensorsTensorInfo,
   toBytes,
 } from './header.js';
 
@@ -24,7 +25,19 @@ export function loadSafetensors(
 ): Record<string, Tensor> {
   const file = toBytes(bytes);
   const { tensors, dataStart } = readSafetensorsHeader(file, options);
-  const plan = tensors.map((t): [LoadableDtype, typeof t] => {
+  return decodeTensors(file, tensors, dataStart);
+}
+
+/**
+ * The tensors of a validated header, decoded from `file` (whose data section starts at `dataStart`
+ * and holds every tensor's byte range).
+ */
+export function decodeTensors(
+  file: Uint8Array,
+  tensors: readonly SafetensorsTensorInfo[],
+  dataStart: number,
+): Record<string, Tensor> {
+  const plan = tensors.map((t): [LoadableDtype, SafetensorsTensorInfo] => {
     if (isLoadable(t.dtype)) return [t.dtype, t];
     throw new SafetensorsError(
       `dtype ${t.dtype} cannot be loaded: only F32, F16, BF16 and F64 convert to float32`,
@@ -33,6 +46,7 @@ export function loadSafetensors(
   });
   return Object.fromEntries(
     plan.map(([dtype, { name, shape, dataOffsets }]) => {
+      // exact: the header refused shapes whose element count passes 2^53 − 1 before a 0
       const data = decodeToFloat32(dtype, file, dataStart + dataOffsets[0], numelOf(shape));
       return [name, Tensor.fromArray(data, shape)];
     }),
