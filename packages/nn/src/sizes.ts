@@ -1,7 +1,7 @@
 import type { CellSpec } from './cell.js';
 
 /** Default `maxBytes` of the recurrent modules: 2 GiB of parameters, and of activations per forward. */
-export const DEFAULT_MAX_BYTES = 2 ** 31;
+export const DEFAULT_MAX_BYTES: number = 2 ** 31;
 /** The longest Float32Array V8 and the other engines allocate. */
 const MAX_TYPED_ARRAY_LENGTH = 2 ** 32;
 
