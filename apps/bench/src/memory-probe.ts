@@ -29,8 +29,8 @@ rnn.to(wasmCpuBackend(kernels));
 const x = randn([c.batch, c.steps, c.inputSize]);
 const [out, hN] = rnn.forward(x);
 const peak = peakRss();
-const weights = rnn.parameters().reduce((n, p) => n + p.size * 4, 0);
-const io = (x.size + out.size + hN.size) * 4;
+const weights = rnn.parameters().reduce((n, p) => n + p.numel() * 4, 0);
+const io = (x.numel() + out.numel() + hN.numel()) * 4;
 const projection = c.batch * c.steps * c.hiddenSize * 4;
 process.stdout.write(
   JSON.stringify({

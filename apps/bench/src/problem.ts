@@ -33,7 +33,7 @@ export function createModel(c: BenchConfig): Model {
 }
 
 /** One forward of a model: the output and the final states (h; or h and c for an LSTM). */
-export function forwardAll(model: Model, input: Tensor): { output: Tensor; states: Tensor[] } {
+export function forwardAll(model: Model, input: Tensor): { output: Tensor<'float32'>; states: Tensor[] } {
   const [output, state] = model.forward(input);
   return { output, states: Array.isArray(state) ? state : [state] };
 }
@@ -43,9 +43,9 @@ export interface Problem {
   readonly config: BenchConfig;
   /** `layers[k][d]` */
   readonly layers: readonly (readonly DirectionWeights[])[];
-  readonly stateDict: Record<string, Tensor>;
+  readonly stateDict: Record<string, Tensor<'float32'>>;
   /** (B, T, I), batch-first */
-  readonly input: Tensor;
+  readonly input: Tensor<'float32'>;
 }
 
 export function makeProblem(config: BenchConfig): Problem {

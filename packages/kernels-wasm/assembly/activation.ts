@@ -29,10 +29,22 @@ const Q0 = 12;
 const TINY = 13;
 const HALF = 14;
 
+/**
+ * Whether Vec.madd rounds once: relaxed_madd is a fused multiply-add where the CPU has one (x64 with
+ * FMA3, ARM64) and a multiply then an add elsewhere. (1 + 2⁻¹²)² − (1 + 2⁻¹¹) is 2⁻²⁴ fused, 0 unfused
+ * (the product's 2⁻²⁴ is half an ulp of 1 and rounds to even, away).
+ */
+function fusedMadd(): bool {
+  const a = f32x4.splat(1 + 1 / 4096);
+  return f32x4.extract_lane(Vec.madd(a, a, f32x4.splat(-(1 + 1 / 2048))), 0) !== 0;
+}
+
 /** Writes the constants table; the host calls it once per memory, before any kernel runs. */
 export function initConstants(): void {
-  v128.store(TABLE + CLAMP_HI * 16, f32x4.splat(7.905311107635498));
-  v128.store(TABLE + CLAMP_LO * 16, f32x4.splat(-7.905311107635498));
+  // Eigen's clamps: where the rational reaches exactly ±1 with two roundings per step, or with one
+  const clamp: f32 = fusedMadd() ? 7.998811721801758 : 7.905311107635498;
+  v128.store(TABLE + CLAMP_HI * 16, f32x4.splat(clamp));
+  v128.store(TABLE + CLAMP_LO * 16, f32x4.splat(-clamp));
   v128.store(TABLE + P13 * 16, f32x4.splat(-2.76076847742355e-16));
   v128.store(TABLE + P11 * 16, f32x4.splat(2.00018790482477e-13));
   v128.store(TABLE + P9 * 16, f32x4.splat(-8.60467152213735e-11));
@@ -54,6 +66,15 @@ export function initConstants(): void {
  */
 // biome-ignore lint/complexity/noStaticOnlyClass: the only form of @inline that biome can parse
 export class Vec {
+  /**
+   * a·b + c. The relaxed-SIMD build (`ASC_FEATURE_RELAXED_SIMD`) emits `f32x4.relaxed_madd`, one fused
+   * multiply-add where the CPU has FMA (one rounding instead of two); the plain build a multiply and an add.
+   */
+  @inline
+  static madd(a: v128, b: v128, c: v128): v128 {
+    return ASC_FEATURE_RELAXED_SIMD ? f32x4.relaxed_madd(a, b, c) : f32x4.add(f32x4.mul(a, b), c);
+  }
+
   /** Constant `i` of the table, in all four lanes. */
   @inline
   static k(i: i32): v128 {
@@ -61,8 +82,8 @@ export class Vec {
   }
 
   /**
-   * tanh as Eigen's rational approximation (degree 13 / 6 on x clamped to ±7.9053), a few ulp from the
-   * float32 tanh. NaN stays NaN; ±Inf clamp to ±7.9 → ±1; below |x| = 4e-4 tanh(x) = x to float32
+   * tanh as Eigen's rational approximation (degree 13 / 6 on x clamped to ±7.9053, or ±7.9988 where
+   * Vec.madd is fused: each clamp makes the rational exactly ±1 there), a few ulp from the float32 tanh. NaN stays NaN; ±Inf clamp to ±7.9 → ±1; below |x| = 4e-4 tanh(x) = x to float32
    * precision, which also keeps the sign of −0.
    */
   @inline
@@ -70,16 +91,16 @@ export class Vec {
     // pmin/pmax are one instruction each and keep a NaN first operand, as min/max would
     const x = f32x4.pmax(f32x4.pmin(v, Vec.k(CLAMP_HI)), Vec.k(CLAMP_LO));
     const x2 = f32x4.mul(x, x);
-    let p = f32x4.add(f32x4.mul(x2, Vec.k(P13)), Vec.k(P11));
-    p = f32x4.add(f32x4.mul(x2, p), Vec.k(P9));
-    p = f32x4.add(f32x4.mul(x2, p), Vec.k(P7));
-    p = f32x4.add(f32x4.mul(x2, p), Vec.k(P5));
-    p = f32x4.add(f32x4.mul(x2, p), Vec.k(P3));
-    p = f32x4.add(f32x4.mul(x2, p), Vec.k(P1));
+    let p = Vec.madd(x2, Vec.k(P13), Vec.k(P11));
+    p = Vec.madd(x2, p, Vec.k(P9));
+    p = Vec.madd(x2, p, Vec.k(P7));
+    p = Vec.madd(x2, p, Vec.k(P5));
+    p = Vec.madd(x2, p, Vec.k(P3));
+    p = Vec.madd(x2, p, Vec.k(P1));
     p = f32x4.mul(x, p);
-    let q = f32x4.add(f32x4.mul(x2, Vec.k(Q6)), Vec.k(Q4));
-    q = f32x4.add(f32x4.mul(x2, q), Vec.k(Q2));
-    q = f32x4.add(f32x4.mul(x2, q), Vec.k(Q0));
+    let q = Vec.madd(x2, Vec.k(Q6), Vec.k(Q4));
+    q = Vec.madd(x2, q, Vec.k(Q2));
+    q = Vec.madd(x2, q, Vec.k(Q0));
     const tiny = f32x4.lt(f32x4.abs(v), Vec.k(TINY));
     return v128.bitselect(v, f32x4.div(p, q), tiny);
   }
@@ -91,7 +112,7 @@ export class Vec {
   @inline
   static sigmoid(v: v128): v128 {
     const half = Vec.k(HALF);
-    return f32x4.add(half, f32x4.mul(half, Vec.tanh(f32x4.mul(v, half))));
+    return Vec.madd(half, Vec.tanh(f32x4.mul(v, half)), half);
   }
 
   /** Lanes [0, n) at p (n ≤ 4): one vector load when n = 4, the others 0. */

@@ -7,3 +7,8 @@
 export { activateRows, initConstants } from './activation';
 export { gemm, gemmPacked, packBlocks, packBytes, packPanels } from './gemm';
 export { recur } from './recur';
+
+/** Bit 0: this is the relaxed-SIMD build (Vec.madd is a fused multiply-add). */
+export function features(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

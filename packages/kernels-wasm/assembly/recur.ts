@@ -117,8 +117,8 @@ function lstmRow(g: usize, x: usize, c: usize, h: usize, H: i32): void {
   for (let j = 0; j < H; j += 4) {
     const n = min(4, H - j);
     const o = <usize>j * 4;
-    const fc = f32x4.mul(Vec.get(g + b + o, n), Vec.get(c + o, n));
-    const cn = f32x4.add(fc, f32x4.mul(Vec.get(g + o, n), Vec.get(g + 2 * b + o, n)));
+    const ig = f32x4.mul(Vec.get(g + o, n), Vec.get(g + 2 * b + o, n));
+    const cn = Vec.madd(Vec.get(g + b + o, n), Vec.get(c + o, n), ig);
     Vec.put(c + o, cn, n);
     Vec.put(h + o, f32x4.mul(Vec.get(g + 3 * b + o, n), Vec.tanh(cn)), n);
   }
@@ -132,8 +132,8 @@ function gruRow(g: usize, x: usize, prev: usize, h: usize, H: i32): void {
     const n = min(4, H - j);
     const o = <usize>j * 4;
     const r = Vec.get(g + o, n);
-    const ng = Vec.tanh(f32x4.add(Vec.get(x + 2 * b + o, n), f32x4.mul(r, Vec.get(g + 2 * b + o, n))));
+    const ng = Vec.tanh(Vec.madd(r, Vec.get(g + 2 * b + o, n), Vec.get(x + 2 * b + o, n)));
     const z = Vec.get(g + b + o, n);
-    Vec.put(h + o, f32x4.add(f32x4.mul(f32x4.sub(Vec.get(prev + o, n), ng), z), ng), n);
+    Vec.put(h + o, Vec.madd(f32x4.sub(Vec.get(prev + o, n), ng), z, ng), n);
   }
 }

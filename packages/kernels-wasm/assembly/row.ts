@@ -1,5 +1,6 @@
 // One row times a matrix, for the recurrence of a batch of one: B packed in panels of 32 columns, so
 // each depth step reads one contiguous 128-byte line per panel.
+import { Vec } from './activation';
 import { offset, storeRow } from './tile';
 
 /** Σ_p a[p]·P[p][q..q+16) of one panel: four accumulators, two depths per iteration. */
@@ -24,18 +25,18 @@ function half(
   for (; p < pairs; p += 256) {
     const x = v128.load32_splat(x_);
     const y = v128.load32_splat(x_ + sak);
-    s0 = f32x4.add(s0, f32x4.add(f32x4.mul(x, v128.load(p)), f32x4.mul(y, v128.load(p, 128))));
-    s1 = f32x4.add(s1, f32x4.add(f32x4.mul(x, v128.load(p, 16)), f32x4.mul(y, v128.load(p, 144))));
-    s2 = f32x4.add(s2, f32x4.add(f32x4.mul(x, v128.load(p, 32)), f32x4.mul(y, v128.load(p, 160))));
-    s3 = f32x4.add(s3, f32x4.add(f32x4.mul(x, v128.load(p, 48)), f32x4.mul(y, v128.load(p, 176))));
+    s0 = f32x4.add(s0, Vec.madd(x, v128.load(p), f32x4.mul(y, v128.load(p, 128))));
+    s1 = f32x4.add(s1, Vec.madd(x, v128.load(p, 16), f32x4.mul(y, v128.load(p, 144))));
+    s2 = f32x4.add(s2, Vec.madd(x, v128.load(p, 32), f32x4.mul(y, v128.load(p, 160))));
+    s3 = f32x4.add(s3, Vec.madd(x, v128.load(p, 48), f32x4.mul(y, v128.load(p, 176))));
     x_ += sak * 2;
   }
   if (K & 1) {
     const x = v128.load32_splat(x_);
-    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(p)));
-    s1 = f32x4.add(s1, f32x4.mul(x, v128.load(p, 16)));
-    s2 = f32x4.add(s2, f32x4.mul(x, v128.load(p, 32)));
-    s3 = f32x4.add(s3, f32x4.mul(x, v128.load(p, 48)));
+    s0 = Vec.madd(x, v128.load(p), s0);
+    s1 = Vec.madd(x, v128.load(p, 16), s1);
+    s2 = Vec.madd(x, v128.load(p, 32), s2);
+    s3 = Vec.madd(x, v128.load(p, 48), s3);
   }
   if (cols >= 16 && beta === 0 && act === 0) {
     if (bias) {

@@ -1,7 +1,7 @@
 // The GEMM micro-kernels: a 4×8 tile of C (eight f32x4 accumulators) and a 1×32 row for M = 1.
 // A is read in place through row pointers and a k-stride (bytes), so row-major A, transposed A and
 // the hidden state of an RNN step need no packing; B comes as packed panels of 8 columns, k-major.
-import { activate4 } from './activation';
+import { activate4, Vec } from './activation';
 import { loadLanes, storeLanes } from './lanes';
 
 /** `bias + bytes`, or 0 (no bias) when `bias` is 0. */
@@ -89,14 +89,14 @@ export function tile4x8(
     const x1 = v128.load32_splat(a1);
     const x2 = v128.load32_splat(a2);
     const x3 = v128.load32_splat(a3);
-    c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(x2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(x3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+    c00 = Vec.madd(x0, b0, c00);
+    c01 = Vec.madd(x0, b1, c01);
+    c10 = Vec.madd(x1, b0, c10);
+    c11 = Vec.madd(x1, b1, c11);
+    c20 = Vec.madd(x2, b0, c20);
+    c21 = Vec.madd(x2, b1, c21);
+    c30 = Vec.madd(x3, b0, c30);
+    c31 = Vec.madd(x3, b1, c31);
     a0 += sak;
     a1 += sak;
     a2 += sak;
@@ -175,26 +175,26 @@ export function row1x32(
   for (; o < pairs; o += 64) {
     const x = v128.load32_splat(a);
     const y = v128.load32_splat(a + sak);
-    s0 = f32x4.add(s0, f32x4.add(f32x4.mul(x, v128.load(b + o)), f32x4.mul(y, v128.load(b + o, 32))));
-    s1 = f32x4.add(s1, f32x4.add(f32x4.mul(x, v128.load(b + o, 16)), f32x4.mul(y, v128.load(b + o, 48))));
-    s2 = f32x4.add(s2, f32x4.add(f32x4.mul(x, v128.load(b1 + o)), f32x4.mul(y, v128.load(b1 + o, 32))));
-    s3 = f32x4.add(s3, f32x4.add(f32x4.mul(x, v128.load(b1 + o, 16)), f32x4.mul(y, v128.load(b1 + o, 48))));
-    s4 = f32x4.add(s4, f32x4.add(f32x4.mul(x, v128.load(b2 + o)), f32x4.mul(y, v128.load(b2 + o, 32))));
-    s5 = f32x4.add(s5, f32x4.add(f32x4.mul(x, v128.load(b2 + o, 16)), f32x4.mul(y, v128.load(b2 + o, 48))));
-    s6 = f32x4.add(s6, f32x4.add(f32x4.mul(x, v128.load(b3 + o)), f32x4.mul(y, v128.load(b3 + o, 32))));
-    s7 = f32x4.add(s7, f32x4.add(f32x4.mul(x, v128.load(b3 + o, 16)), f32x4.mul(y, v128.load(b3 + o, 48))));
+    s0 = f32x4.add(s0, Vec.madd(x, v128.load(b + o), f32x4.mul(y, v128.load(b + o, 32))));
+    s1 = f32x4.add(s1, Vec.madd(x, v128.load(b + o, 16), f32x4.mul(y, v128.load(b + o, 48))));
+    s2 = f32x4.add(s2, Vec.madd(x, v128.load(b1 + o), f32x4.mul(y, v128.load(b1 + o, 32))));
+    s3 = f32x4.add(s3, Vec.madd(x, v128.load(b1 + o, 16), f32x4.mul(y, v128.load(b1 + o, 48))));
+    s4 = f32x4.add(s4, Vec.madd(x, v128.load(b2 + o), f32x4.mul(y, v128.load(b2 + o, 32))));
+    s5 = f32x4.add(s5, Vec.madd(x, v128.load(b2 + o, 16), f32x4.mul(y, v128.load(b2 + o, 48))));
+    s6 = f32x4.add(s6, Vec.madd(x, v128.load(b3 + o), f32x4.mul(y, v128.load(b3 + o, 32))));
+    s7 = f32x4.add(s7, Vec.madd(x, v128.load(b3 + o, 16), f32x4.mul(y, v128.load(b3 + o, 48))));
     a += sak2;
   }
   if (o < end) {
     const x = v128.load32_splat(a);
-    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(b + o)));
-    s1 = f32x4.add(s1, f32x4.mul(x, v128.load(b + o, 16)));
-    s2 = f32x4.add(s2, f32x4.mul(x, v128.load(b1 + o)));
-    s3 = f32x4.add(s3, f32x4.mul(x, v128.load(b1 + o, 16)));
-    s4 = f32x4.add(s4, f32x4.mul(x, v128.load(b2 + o)));
-    s5 = f32x4.add(s5, f32x4.mul(x, v128.load(b2 + o, 16)));
-    s6 = f32x4.add(s6, f32x4.mul(x, v128.load(b3 + o)));
-    s7 = f32x4.add(s7, f32x4.mul(x, v128.load(b3 + o, 16)));
+    s0 = Vec.madd(x, v128.load(b + o), s0);
+    s1 = Vec.madd(x, v128.load(b + o, 16), s1);
+    s2 = Vec.madd(x, v128.load(b1 + o), s2);
+    s3 = Vec.madd(x, v128.load(b1 + o, 16), s3);
+    s4 = Vec.madd(x, v128.load(b2 + o), s4);
+    s5 = Vec.madd(x, v128.load(b2 + o, 16), s5);
+    s6 = Vec.madd(x, v128.load(b3 + o), s6);
+    s7 = Vec.madd(x, v128.load(b3 + o, 16), s7);
   }
   storeRow(c, s0, s1, 8, alpha, beta, act, bias);
   storeRow(c + 32, s2, s3, 8, alpha, beta, act, offset(bias, 32));

@@ -22,10 +22,25 @@ export {
   recurScratchFloats,
 } from './jobs/recur.js';
 export type { WasmMemory, WasmModule } from './runtime/api.js';
-export { Arena, type ArenaStats, Block, NULL_PTR, type Ptr, Scratch } from './runtime/arena.js';
+export {
+  Arena,
+  type ArenaStats,
+  Block,
+  NULL_PTR,
+  type Ptr,
+  Scratch,
+  WASM32_MAX_BYTES,
+} from './runtime/arena.js';
 export { type Job, KERNEL_NAMES, type KernelName, type WasmExecutor } from './runtime/executor.js';
 export { initWasm, initWasmSync } from './runtime/init.js';
 export { WasmKernels } from './runtime/kernels.js';
-export { compileKernels, compileKernelsSync, hasWasmSimd, type KernelExports } from './runtime/module.js';
+export {
+  compileKernels,
+  compileKernelsSync,
+  hasWasmRelaxedSimd,
+  hasWasmSimd,
+  type KernelBuildOptions,
+  type KernelExports,
+} from './runtime/module.js';
 export { createWasmPool, WasmPool } from './runtime/pool.js';
 export { hardwareThreads } from './runtime/threads.js';

@@ -38,7 +38,7 @@ export class GRU extends RecurrentBase {
    * @returns `[output, hN]`: output `(L, N, D·hiddenSize)` (`(N, L, …)` with `batchFirst`), hN shaped like h0.
    *          Both live on the module's backend.
    */
-  forward(input: Tensor, h0?: Tensor | null): [output: Tensor, hN: Tensor] {
+  forward(input: Tensor, h0?: Tensor | null): [output: Tensor<'float32'>, hN: Tensor<'float32'>] {
     const { output, hN } = this.run(input, { h: h0 ?? null, c: null });
     return [output, hN];
   }

@@ -12,8 +12,11 @@ export type {
   RnnResult,
 } from './backend/types.js';
 export { type CellSpec, cellSpec, type RnnMode } from './cell.js';
+export { Dropout, type DropoutOptions } from './dropout.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { GRU, type GRUOptions } from './gru.js';
 export { GRUCell, type GRUCellOptions } from './gru-cell.js';
+export { Linear, type LinearOptions } from './linear.js';
 export { LSTM, type LSTMOptions, type LSTMState } from './lstm.js';
 export { LSTMCell, type LSTMCellOptions } from './lstm-cell.js';
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from './module.js';
@@ -35,4 +38,5 @@ export {
   type SafetensorsTensorInfo,
   saveSafetensors,
 } from './safetensors/index.js';
+export { Sequential, type TensorModule } from './sequential.js';
 export { RNNStream, type RNNStreamOptions, type StreamableModule, type StreamState } from './stream.js';

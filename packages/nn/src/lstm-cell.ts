@@ -23,13 +23,13 @@ export class LSTMCell extends RecurrentCellBase {
    * @param state `[hx, cx]`, each `(N, hiddenSize)` or unbatched `(hiddenSize)`; zeros if omitted.
    * @returns `[h', c']` shaped like the state, on the module's backend.
    */
-  forward(input: Tensor, state?: LSTMState | null): LSTMState {
+  forward(input: Tensor, state?: LSTMState | null): [h: Tensor<'float32'>, c: Tensor<'float32'>] {
     if (state !== undefined && state !== null && (!Array.isArray(state) || state.length !== 2)) {
       throw new TypeError(
         `LSTMCell: expected the state as [hx, cx] (a pair of tensors, like PyTorch's (h_0, c_0) tuple), received ${describeValue(state)}`,
       );
     }
     const [h, c] = this.step(input, state?.[0] ?? null, state?.[1] ?? null);
-    return [h, c as Tensor];
+    return [h, c as Tensor<'float32'>];
   }
 }

@@ -56,10 +56,13 @@ export class LSTM extends RecurrentBase {
    * @returns `[output, [hN, cN]]`: output `(L, N, D·P)` (`(N, L, …)` with `batchFirst`), hN and cN shaped
    *          like h0 and c0. All live on the module's backend.
    */
-  forward(input: Tensor, state?: LSTMState | null): [output: Tensor, state: LSTMState] {
+  forward(
+    input: Tensor,
+    state?: LSTMState | null,
+  ): [output: Tensor<'float32'>, state: [h: Tensor<'float32'>, c: Tensor<'float32'>]] {
     const [h, c] = this.#checkPair(state);
     const { output, hN, cN } = this.run(input, { h, c });
-    return [output, [hN, cN as Tensor]];
+    return [output, [hN, cN as Tensor<'float32'>]];
   }
 
   /**

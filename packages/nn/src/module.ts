@@ -3,33 +3,48 @@ import { defaultBackend } from './backend/default.js';
 import type { Backend } from './backend/types.js';
 
 /** A PyTorch-style state dict: parameter name → tensor. */
-export type StateDict = Record<string, Tensor>;
+export type StateDict = Record<string, Tensor<'float32'>>;
 
 /** Options of `loadStateDict`. */
 export interface LoadStateDictOptions {
   /** Fail on missing or unexpected keys (default true, as in PyTorch). Shape mismatches always fail. */
   strict?: boolean;
+  /**
+   * Load only the keys that start with this prefix (ending in a dot, e.g. `'rnn.'`), with the prefix
+   * removed: `model.rnn.loadStateDict(whole, { prefix: 'rnn.' })`. Other keys are ignored. Default `''`.
+   */
+  prefix?: string;
 }
 
-/** What `loadStateDict` did not match (both empty under `strict`). */
+/** What `loadStateDict` did not match (both empty under `strict`); keys as the state dict spells them. */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
 }
 
 /**
- * The base of every layer, like `torch.nn.Module`: named parameters in registration order,
- * `stateDict` / `loadStateDict` with PyTorch's keys, `train` / `eval`, and `to(backend)`.
+ * The base of every layer, like `torch.nn.Module`: named parameters in registration order, child modules
+ * (`registerModule`) with PyTorch's dotted names, `stateDict` / `loadStateDict` with PyTorch's keys,
+ * `train` / `eval`, and `to(backend)`, all recursing into the children.
  *
  * Parameters are kept on the CPU as the source of truth (they are what `stateDict` returns);
  * `to(backend)` gives the backend its own copy, so moving between backends is synchronous both ways.
+ *
+ * @example
+ * class CharModel extends Module {
+ *   embed = this.registerModule('embed', new Embedding({ numEmbeddings: 71, embeddingDim: 32 }));
+ *   rnn = this.registerModule('rnn', new LSTM({ inputSize: 32, hiddenSize: 128, batchFirst: true }));
+ *   head = this.registerModule('head', new Linear({ inFeatures: 128, outFeatures: 71 }));
+ * }
+ * new CharModel().loadStateDict(dict); // keys 'embed.weight', 'rnn.weight_ih_l0', …, 'head.bias'
  */
 export abstract class Module {
   /** True in training mode (dropout active), false after `eval()`. */
   training = true;
   /** Null until `to()`: the module then follows `defaultBackend()`. */
   #backend: Backend | null = null;
-  readonly #params = new Map<string, Tensor>();
+  readonly #params = new Map<string, Tensor<'float32'>>();
+  readonly #children = new Map<string, Module>();
   #onBackend = new Map<string, Tensor>();
   /** The backend `#onBackend` holds copies for. */
   #cachedFor: Backend | null = null;
@@ -43,12 +58,56 @@ export abstract class Module {
   }
 
   /** Registers (or replaces) a parameter; `value` must be a CPU tensor. */
-  protected registerParameter(name: string, value: Tensor): void {
+  protected registerParameter(name: string, value: Tensor<'float32'>): void {
+    this.#checkName(name, 'registerParameter');
+    if (this.#children.has(name)) {
+      throw new Error(`${this.constructor.name}.registerParameter: '${name}' is already a submodule`);
+    }
     cpuData(value, `registerParameter('${name}')`);
+    this.#setParameter(name, value);
+  }
+
+  #setParameter(name: string, value: Tensor<'float32'>): void {
     this.#params.set(name, value);
     const stale = this.#onBackend.get(name);
     if (stale && stale !== value) stale.dispose();
     this.#onBackend.delete(name);
+  }
+
+  /**
+   * Registers (or replaces) the child `module` under `name`, like PyTorch's `register_module`, and returns
+   * it, so a class field can hold it: `rnn = this.registerModule('rnn', new LSTM({ … }))`. Its parameters
+   * then appear in `stateDict()` as `rnn.weight_ih_l0`, after this module's own, in registration order.
+   */
+  registerModule<M extends Module>(name: string, module: M): M {
+    this.#checkName(name, 'registerModule');
+    if (!(module instanceof Module)) {
+      throw new TypeError(
+        `${this.constructor.name}.registerModule('${name}'): expected a Module, received ${describeForError(module)}`,
+      );
+    }
+    if (this.#params.has(name)) {
+      throw new Error(`${this.constructor.name}.registerModule: '${name}' is already a parameter`);
+    }
+    for (const [, m] of module.#tree('')) {
+      if (m === this) {
+        throw new Error(
+          `${this.constructor.name}.registerModule('${name}'): the module contains this one, which would make a cycle`,
+        );
+      }
+    }
+    this.#children.set(name, module);
+    return module;
+  }
+
+  #checkName(name: unknown, op: string): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) {
+      throw new TypeError(
+        `${this.constructor.name}.${op}: a name must be a non-empty string without '.', received ${
+          typeof name === 'string' ? `'${name}'` : describeForError(name)
+        }`,
+      );
+    }
   }
 
   /** The parameter `name` on the current backend. */
@@ -62,6 +121,13 @@ export abstract class Module {
       t = backend.fromCpu(cpu);
       this.#onBackend.set(name, t);
     }
+    return t;
+  }
+
+  /** The CPU parameter `name` (the source of truth), for modules that compute on the CPU. */
+  protected cpuParameter(name: string): Tensor<'float32'> {
+    const t = this.#params.get(name);
+    if (!t) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
     return t;
   }
 
@@ -103,56 +169,137 @@ export abstract class Module {
 
   /**
    * A sentence that explains why `dict` does not fit this module (another cell type, say), added to
-   * `loadStateDict`'s error; null when there is nothing to add. Subclasses override it.
+   * `loadStateDict`'s error; null when there is nothing to add. Subclasses override it. `dict` holds the
+   * keys meant for this module, without its prefix (`weight_hh_l0`, not `rnn.weight_hh_l0`).
    */
   protected stateDictMismatch(_dict: ReadonlyMap<string, unknown>): string | null {
     return null;
   }
 
-  /** `[name, parameter]` pairs in registration order (CPU tensors). */
-  namedParameters(): [string, Tensor][] {
-    return [...this.#params];
-  }
-
-  /** The parameters in registration order (CPU tensors). */
-  parameters(): Tensor[] {
-    return [...this.#params.values()];
-  }
-
-  /** Parameter name → tensor, with PyTorch's key names. The tensors are the module's own: do not mutate. */
-  stateDict(): StateDict {
-    return Object.fromEntries(this.#params);
+  /** Every module of the tree with its dotted path, pre-order, shared modules repeated (as state_dict walks). */
+  #tree(path: string): [string, Module][] {
+    const out: [string, Module][] = [[path, this]];
+    for (const [name, child] of this.#children) out.push(...child.#tree(path ? `${path}.${name}` : name));
+    return out;
   }
 
   /**
-   * Copies parameters from `dict` (PyTorch's key names and shapes). Every problem is reported in one
-   * error: missing and unexpected keys (under `strict`, the default) and shape mismatches (always).
+   * `[name, parameter]` pairs (CPU tensors) like PyTorch's `named_parameters()`: this module's own in
+   * registration order, then each child's with its dotted prefix (`rnn.weight_ih_l0`); a tensor shared by
+   * two paths is listed once.
+   */
+  namedParameters(): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules()) {
+      for (const [name, t] of m.#params) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        out.push([path ? `${path}.${name}` : name, t]);
+      }
+    }
+    return out;
+  }
+
+  /** The parameters in `namedParameters()` order (CPU tensors). */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /**
+   * `[path, module]` for this module (path `''`) and every descendant, pre-order (`rnn`, `rnn.cell`, …),
+   * like PyTorch's `named_modules()`; a module registered twice is listed once.
+   */
+  namedModules(): [string, Module][] {
+    return firstOfEach(this.#tree(''));
+  }
+
+  /** `this` and every descendant in `namedModules()` order. */
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** `[name, child]` for the direct children, in registration order (PyTorch's `named_children()`). */
+  namedChildren(): [string, Module][] {
+    return firstOfEach([...this.#children]);
+  }
+
+  /** The direct children, in registration order. */
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /**
+   * Parameter name → tensor with PyTorch's keys: this module's own parameters, then each child's under
+   * `name.` in registration order (`embed.weight`, `rnn.weight_ih_l0`, …, `head.bias`), as
+   * `model.state_dict()` orders them. The tensors are the module's own: do not mutate.
+   */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    for (const [path, m] of this.#tree('')) {
+      for (const [name, t] of m.#params) out[path ? `${path}.${name}` : name] = t;
+    }
+    return out;
+  }
+
+  /**
+   * Copies parameters from `dict` (PyTorch's key names and shapes, dotted for submodules). Every problem
+   * is reported in one error and nothing is loaded then: missing and unexpected keys (under `strict`, the
+   * default; keys for a submodule that does not exist name the children there) and shape mismatches
+   * (always). With `prefix`, only the keys under it are loaded into this module.
    */
   loadStateDict(
-    dict: StateDict | Map<string, Tensor>,
+    dict: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>,
     options: LoadStateDictOptions = {},
   ): LoadStateDictResult {
+    const owner = this.constructor.name;
     if (options === null || typeof options !== 'object') {
       throw new TypeError(
-        `${this.constructor.name}.loadStateDict: options must be an object like { strict: false }, received ${describeForError(options)}`,
+        `${owner}.loadStateDict: options must be an object like { strict: false }, received ${describeForError(options)}`,
       );
     }
     if (dict === null || typeof dict !== 'object') {
       throw new TypeError(
-        `${this.constructor.name}.loadStateDict: expected a state dict (an object or Map of name → Tensor), received ${describeForError(dict)}`,
+        `${owner}.loadStateDict: expected a state dict (an object or Map of name → Tensor), received ${describeForError(dict)}`,
       );
     }
-    const { strict = true } = options;
-    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
-    const missingKeys = [...this.#params.keys()].filter((k) => !entries.has(k));
-    const unexpectedKeys = [...entries.keys()].filter((k) => !this.#params.has(k));
+    const { strict = true, prefix = '' } = options;
+    if (typeof prefix !== 'string' || (prefix !== '' && !prefix.endsWith('.'))) {
+      throw new TypeError(
+        `${owner}.loadStateDict: prefix must be a string ending in '.' (like 'rnn.'), received ${
+          typeof prefix === 'string' ? `'${prefix}'` : describeForError(prefix)
+        }`,
+      );
+    }
+    const all: Map<string, unknown> = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const entries = prefix ? new Map([...all].filter(([k]) => k.startsWith(prefix))) : all;
+    if (prefix && entries.size === 0) {
+      const roots = [...new Set([...all.keys()].map((k) => `${k.split('.')[0]}.`))];
+      throw new Error(
+        `${owner}.loadStateDict: no key of the state dict starts with '${prefix}' ` +
+          `(the keys start with ${roots.length ? quoteAll(roots) : 'nothing: the dict is empty'})`,
+      );
+    }
+    const tree = this.#tree('');
+    const expected = new Map<string, [Module, string, Tensor]>();
+    for (const [path, m] of tree) {
+      for (const [name, t] of m.#params)
+        expected.set(`${prefix}${path ? `${path}.` : ''}${name}`, [m, name, t]);
+    }
+    const missingKeys = [...expected.keys()].filter((k) => !entries.has(k));
+    const unexpectedKeys = [...entries.keys()].filter((k) => !expected.has(k));
     const problems: string[] = [];
     if (strict && missingKeys.length)
       problems.push(`Missing key(s) in state_dict: ${quoteAll(missingKeys)}.`);
-    if (strict && unexpectedKeys.length)
+    if (strict && unexpectedKeys.length) {
       problems.push(`Unexpected key(s) in state_dict: ${quoteAll(unexpectedKeys)}.`);
-    const loads: [string, Tensor][] = [];
-    for (const [key, current] of this.#params) {
+      for (const key of unexpectedKeys) {
+        const why = this.#noSubmodule(key.slice(prefix.length), prefix);
+        if (why) problems.push(why);
+      }
+    }
+    const loads: [Module, string, Tensor<'float32'>][] = [];
+    for (const [key, [m, name, current]] of expected) {
       const value = entries.get(key);
       if (value === undefined) continue;
       if (!(value instanceof Tensor)) {
@@ -169,23 +316,57 @@ export abstract class Module {
           `${key} is on '${value.device}': read it back with await t.data() and pass a CPU tensor.`,
         );
       } else {
-        loads.push([key, Tensor.fromArray(cpuData(value).slice(), value.shape)]);
+        loads.push([m, name, Tensor.fromArray(cpuData(value).slice(), value.shape)]);
       }
     }
     if (problems.length) {
-      const hint = this.stateDictMismatch(entries);
+      const hints: string[] = [];
+      for (const [path, m] of tree) {
+        const own = `${prefix}${path ? `${path}.` : ''}`;
+        const local = new Map<string, unknown>();
+        for (const [k, v] of entries) if (k.startsWith(own)) local.set(k.slice(own.length), v);
+        const hint = m.stateDictMismatch(local);
+        if (hint) hints.push(path ? `In ${path} (${m.constructor.name}): ${hint}` : hint);
+      }
       throw new Error(
-        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}` +
-          (hint ? `\n${hint}` : ''),
+        `Error(s) in loading state_dict for ${owner}:\n\t${problems.join('\n\t')}` +
+          (hints.length ? `\n${hints.join('\n')}` : ''),
       );
     }
-    for (const [key, value] of loads) this.registerParameter(key, value);
+    for (const [m, name, value] of loads) m.#setParameter(name, value);
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Sets training mode (dropout active) or, with `false`, evaluation mode. */
+  /**
+   * For a dotted key (relative to this module) whose path leaves the tree, the sentence that says where;
+   * null when its path names existing modules (the last part is then merely an unknown parameter).
+   */
+  #noSubmodule(key: string, prefix: string): string | null {
+    const parts = key.split('.');
+    let m: Module = this;
+    let path = '';
+    for (const part of parts.slice(0, -1)) {
+      const child = m.#children.get(part);
+      if (!child) {
+        const names = [...m.#children.keys()];
+        const where = path ? `${path} (${m.constructor.name})` : m.constructor.name;
+        return (
+          `"${prefix}${key}" is for a submodule '${path ? `${path}.` : ''}${part}', but ${where} has ` +
+          (names.length
+            ? `no child '${part}' (its children: ${names.map((n) => `'${n}'`).join(', ')}).`
+            : 'no children.')
+        );
+      }
+      m = child;
+      path = path ? `${path}.${part}` : part;
+    }
+    return null;
+  }
+
+  /** Sets training mode (dropout active) or, with `false`, evaluation mode, here and in every descendant. */
   train(mode = true): this {
     this.training = mode;
+    for (const child of this.#children.values()) child.train(mode);
     return this;
   }
 
@@ -194,7 +375,7 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Computes on `backend` from now on; parameters are copied to it lazily, once. */
+  /** Computes on `backend` from now on, with every descendant; parameters are copied to it lazily, once. */
   to(backend: Backend): this {
     if (
       !backend ||
@@ -211,10 +392,23 @@ export abstract class Module {
       this.#dropCopies(backend);
       this.#backend = backend;
     }
+    for (const child of this.#children.values()) child.to(backend);
     return this;
   }
 }
 
 function quoteAll(keys: string[]): string {
   return keys.map((k) => `"${k}"`).join(', ');
+}
+
+/** The pairs whose module has not appeared before (PyTorch's `remove_duplicate`). */
+function firstOfEach(pairs: [string, Module][]): [string, Module][] {
+  const seen = new Set<Module>();
+  const out: [string, Module][] = [];
+  for (const [name, m] of pairs) {
+    if (seen.has(m)) continue;
+    seen.add(m);
+    out.push([name, m]);
+  }
+  return out;
 }

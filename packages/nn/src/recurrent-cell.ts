@@ -64,7 +64,7 @@ export abstract class RecurrentCellBase extends Module {
     );
     const bound = H > 0 ? 1 / Math.sqrt(H) : 0; // hiddenSize 0: every tensor is empty
     const generator = options.generator ?? defaultGenerator;
-    const init = (shape: number[]): Tensor => uniform(shape, -bound, bound, { generator });
+    const init = (shape: number[]): Tensor<'float32'> => uniform(shape, -bound, bound, { generator });
     this.registerParameter('weight_ih', init([G * H, this.inputSize]));
     this.registerParameter('weight_hh', init([G * H, H]));
     if (this.bias) {
@@ -113,12 +113,17 @@ export abstract class RecurrentCellBase extends Module {
   }
 
   /** One step on the backend: `[h', c']` (c' null but for LSTM), shaped like the state. */
-  protected step(input: Tensor, h: Tensor | null, c: Tensor | null): [Tensor, Tensor | null] {
+  protected step(
+    input: Tensor,
+    h: Tensor | null,
+    c: Tensor | null,
+  ): [Tensor<'float32'>, Tensor<'float32'> | null] {
     const unbatched = this.checkInput(input);
     if (h) this.checkState(h, 'hx', input);
     if (c) this.checkState(c, 'cx', input);
     if (this.hiddenSize === 0) {
-      const empty = () => this.onBackend(zeros(unbatched ? [0] : [input.shape[0] as number, 0]), 'state');
+      const empty = () =>
+        this.onBackend(zeros(unbatched ? [0] : [input.shape[0] as number, 0]), 'state') as Tensor<'float32'>;
       return [empty(), this.cell.hasCellState ? empty() : null];
     }
     // a cell is a one-layer forward over a sequence of length 1: x (1, N, Hin), states (1, N, H)
@@ -145,7 +150,7 @@ export abstract class RecurrentCellBase extends Module {
       }),
     );
     result.output.dispose(); // only the states are returned
-    const unseq = (t: Tensor) => (unbatched ? squeeze(squeeze(t, 0), 0) : squeeze(t, 0));
+    const unseq = (t: Tensor<'float32'>) => (unbatched ? squeeze(squeeze(t, 0), 0) : squeeze(t, 0));
     return [unseq(result.hN), result.cN ? unseq(result.cN) : null];
   }
 }

@@ -111,7 +111,8 @@ export abstract class RecurrentBase extends Module {
     );
     const { hiddenSize: H, gates: G, stateSize: P, projSize } = this.cell;
     const bound = 1 / Math.sqrt(H);
-    const init = (shape: number[]): Tensor => uniform(shape, -bound, bound, { generator: this.generator });
+    const init = (shape: number[]): Tensor<'float32'> =>
+      uniform(shape, -bound, bound, { generator: this.generator });
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (const suffix of this.suffixes()) {
         const layerInput = layer === 0 ? this.inputSize : this.directions * P;
@@ -148,7 +149,7 @@ export abstract class RecurrentBase extends Module {
    * Checks `input` and the state against the module, runs the backend, and returns the raw result with
    * the batch dimension removed again for unbatched input.
    */
-  protected run(input: Tensor, state: RawState): { output: Tensor; hN: Tensor; cN: Tensor | null } {
+  protected run(input: Tensor, state: RawState): RnnResult {
     const unbatched = this.checkInput(input);
     const batch = unbatched ? 1 : (input.shape[this.batchFirst ? 0 : 1] as number);
     const steps = input.shape[unbatched || !this.batchFirst ? 0 : 1] as number;

@@ -29,7 +29,7 @@ export class RNNCell extends RecurrentCellBase {
    * @param hx    `(N, hiddenSize)` or unbatched `(hiddenSize)`; zeros if omitted.
    * @returns h' with hx's shape, on the module's backend.
    */
-  forward(input: Tensor, hx?: Tensor | null): Tensor {
+  forward(input: Tensor, hx?: Tensor | null): Tensor<'float32'> {
     return this.step(input, hx ?? null, null)[0];
   }
 }

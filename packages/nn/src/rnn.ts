@@ -39,7 +39,7 @@ export class RNN extends RecurrentBase {
    *          both directions concatenated on the last dim; hN shaped like h0, layer-major then direction.
    *          Both live on the module's backend.
    */
-  forward(input: Tensor, h0?: Tensor | null): [output: Tensor, hN: Tensor] {
+  forward(input: Tensor, h0?: Tensor | null): [output: Tensor<'float32'>, hN: Tensor<'float32'>] {
     const { output, hN } = this.run(input, { h: h0 ?? null, c: null });
     return [output, hN];
   }

@@ -1,4 +1,5 @@
 import { stridesOf } from './shape.js';
+import type { DType } from './storage.js';
 import type { Tensor } from './tensor.js';
 
 /** PyTorch's print options (`torch.set_printoptions`), camelCased. */
@@ -175,8 +176,17 @@ function makeFormatter(
   return { width, fmt };
 }
 
-/** PyTorch's `str(tensor)` for a float32 CPU tensor, honoring the print options. */
-export function format(t: Tensor): string {
+/** PyTorch's `_Formatter` for an integer dtype: `str(v)` right-aligned to the widest printed value. */
+function makeIntFormatter(values: readonly number[]): { width: number; fmt: (v: number) => string } {
+  const width = values.reduce((w, v) => Math.max(w, String(v).length), 1);
+  return { width, fmt: (v) => String(v).padStart(width) };
+}
+
+/**
+ * PyTorch's `str(tensor)` for a CPU tensor, honoring the print options. An int32 tensor gets the
+ * `dtype=torch.int32` suffix (PyTorch's default integer dtype is int64, so it always shows).
+ */
+export function format(t: Tensor<DType>): string {
   const o = options;
   const shape = t.shape;
   const data = t.dataSync();
@@ -208,7 +218,7 @@ export function format(t: Tensor): string {
       }
     };
     collect(0, 0);
-    const { width, fmt } = makeFormatter(shown, o);
+    const { width, fmt } = t.dtype === 'int32' ? makeIntFormatter(shown) : makeFormatter(shown, o);
     const render = (d: number, offset: number, ind: number): string => {
       if (d === shape.length) return fmt(at(offset));
       const stride = strides[d] as number;
@@ -225,6 +235,7 @@ export function format(t: Tensor): string {
     };
     body = render(0, 0, indent);
   }
+  if (t.dtype === 'int32') suffixes.push('dtype=torch.int32');
   return addSuffixes(`tensor(${body}`, suffixes, indent, o.linewidth);
 }
 

@@ -8,15 +8,21 @@ export {
 } from './format.js';
 export { sgemm } from './gemm.js';
 export { checkSgemmArgs } from './gemm-args.js';
+export { argmax, argmin, type ValuesIndices } from './ops/argreduce.js';
 export * from './ops/creation.js';
 export * from './ops/elementwise.js';
+export { gather, indexSelect } from './ops/indexing.js';
 export * from './ops/matmul.js';
 export * from './ops/reduce.js';
+export { type MultinomialOptions, multinomial } from './ops/sampling.js';
 export * from './ops/shape.js';
+export { logSoftmax, softmax } from './ops/softmax.js';
+export { topk } from './ops/sort.js';
 export {
   DEFAULT_SEED,
   defaultGenerator,
   fillBernoulli,
+  fillExponential,
   fillNormal,
   fillUniform,
   Generator,
@@ -34,5 +40,5 @@ export {
   shapesEqual,
   stridesOf,
 } from './shape.js';
-export { CpuStorage, type Storage } from './storage.js';
-export { cpuData, type NestedArray, Tensor } from './tensor.js';
+export { type ArrayOf, CpuStorage, type DType, type DTypeArrays, type Storage } from './storage.js';
+export { cpuArray, cpuData, cpuIndex, type NestedArray, Tensor } from './tensor.js';

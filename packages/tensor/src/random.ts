@@ -153,7 +153,7 @@ function uniformFloat(g: Generator): number {
 }
 
 /** ATen's `uniform_real_distribution<double>(0, 1)`: the low 53 bits of `random64()`, times 2^-53. */
-function uniformDouble(g: Generator): number {
+export function uniformDouble(g: Generator): number {
   const hi = g.random();
   const lo = g.random();
   return ((hi & MASK_21) * TWO_POW_32 + lo) * TWO_POW_M53;
@@ -379,5 +379,25 @@ export function fillBernoulli(
     throw new RangeError(`${op}: expected p to be in [0, 1], received ${String(p)}`);
   }
   for (let i = 0; i < out.length; i++) out[i] = uniformDouble(generator) < p ? 1 : 0;
+  return out;
+}
+
+/**
+ * Fills `out` like `tensor.exponential_(lambd)` on a contiguous float32 tensor in a build without MKL
+ * (ATen's serial `exponential_kernel`): per element `-1 / lambd * log(1 - u)` in double, `u` a double
+ * uniform in [0, 1), rounded to float32. `multinomial` without replacement draws these.
+ */
+export function fillExponential(
+  out: Float32Array,
+  lambd = 1,
+  generator: Generator = defaultGenerator,
+): Float32Array {
+  const op = 'fillExponential';
+  checkOut(out, op);
+  checkGenerator(generator, op);
+  if (typeof lambd !== 'number' || !(lambd > 0) || !Number.isFinite(lambd)) {
+    throw new RangeError(`${op}: expected lambd to be a positive finite number, received ${String(lambd)}`);
+  }
+  for (let i = 0; i < out.length; i++) out[i] = (-1 / lambd) * Math.log(1 - uniformDouble(generator));
   return out;
 }

@@ -1,35 +1,52 @@
+/** Element types a tensor can hold: `'float32'` (the default) and `'int32'` (indices, token ids). */
+export type DType = 'float32' | 'int32';
+
+/** The typed array each dtype is stored in. */
+export interface DTypeArrays {
+  float32: Float32Array;
+  int32: Int32Array;
+}
+
+/** `ArrayOf<'float32'>` is Float32Array, `ArrayOf<'int32'>` is Int32Array. */
+export type ArrayOf<D extends DType> = DTypeArrays[D];
+
 /**
- * Where a tensor's float32 elements live. The CPU storage wraps a Float32Array; other backends
- * (the WebGPU backend keeps a GPU buffer) implement the same contract, so `data()` is the one read
- * path that works everywhere and `readSync()` may refuse for storage that cannot be read synchronously.
+ * Where a tensor's elements live. The CPU storage wraps a typed array; other backends (the WebGPU
+ * backend keeps a GPU buffer) implement the same contract, so `data()` is the one read path that works
+ * everywhere and `readSync()` may refuse for storage that cannot be read synchronously.
+ * `D` is the element type; a storage without a `dtype` holds float32 (as every GPU storage does).
  */
-export interface Storage {
+export interface Storage<D extends DType = 'float32'> {
   /** `'cpu'`, or the backend's name (`'webgpu'`). */
   readonly device: string;
-  /** Number of float32 elements. */
+  /** The element type; absent means `'float32'`. */
+  readonly dtype?: D;
+  /** Number of elements. */
   readonly length: number;
   /** The elements, row-major. */
-  read(): Promise<Float32Array>;
+  read(): Promise<ArrayOf<D>>;
   /** The elements, row-major; throws on storage that can only be read asynchronously. */
-  readSync(): Float32Array;
+  readSync(): ArrayOf<D>;
   /** Releases backend memory; a no-op on the CPU. */
   dispose(): void;
 }
 
-/** Storage in a Float32Array on the JavaScript heap. */
-export class CpuStorage implements Storage {
+/** Storage in a Float32Array or an Int32Array on the JavaScript heap; the array decides the dtype. */
+export class CpuStorage<D extends DType = 'float32'> implements Storage<D> {
   readonly device = 'cpu';
-  readonly array: Float32Array;
-  constructor(array: Float32Array) {
+  readonly dtype: D;
+  readonly array: ArrayOf<D>;
+  constructor(array: ArrayOf<D>) {
     this.array = array;
+    this.dtype = (array instanceof Int32Array ? 'int32' : 'float32') as D;
   }
   get length(): number {
     return this.array.length;
   }
-  read(): Promise<Float32Array> {
+  read(): Promise<ArrayOf<D>> {
     return Promise.resolve(this.array);
   }
-  readSync(): Float32Array {
+  readSync(): ArrayOf<D> {
     return this.array;
   }
   dispose(): void {}

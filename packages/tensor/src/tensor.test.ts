@@ -22,7 +22,20 @@ describe('Tensor', () => {
       [1, 2, 3],
       [4, 5, 6],
     ]);
-    expect([t.shape, t.size, t.ndim, t.numel(), t.dim(), t.device]).toEqual([[2, 3], 6, 2, 6, 2, 'cpu']);
+    expect([t.shape, t.size(), t.ndim, t.numel(), t.dim(), t.device]).toEqual([
+      [2, 3],
+      [2, 3],
+      2,
+      6,
+      2,
+      'cpu',
+    ]);
+    expect([t.size(0), t.size(1), t.size(-1), t.size(-2)]).toEqual([2, 3, 3, 2]);
+    expect(() => t.size(2)).toThrow(
+      'size: dimension out of range (expected to be in range of [-2, 1], but got 2)',
+    );
+    expect(() => tensor(1).size(0)).toThrow('size: dimension specified as 0 but tensor has no dimensions');
+    expect(tensor(1).size()).toEqual([]);
     expect(Array.from(await t.data())).toEqual([1, 2, 3, 4, 5, 6]);
     expect(t.dataSync()).toBe(await t.data());
     expect(t.tolist()).toEqual([

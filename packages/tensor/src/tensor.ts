@@ -1,16 +1,21 @@
 import { format } from './format.js';
-import { checkShape, formatShape, numelOf, type Shape } from './shape.js';
-import { CpuStorage, type Storage } from './storage.js';
+import { checkShape, formatShape, normalizeDim, numelOf, type Shape } from './shape.js';
+import { type ArrayOf, CpuStorage, type DType, type Storage } from './storage.js';
 
 /**
- * An n-dimensional float32 array, row-major and contiguous, like a contiguous `torch.float32` tensor.
+ * An n-dimensional array, row-major and contiguous, like a contiguous PyTorch tensor. `D` is the dtype:
+ * `'float32'` (the default, so a plain `Tensor` is a float32 tensor) or `'int32'` (`Tensor<'int32'>`,
+ * what `argmax`, `max(t, dim)` and `topk` return as indices). `data()`/`dataSync()` are typed by it:
+ * Float32Array for a `Tensor`, Int32Array for a `Tensor<'int32'>`; `Tensor<DType>` accepts either.
  * Tensors are immutable values: ops return new tensors (shape-only ops such as `reshape` share storage).
  */
-export class Tensor {
+export class Tensor<D extends DType = DType> {
   readonly shape: Shape;
-  readonly storage: Storage;
+  readonly storage: Storage<D>;
+  /** The element type, `'float32'` or `'int32'` (from the storage; storage without one is float32). */
+  readonly dtype: D;
 
-  constructor(storage: Storage, shape: Shape) {
+  constructor(storage: Storage<D>, shape: Shape) {
     checkShape(shape);
     if (numelOf(shape) !== storage.length) {
       throw new RangeError(
@@ -19,11 +24,15 @@ export class Tensor {
     }
     this.shape = Object.freeze([...shape]);
     this.storage = storage;
+    this.dtype = storage.dtype ?? ('float32' as D);
   }
 
-  /** Wraps a Float32Array (not copied) as a CPU tensor of the given shape. */
-  static fromArray(array: Float32Array, shape: Shape): Tensor {
-    return new Tensor(new CpuStorage(array), shape);
+  /** Wraps a Float32Array or an Int32Array (not copied) as a CPU tensor of that dtype and the given shape. */
+  static fromArray(array: Float32Array, shape: Shape): Tensor<'float32'>;
+  static fromArray(array: Int32Array, shape: Shape): Tensor<'int32'>;
+  static fromArray<D extends DType>(array: ArrayOf<D>, shape: Shape): Tensor<D>;
+  static fromArray<D extends DType>(array: ArrayOf<D>, shape: Shape): Tensor<D> {
+    return new Tensor<D>(new CpuStorage<D>(array), shape);
   }
 
   /** Number of dimensions. */
@@ -31,9 +40,18 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** Number of elements. */
-  get size(): number {
-    return this.storage.length;
+  /**
+   * PyTorch's `size()`: the shape, or the size of one dimension (`dim` may be negative).
+   * The element count is `numel()`.
+   */
+  size(): Shape;
+  size(dim: number): number;
+  size(dim?: number): Shape | number {
+    if (dim === undefined) return this.shape;
+    if (this.ndim === 0) {
+      throw new RangeError(`size: dimension specified as ${dim} but tensor has no dimensions`);
+    }
+    return this.shape[normalizeDim(dim, this.ndim, 'size')] as number;
   }
 
   /** `'cpu'` or the backend the data lives on. */
@@ -41,7 +59,7 @@ export class Tensor {
     return this.storage.device;
   }
 
-  /** PyTorch's `numel()`. */
+  /** PyTorch's `numel()`: the number of elements. */
   numel(): number {
     return this.storage.length;
   }
@@ -52,16 +70,29 @@ export class Tensor {
   }
 
   /**
-   * The elements, row-major. Works for every backend (GPU tensors are read back).
-   * For CPU tensors this is the tensor's own buffer: treat it as read-only.
+   * The elements, row-major (Float32Array, or Int32Array for an int32 tensor). Works for every backend
+   * (GPU tensors are read back). For CPU tensors this is the tensor's own buffer: treat it as read-only.
    */
-  data(): Promise<Float32Array> {
+  data(): Promise<ArrayOf<D>> {
     return this.storage.read();
   }
 
   /** The elements, row-major, synchronously; throws for GPU-resident tensors (use `await data()`). */
-  dataSync(): Float32Array {
+  dataSync(): ArrayOf<D> {
     return this.storage.readSync();
+  }
+
+  /** A float32 copy (PyTorch's `t.float()`); int32 values convert exactly up to 2^24. */
+  float(): Tensor<'float32'> {
+    return Tensor.fromArray(Float32Array.from(this.dataSync()), this.shape);
+  }
+
+  /**
+   * An int32 copy (PyTorch's `t.int()`): float values truncate toward zero; NaN, ±Infinity and values
+   * outside the int32 range become -2147483648, as x86 CPUs convert them.
+   */
+  int(): Tensor<'int32'> {
+    return Tensor.fromArray(toInt32Array(this.dataSync()), this.shape);
   }
 
   /** Nested arrays of numbers, like PyTorch's `tolist()` (synchronous: CPU tensors only). */
@@ -80,8 +111,8 @@ export class Tensor {
 
   /** The single value of a one-element tensor (PyTorch's `item()`). */
   item(): number {
-    if (this.size !== 1) {
-      throw new RangeError(`item(): a Tensor with ${this.size} elements cannot be converted to a number`);
+    if (this.numel() !== 1) {
+      throw new RangeError(`item(): a Tensor with ${this.numel()} elements cannot be converted to a number`);
     }
     return this.dataSync()[0] as number;
   }
@@ -91,27 +122,67 @@ export class Tensor {
     this.storage.dispose();
   }
 
-  /** PyTorch's print format: `tensor([[ 0.1000, -2.0000]])`. CPU tensors only. */
+  /** PyTorch's print format: `tensor([[ 0.1000, -2.0000]])`, `tensor([5, 9], dtype=torch.int32)`. CPU tensors only. */
   toString(): string {
     if (this.device !== 'cpu') return `Tensor(shape=${formatShape(this.shape)}, device='${this.device}')`;
     return format(this);
   }
 }
 
+/**
+ * Numbers converted to int32 as C's float-to-int cast on x86 does: truncation toward zero, and
+ * -2147483648 for NaN, ±Infinity and anything outside the int32 range.
+ */
+export function toInt32Array(x: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.trunc(x[i] as number);
+    out[i] = v >= -2147483648 && v <= 2147483647 ? v : -2147483648;
+  }
+  return out;
+}
+
 /** Nested number arrays as `tensor()` accepts and `tolist()` returns. */
 export type NestedArray = number | NestedArray[];
 
-/**
- * The Float32Array of a CPU tensor, for ops that compute on the CPU.
- * Throws a clear error for tensors on another backend.
- */
-export function cpuData(t: Tensor, op = 'op'): Float32Array {
+function checkCpu(t: Tensor<DType>, op: string): void {
   if (!(t instanceof Tensor)) {
     throw new TypeError(`${op}: expected a Tensor, received ${t === null ? 'null' : typeof t}`);
   }
-  if (t.storage instanceof CpuStorage) return t.storage.array;
-  throw new Error(
-    `${op}: this tensor lives on '${t.device}', and @recurrent/tensor ops run on the CPU; ` +
-      `read it with \`await t.data()\` and make a CPU tensor, or run the op on its backend`,
-  );
+  if (!(t.storage instanceof CpuStorage)) {
+    throw new Error(
+      `${op}: this tensor lives on '${t.device}', and @recurrent/tensor ops run on the CPU; ` +
+        `read it with \`await t.data()\` and make a CPU tensor, or run the op on its backend`,
+    );
+  }
+}
+
+/**
+ * The Float32Array of a float32 CPU tensor, for ops that compute on the CPU.
+ * Throws a clear error for tensors on another backend, and a TypeError for int32 tensors (float ops do
+ * not promote integers: convert with `t.float()` or `toFloat(t)`).
+ */
+export function cpuData(t: Tensor, op = 'op'): Float32Array {
+  checkCpu(t, op);
+  if (t.dtype !== 'float32') {
+    throw new TypeError(
+      `${op}: expected a float32 tensor, received ${t.dtype} (convert it with t.float() or toFloat(t))`,
+    );
+  }
+  return (t.storage as CpuStorage).array;
+}
+
+/** The typed array of a CPU tensor of any dtype, for ops that only move or compare elements. */
+export function cpuArray<D extends DType>(t: Tensor<D>, op = 'op'): ArrayOf<D> {
+  checkCpu(t, op);
+  return (t.storage as CpuStorage<D>).array;
+}
+
+/** The Int32Array of an int32 CPU tensor (an index argument); a TypeError names `what` otherwise. */
+export function cpuIndex(t: Tensor<DType>, op: string, what = 'index'): Int32Array {
+  checkCpu(t, op);
+  if (t.dtype !== 'int32') {
+    throw new TypeError(`${op}: expected ${what} to be an int32 tensor, received ${t.dtype}`);
+  }
+  return (t.storage as CpuStorage<'int32'>).array;
 }

@@ -5,11 +5,15 @@ import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
 import type { WasmExecutor } from '../runtime/executor.js';
 import { initWasm } from '../runtime/init.js';
 import { createWasmPool } from '../runtime/pool.js';
+import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { packedGemmJob } from './gemm.js';
 import { packedFloats, packJob, packTransposedJob } from './pack.js';
 
+// the relaxed-SIMD build (fused multiply-adds) where this engine has it, else the plain one; and the plain
+enableRelaxedSimd();
 const executors: { name: string; create: () => Promise<WasmExecutor | null> }[] = [
-  { name: 'one thread', create: initWasm },
+  { name: 'one thread', create: () => initWasm() },
+  { name: 'one thread, plain SIMD', create: () => initWasm({ fma: false }) },
   { name: 'two threads', create: () => createWasmPool(2) },
 ];
 

@@ -6,11 +6,15 @@ import type { WasmExecutor } from '../runtime/executor.js';
 import { initWasm } from '../runtime/init.js';
 import { createWasmPool } from '../runtime/pool.js';
 import { type RecurCase, type RecurData, recurReference } from '../testing/recur-reference.js';
+import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { packedFloats, packTransposedJob } from './pack.js';
 import { type CellMode, cellGates, recurJob, recurLayout, recurScratchFloats } from './recur.js';
 
+// the relaxed-SIMD build (fused multiply-adds) where this engine has it, else the plain one; and the plain
+enableRelaxedSimd();
 const executors: { name: string; create: () => Promise<WasmExecutor | null> }[] = [
-  { name: 'one thread', create: initWasm },
+  { name: 'one thread', create: () => initWasm() },
+  { name: 'one thread, plain SIMD', create: () => initWasm({ fma: false }) },
   { name: 'two threads', create: () => createWasmPool(2) },
 ];
 

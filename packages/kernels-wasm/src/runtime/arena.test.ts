@@ -88,3 +88,19 @@ describe('Arena', () => {
     expect(() => arena.alloc(2).write([1, 2, 3])).toThrow('Block.write: 3 floats at 0 overflow a block of 2');
   });
 });
+
+describe('Arena stats', () => {
+  it('tracks the top in use and the peak of live bytes until resetPeak()', () => {
+    const arena = fresh();
+    expect(arena.stats()).toMatchObject({ top: 1024, peakBytes: 0 });
+    const a = arena.alloc(100); // 448 bytes
+    const b = arena.alloc(1000); // 4032 bytes
+    expect(arena.stats()).toMatchObject({ top: 1024 + 448 + 4032, bytes: 4480, peakBytes: 4480 });
+    b.free();
+    expect(arena.stats()).toMatchObject({ top: 1024 + 448, bytes: 448, peakBytes: 4480 });
+    arena.resetPeak();
+    expect(arena.stats().peakBytes).toBe(448);
+    a.free();
+    expect(arena.stats()).toMatchObject({ top: 1024, bytes: 0, peakBytes: 448 });
+  });
+});

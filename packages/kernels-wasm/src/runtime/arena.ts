@@ -1,6 +1,9 @@
 import type { WasmMemory } from './api.js';
 
 const PAGE = 65536;
+
+/** The most a wasm32 memory can hold: 65536 pages of 64 KiB, 4 GiB. */
+export const WASM32_MAX_BYTES: number = 65536 * PAGE;
 /** Blocks are 64-byte aligned (a cache line) … */
 const ALIGN = 64;
 /** … and end at least 32 bytes before the next, so no kernel's full-vector read of a row end faults. */
@@ -20,6 +23,13 @@ export interface ArenaStats {
   readonly bytes: number;
   /** Bytes of the WebAssembly memory: only grows. */
   readonly capacity: number;
+  /**
+   * The byte offset just past the highest block in use: where the memory grows from when no free
+   * range fits a new block (`base` when nothing is allocated).
+   */
+  readonly top: number;
+  /** The most `bytes` has been since the arena was made or `resetPeak()` was last called. */
+  readonly peakBytes: number;
   /** Blocks ever allocated (a counter for tests: prepared weights are not allocated twice). */
   readonly allocations: number;
 }
@@ -136,6 +146,7 @@ export class Arena {
   #view: Float32Array;
   #blocks = 0;
   #bytes = 0;
+  #peak = 0;
   #allocations = 0;
 
   constructor(memory: WasmMemory, base: number) {
@@ -163,6 +174,7 @@ export class Arena {
     const block = new Block(this, this.#take(bytes), floats, bytes);
     this.#blocks++;
     this.#bytes += bytes;
+    this.#peak = Math.max(this.#peak, this.#bytes);
     this.#allocations++;
     return block;
   }
@@ -192,8 +204,15 @@ export class Arena {
       blocks: this.#blocks,
       bytes: this.#bytes,
       capacity: this.memory.buffer.byteLength,
+      top: this.#top,
+      peakBytes: this.#peak,
       allocations: this.#allocations,
     };
+  }
+
+  /** Starts `peakBytes` over from the bytes in use now. */
+  resetPeak(): void {
+    this.#peak = this.#bytes;
   }
 
   /** Called by `Block.free()`. */

@@ -33,6 +33,8 @@ export interface Job {
 export interface WasmExecutor {
   /** Jobs that run at once: 1, or the pool's threads (the calling one included). */
   readonly threads: number;
+  /** Whether the kernels are the relaxed-SIMD build (fused multiply-adds) rather than plain SIMD. */
+  readonly fma: boolean;
   /** The memory the jobs' pointers point into. */
   readonly arena: Arena;
   /**
@@ -44,6 +46,13 @@ export interface WasmExecutor {
   /** Stops the workers, if any; afterwards `run` throws. Idempotent. */
   dispose(): void;
   readonly disposed: boolean;
+  /**
+   * A new executor like this one (the same compiled kernels, the same threads) on a fresh memory, so
+   * that this one's can be collected once it is disposed and unreferenced: WebAssembly memory never
+   * shrinks. Synchronous, and allowed on a disposed executor. A pool's new workers start in the
+   * background; until they are ready its jobs run on the calling thread.
+   */
+  renew(): WasmExecutor;
 }
 
 /** Calls a job's kernel on an instance's exports. */

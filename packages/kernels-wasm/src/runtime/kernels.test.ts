@@ -3,17 +3,29 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type GemmCase, gemmOperands } from '../../../tensor/src/testing/gemm-case.js';
 import { type Activation, activateJob } from '../jobs/activation.js';
+import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { initWasm, initWasmSync } from './init.js';
 import type { WasmKernels } from './kernels.js';
-import { kernelBytes } from './module.js';
+import { hasWasmRelaxedSimd, kernelBytes } from './module.js';
 import { hardwareThreads } from './threads.js';
 
+const relaxed = enableRelaxedSimd();
+/** Both builds of the kernels: fused multiply-adds (where this engine has relaxed SIMD) and plain. */
+const builds = [
+  { build: 'relaxed SIMD', fma: true },
+  { build: 'plain SIMD', fma: false },
+];
+
 let k: WasmKernels;
-beforeAll(async () => {
-  const kernels = await initWasm();
-  if (!kernels) throw new Error('this Node has no WebAssembly SIMD');
-  k = kernels;
-});
+/** Runs the tests of the enclosing block on the kernels of one build. */
+function useBuild(fma: boolean): void {
+  beforeAll(async () => {
+    const kernels = await initWasm({ fma });
+    if (!kernels) throw new Error('this Node has no WebAssembly SIMD');
+    expect(kernels.fma).toBe(fma && relaxed);
+    k = kernels;
+  });
+}
 
 type Case = Required<GemmCase>;
 
@@ -42,7 +54,8 @@ const TRANS = [
   [true, true],
 ] as const;
 
-describe('WasmKernels.sgemm equals the TypeScript sgemm', () => {
+describe.each(builds)('WasmKernels.sgemm ($build) equals the TypeScript sgemm', ({ fma }) => {
+  useBuild(fma);
   it.each(TRANS)('on odd sizes, transA=%s transB=%s', (transA, transB) => {
     for (const M of SIZES)
       for (const N of [1, 7, 33, 129])
@@ -129,7 +142,8 @@ function activate(values: readonly number[], act: Activation): Float32Array {
   });
 }
 
-describe('activations', () => {
+describe.each(builds)('activations ($build)', ({ fma }) => {
+  useBuild(fma);
   it('tanh is within 4e-7 relative (plus 1e-9 absolute) of Math.tanh from −20 to 20', () => {
     const xs: number[] = [];
     for (let x = -20; x <= 20; x += 1 / 1024) xs.push(Math.fround(x));
@@ -196,12 +210,23 @@ function sectionIds(bytes: Uint8Array): number[] {
 }
 
 describe('loading', () => {
+  useBuild(true);
+
   it('has no globals, start function or data to re-initialize when threads instantiate it', () => {
     for (const shared of [false, true]) {
-      const ids = sectionIds(kernelBytes(shared));
-      expect(ids).toContain(10); // code
-      for (const id of [6, 8, 11]) expect(ids).not.toContain(id);
+      for (const fma of [false, true]) {
+        const ids = sectionIds(kernelBytes(shared, fma));
+        expect(ids).toContain(10); // code
+        for (const id of [6, 8, 11]) expect(ids).not.toContain(id);
+      }
     }
+  });
+
+  it('takes the relaxed-SIMD build where the engine has relaxed SIMD, unless told not to', async () => {
+    expect(hasWasmRelaxedSimd()).toBe(relaxed);
+    expect((await initWasm())?.fma).toBe(relaxed);
+    expect((await initWasm({ fma: false }))?.fma).toBe(false);
+    expect(initWasmSync({ fma: false })?.fma).toBe(false);
   });
 
   it('compiles synchronously in Node too', () => {
@@ -237,6 +262,22 @@ describe('WasmKernels as an executor', () => {
     one.dispose();
     expect(one.disposed).toBe(true);
     expect(() => one.run([])).toThrow('WasmKernels: disposed; create new kernels with initWasm()');
+  });
+
+  it('renews itself on a fresh memory from the same module, even once disposed', async () => {
+    const one = await initWasm();
+    if (!one) throw new Error('no WebAssembly SIMD');
+    one.arena.alloc(1 << 20);
+    one.dispose();
+    const fresh = one.renew();
+    expect(fresh.disposed).toBe(false);
+    expect(fresh.module).toBe(one.module);
+    expect(fresh.fma).toBe(one.fma);
+    expect(fresh.memory).not.toBe(one.memory);
+    expect(fresh.arena.stats().capacity).toBeLessThan(one.arena.stats().capacity);
+    const C = new Float32Array(1);
+    fresh.sgemm(false, false, 1, 1, 1, 1, Float32Array.of(3), 0, 1, Float32Array.of(4), 0, 1, 0, C, 0, 1);
+    expect(C[0]).toBe(12);
   });
 
   it('knows how many hardware threads the machine has', async () => {

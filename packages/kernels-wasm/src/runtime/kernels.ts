@@ -17,20 +17,30 @@ export const HEAP_BASE = 65536;
  * results out.
  */
 export class WasmKernels implements WasmExecutor {
+  /** The compiled kernels this instance runs (the shared-memory build in a pool). */
+  readonly module: WasmModule;
   readonly exports: KernelExports;
   readonly memory: WasmMemory;
   readonly arena: Arena;
   readonly threads: number = 1;
+  readonly fma: boolean;
   #disposed = false;
 
   constructor(module: WasmModule, memory?: WasmMemory) {
     if (!wasmApi) throw new Error('WasmKernels: this engine has no WebAssembly');
+    this.module = module;
     this.memory = memory ?? new wasmApi.Memory({ initial: 2 });
     this.exports = new wasmApi.Instance(module, { env: { memory: this.memory } })
       .exports as unknown as KernelExports;
+    this.fma = (this.exports.features() & 1) !== 0;
     // before any kernel runs, and before a pool's workers instantiate the module on this memory
     this.exports.initConstants();
     this.arena = new Arena(this.memory, HEAP_BASE);
+  }
+
+  /** New kernels on a fresh memory of their own, from the same compiled module. */
+  renew(): WasmKernels {
+    return new WasmKernels(this.module);
   }
 
   get disposed(): boolean {

@@ -1,4 +1,9 @@
-import { KERNELS_WASM, KERNELS_WASM_SHARED } from '../kernels.generated.js';
+import {
+  KERNELS_WASM,
+  KERNELS_WASM_FMA,
+  KERNELS_WASM_SHARED,
+  KERNELS_WASM_SHARED_FMA,
+} from '../kernels.generated.js';
 import { decodeBase64, type WasmModule, wasmApi } from './api.js';
 
 /**
@@ -67,6 +72,19 @@ export interface KernelExports {
   activateRows(c: number, rows: number, cols: number, ld: number, act: number): void;
   /** Writes the vector constants (at byte 1024) the activations read: once per memory, before any kernel. */
   initConstants(): void;
+  /** Bit 0 set in the relaxed-SIMD build (fused multiply-adds). */
+  features(): number;
+}
+
+/** Which build of the kernels to compile. */
+export interface KernelBuildOptions {
+  /**
+   * The relaxed-SIMD build, whose multiply-adds are fused (`f32x4.relaxed_madd`: one FMA instruction
+   * where the CPU has one) where the engine supports relaxed SIMD (Chrome ≥ 114, Node ≥ 22;
+   * Node 20 with `--experimental-wasm-relaxed-simd`); elsewhere the plain SIMD build. Default true; false
+   * always takes the plain build. Results differ from the plain build's by float32 rounding only.
+   */
+  readonly fma?: boolean;
 }
 
 /** Whether this engine has WebAssembly with SIMD (the smallest module using a v128 validates). */
@@ -80,19 +98,43 @@ export function hasWasmSimd(): boolean {
   return wasmApi.validate(probe);
 }
 
-/** The kernels module's bytes: the shared-memory build for threads, else the plain one. */
-export function kernelBytes(shared: boolean): Uint8Array {
+/**
+ * Whether this engine has relaxed SIMD: the smallest module using `f32x4.relaxed_madd` validates.
+ * Node 20 has it only under `--experimental-wasm-relaxed-simd`.
+ */
+export function hasWasmRelaxedSimd(): boolean {
+  if (!wasmApi) return false;
+  // (module (func (param v128 v128 v128) (result v128)
+  //   local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+  const probe = Uint8Array.from([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0,
+    32, 1, 32, 2, 253, 133, 2, 11,
+  ]);
+  return wasmApi.validate(probe);
+}
+
+/**
+ * The kernels module's bytes: the shared-memory build for threads, else the plain one; with `fma`, the
+ * relaxed-SIMD build of either.
+ */
+export function kernelBytes(shared: boolean, fma = false): Uint8Array {
+  if (fma) return decodeBase64(shared ? KERNELS_WASM_SHARED_FMA : KERNELS_WASM_FMA);
   return decodeBase64(shared ? KERNELS_WASM_SHARED : KERNELS_WASM);
+}
+
+/** Whether to compile the relaxed-SIMD build for `options` here. */
+function useFma(options: KernelBuildOptions): boolean {
+  return options.fma !== false && hasWasmRelaxedSimd();
 }
 
 /**
  * Compiles the kernels synchronously, or returns null where the engine refuses (Chrome's main
  * thread refuses synchronous compiles over 4 KB; Node and workers do not).
  */
-export function compileKernelsSync(shared = false): WasmModule | null {
+export function compileKernelsSync(shared = false, options: KernelBuildOptions = {}): WasmModule | null {
   if (!wasmApi || !hasWasmSimd()) return null;
   try {
-    return new wasmApi.Module(kernelBytes(shared));
+    return new wasmApi.Module(kernelBytes(shared, useFma(options)));
   } catch (e) {
     if (e instanceof RangeError) return null;
     throw e;
@@ -100,7 +142,10 @@ export function compileKernelsSync(shared = false): WasmModule | null {
 }
 
 /** Compiles the kernels without blocking; null where WebAssembly SIMD is missing. */
-export async function compileKernels(shared = false): Promise<WasmModule | null> {
+export async function compileKernels(
+  shared = false,
+  options: KernelBuildOptions = {},
+): Promise<WasmModule | null> {
   if (!wasmApi || !hasWasmSimd()) return null;
-  return wasmApi.compile(kernelBytes(shared));
+  return wasmApi.compile(kernelBytes(shared, useFma(options)));
 }

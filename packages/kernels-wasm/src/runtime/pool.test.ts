@@ -13,8 +13,8 @@ beforeAll(async () => {
 afterAll(() => pool.dispose());
 
 /** C = A·B (n×n) split by rows into `parts` jobs on the pool; returns C. */
-function product(A: Float32Array, B: Float32Array, n: number, parts: number): Float32Array {
-  return pool.arena.withScratch((s) => {
+function product(A: Float32Array, B: Float32Array, n: number, parts: number, on = pool): Float32Array {
+  return on.arena.withScratch((s) => {
     const [a, b, c] = [s.put(A), s.put(B), s.alloc(n * n)];
     const rows = Math.ceil(n / parts);
     const jobs: Job[] = [];
@@ -38,7 +38,7 @@ function product(A: Float32Array, B: Float32Array, n: number, parts: number): Fl
         }),
       );
     }
-    pool.run(jobs);
+    on.run(jobs);
     return c.read();
   });
 }
@@ -97,6 +97,28 @@ describe('WasmPool', () => {
     fresh.dispose();
     expect(fresh.disposed).toBe(true);
     expect(() => fresh.run([idle, idle])).toThrow('WasmPool: disposed');
+  });
+
+  it('renews itself on a fresh memory: jobs run at once on the calling thread, then on new workers', async () => {
+    const old = await createWasmPool(2);
+    if (!old) throw new Error('no pool');
+    old.arena.alloc(1 << 20);
+    old.dispose();
+    const renewed = old.renew();
+    expect(renewed.threads).toBe(2);
+    expect(renewed.fma).toBe(old.fma);
+    expect(renewed.kernels.memory).not.toBe(old.kernels.memory);
+    expect(renewed.arena.stats().capacity).toBeLessThan(old.arena.stats().capacity);
+    const n = 33;
+    const A = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i));
+    const want = product(A, A, n, 1);
+    expect(product(A, A, n, 2, renewed)).toEqual(want); // before its worker is up
+    expect(await renewed.ready).toBe(true);
+    for (let i = 0; i < 20; i++) expect(product(A, A, n, 2, renewed)).toEqual(want);
+    renewed.dispose();
+    const again = renewed.renew();
+    expect(await again.ready).toBe(true);
+    again.dispose();
   });
 
   it('rejects a thread count it cannot hold', async () => {

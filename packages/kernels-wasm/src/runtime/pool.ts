@@ -3,7 +3,7 @@ import { wasmApi } from './api.js';
 import type { Arena } from './arena.js';
 import { callKernel, type Job, KERNEL_NAMES, MAX_JOB_ARGS, type WasmExecutor } from './executor.js';
 import { HEAP_BASE, WasmKernels } from './kernels.js';
-import { compileKernels } from './module.js';
+import { compileKernels, type KernelBuildOptions } from './module.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 // Control block in the shared memory, below the arena (HEAP_BASE): Int32 words [generation, pending,
@@ -25,38 +25,67 @@ interface WorkerLike {
  * The kernels on `threads` threads sharing one WebAssembly memory: the calling thread and
  * `threads − 1` workers (Node `worker_threads`, or Web Workers where the page is cross-origin
  * isolated). `run` is synchronous: it hands each worker a job, runs the first itself, and waits for
- * the rest (spinning, then `Atomics.wait`), so a synchronous `forward` can use every thread.
+ * the rest (spinning, then `Atomics.wait`), so a synchronous `forward` can use every thread. Until the
+ * workers have started (`ready`), every job runs on the calling thread.
  */
 export class WasmPool implements WasmExecutor {
   /** The calling thread's instance, whose arena every job's pointers point into. */
   readonly kernels: WasmKernels;
   readonly threads: number;
-  readonly #workers: WorkerLike[];
+  /**
+   * Resolves to true once every worker runs jobs, or to false when one could not start or the pool was
+   * disposed first; either way `run` works (on the calling thread alone until then, or for good).
+   */
+  readonly ready: Promise<boolean>;
+  /** The workers, once all have started; empty before (and for good when one failed). */
+  #workers: WorkerLike[] = [];
   readonly #ctrl: Int32Array;
   readonly #slots: Float64Array;
   #canBlock = true;
   #disposed = false;
 
-  constructor(kernels: WasmKernels, workers: WorkerLike[]) {
+  /** Starts `threads − 1` workers on `kernels` (an instance of the shared-memory build) in the background. */
+  constructor(kernels: WasmKernels, threads: number) {
     this.kernels = kernels;
-    this.#workers = workers;
-    this.threads = workers.length + 1;
+    this.threads = threads;
     this.#ctrl = new Int32Array(kernels.memory.buffer, CTRL, 4);
-    this.#slots = new Float64Array(kernels.memory.buffer, SLOTS, workers.length * SLOT_DOUBLES);
+    this.#slots = new Float64Array(kernels.memory.buffer, SLOTS, (threads - 1) * SLOT_DOUBLES);
+    this.ready = this.#start(threads - 1);
   }
 
   get arena(): Arena {
     return this.kernels.arena;
   }
 
+  get fma(): boolean {
+    return this.kernels.fma;
+  }
+
   get disposed(): boolean {
     return this.#disposed;
+  }
+
+  async #start(count: number): Promise<boolean> {
+    const { module, memory } = this.kernels;
+    const workers = await Promise.all(
+      Array.from({ length: count }, (_, w) =>
+        spawn({ module, memory, ctrl: CTRL, slot: SLOTS + w * SLOT_DOUBLES * 8, fns: KERNEL_NAMES }),
+      ),
+    );
+    const started = workers.filter((w): w is WorkerLike => w !== null);
+    if (this.#disposed || started.length < count) {
+      for (const w of started) w.terminate();
+      return false;
+    }
+    this.#workers = started;
+    return true;
   }
 
   /** Runs the jobs `threads` at a time: jobs[0] of each wave on this thread, jobs[i] on worker i − 1. */
   run(jobs: readonly Job[]): void {
     if (this.#disposed) throw new Error('WasmPool: disposed (its workers are stopped); create a new pool');
-    for (let i = 0; i < jobs.length; i += this.threads) this.#wave(jobs.slice(i, i + this.threads));
+    const width = this.#workers.length + 1;
+    for (let i = 0; i < jobs.length; i += width) this.#wave(jobs.slice(i, i + width));
   }
 
   #wave(jobs: readonly Job[]): void {
@@ -104,7 +133,7 @@ export class WasmPool implements WasmExecutor {
     if (Atomics.exchange(ctrl, 3, 0) !== 0) throw new Error('WasmPool: a kernel failed in a worker thread');
   }
 
-  /** Stops the workers; later `run` calls throw. Idempotent. */
+  /** Stops the workers (those still starting too); later `run` calls throw. Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -113,15 +142,31 @@ export class WasmPool implements WasmExecutor {
     Atomics.add(this.#ctrl, 0, 1);
     Atomics.notify(this.#ctrl, 0);
     for (const w of this.#workers) w.terminate();
+    this.#workers = [];
+  }
+
+  /** A new pool of as many threads on a fresh shared memory; its workers start in the background. */
+  renew(): WasmPool {
+    return new WasmPool(new WasmKernels(this.kernels.module, sharedMemory()), this.threads);
   }
 }
 
+/** A shared memory for the kernels' shared-memory build (it declares a maximum of 4 GiB). */
+function sharedMemory(): WasmMemory {
+  if (!wasmApi) throw new Error('WasmPool: this engine has no WebAssembly');
+  return new wasmApi.Memory({ initial: 2, maximum: 65536, shared: true });
+}
+
 /**
- * A pool of `threads` threads (the calling one included) on the shared-memory build of the kernels,
- * or null where threads are unavailable: no WebAssembly SIMD or threads, no SharedArrayBuffer (a page
- * that is not cross-origin isolated), or no workers.
+ * A pool of `threads` threads (the calling one included) on the shared-memory build of the kernels
+ * (the relaxed-SIMD one where the engine has relaxed SIMD, unless `options.fma` is false), once every
+ * worker has started; or null where threads are unavailable: no WebAssembly SIMD or threads, no
+ * SharedArrayBuffer (a page that is not cross-origin isolated), or no workers.
  */
-export async function createWasmPool(threads: number): Promise<WasmPool | null> {
+export async function createWasmPool(
+  threads: number,
+  options: KernelBuildOptions = {},
+): Promise<WasmPool | null> {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WORKERS + 1) {
     throw new RangeError(
       `createWasmPool: threads must be an integer from 1 to ${MAX_WORKERS + 1}, received ${threads}`,
@@ -130,24 +175,16 @@ export async function createWasmPool(threads: number): Promise<WasmPool | null> 
   if (!wasmApi || typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return null;
   let memory: WasmMemory;
   try {
-    memory = new wasmApi.Memory({ initial: 2, maximum: 65536, shared: true });
+    memory = sharedMemory();
   } catch {
     return null;
   }
-  const module = await compileKernels(true).catch(() => null);
+  const module = await compileKernels(true, options).catch(() => null);
   if (!module) return null;
-  const kernels = new WasmKernels(module, memory);
-  const workers: WorkerLike[] = [];
-  for (let w = 0; w < threads - 1; w++) {
-    const data = { module, memory, ctrl: CTRL, slot: SLOTS + w * SLOT_DOUBLES * 8, fns: KERNEL_NAMES };
-    const worker = await spawn(data);
-    if (!worker) {
-      for (const started of workers) started.terminate();
-      return null;
-    }
-    workers.push(worker);
-  }
-  return new WasmPool(kernels, workers);
+  const pool = new WasmPool(new WasmKernels(module, memory), threads);
+  if (await pool.ready) return pool;
+  pool.dispose();
+  return null;
 }
 
 /** Starts one worker running WORKER_SOURCE and waits until it has instantiated the module. */

@@ -197,7 +197,7 @@ export class GpuRuntime implements StorageOwner {
   }
 
   /** A tensor of `shape` over a pooled buffer (its data comes from work the caller records). */
-  tensor(buffer: GPUBuffer, shape: Shape): Tensor {
+  tensor(buffer: GPUBuffer, shape: Shape): Tensor<'float32'> {
     return gpuTensor(this, buffer, shape);
   }
 

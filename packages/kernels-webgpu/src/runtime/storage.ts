@@ -69,7 +69,7 @@ export class GpuStorage implements Storage {
 }
 
 /** A tensor over a GPU buffer of at least `numel(shape)` floats. */
-export function gpuTensor(owner: StorageOwner, buffer: GPUBuffer, shape: Shape): Tensor {
+export function gpuTensor(owner: StorageOwner, buffer: GPUBuffer, shape: Shape): Tensor<'float32'> {
   const length = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(new GpuStorage(owner, buffer, length), shape);
+  return new Tensor<'float32'>(new GpuStorage(owner, buffer, length), shape);
 }

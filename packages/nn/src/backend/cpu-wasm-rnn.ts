@@ -6,12 +6,14 @@ import {
   recurJob,
   recurLayout,
   recurScratchFloats,
+  type Scratch,
   type WasmExecutor,
 } from '@recurrent/kernels-wasm';
 import { cpuData, Tensor } from '@recurrent/tensor';
+import type { WasmPlan } from './cpu-wasm-plan.js';
 import type { PreparedWeights } from './cpu-wasm-weights.js';
 import { dropoutInPlace } from './dropout.js';
-import { layerInputSize, rowOf, type SeqGeometry, stepTime } from './geometry.js';
+import { layerInputSize, type SeqGeometry } from './geometry.js';
 import type { RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
 
 /**
@@ -32,103 +34,260 @@ interface DirectionBlocks {
   bhh: Block | null;
 }
 
+/** The parameters of every layer-direction of `args`, prepared in the kernels' memory. */
+export function prepareAll(weights: PreparedWeights, args: RnnArgs, N: number): DirectionBlocks[][] {
+  const layout = recurLayout(N);
+  return args.layers.map((dirs, k) => dirs.map((w, d) => prepare(weights, w, layout, k, d)));
+}
+
+/** Bytes `prepareAll` would add to the kernels' memory: the parameters of `args` not yet prepared. */
+export function pendingWeightBytes(weights: PreparedWeights, args: RnnArgs, N: number): number {
+  const layout = recurLayout(N);
+  let bytes = 0;
+  for (const dirs of args.layers) {
+    for (const w of dirs) {
+      bytes += weights.pendingBytes(w.weightIh, 'blocks') + weights.pendingBytes(w.weightHh, layout);
+      if (w.weightHr) bytes += weights.pendingBytes(w.weightHr, layout);
+      for (const b of [w.biasIh, w.biasHh]) if (b) bytes += weights.pendingBytes(b, 'raw');
+    }
+  }
+  return bytes;
+}
+
 /**
- * The whole forward on the WebAssembly kernels. Per layer: for each direction the input projection of
- * every time step and gate as one GEMM (`gx = x·W_ihᵀ + b_ih`, rows split over the threads), then one
- * job per direction (and per share of the batch rows) runs every step of the recurrence inside
- * WebAssembly, the directions at once when there are threads for both; then dropout. Rows keep the
- * input's own order (batch-first needs no transpose). The Elman cell's gx is the layer output itself,
- * which the recurrence overwrites in place; LSTM and GRU have a gx buffer per direction.
+ * A layer's input or output sequence: a block of the kernels' memory when the sequence runs whole, else
+ * a JavaScript array that chunks are copied from or to. Rows in the geometry's order, `width` floats each.
+ */
+type Sequence = { block: Block } | { array: Float32Array };
+
+/**
+ * The whole forward on the WebAssembly kernels, in time chunks of `plan.steps` (all T at once for most
+ * forwards). Per layer and chunk: for each direction the input projection of every step of the chunk and
+ * every gate as one GEMM (`gx = x·W_ihᵀ + b_ih`, rows split over the threads), then one job per direction
+ * (and per share of the batch rows) runs every step of the chunk's recurrence inside WebAssembly, the
+ * directions at once when there are threads for both; h (and the LSTM's c) carry to the next chunk, which
+ * the reverse direction takes from the end. After each layer, dropout. Rows keep the input's own order
+ * (batch-first needs no transpose). The Elman cell's gx is its output buffer itself, overwritten in place
+ * by the recurrence; LSTM and GRU have a gx buffer per direction.
  *
- * Parameters are prepared once (`PreparedWeights`); input, states and every intermediate live in one
- * scratch, released when the forward returns, and the results are copied out, so returned tensors never
- * alias the kernels' memory.
+ * Parameters are prepared once (`PreparedWeights`); everything else lives in one scratch, released when
+ * the forward returns. When the sequence runs whole, each layer's output stays in the kernels' memory as
+ * the next layer's input and the last is copied out; in chunks, each layer reads its input from and
+ * writes its output to JavaScript arrays, so the memory holds one chunk's buffers at a time. Returned
+ * tensors never alias the kernels' memory.
  */
 export function recurrentWasm(
   ex: WasmExecutor,
-  weights: PreparedWeights,
+  params: DirectionBlocks[][],
   args: RnnArgs,
   g: SeqGeometry,
+  plan: WasmPlan,
 ): RnnResult {
-  const { T, N, D, L, G, H, P, width, rows, strideT, strideN } = g;
+  const { T, N, D, L, G, H, P, width, rows } = g;
   const { mode, hasCellState } = args.cell;
   const GH = G * H;
   const inPlace = G === 1;
-  const layout = recurLayout(N);
-  // parameters first, so the long-lived blocks sit together below this forward's scratch
-  const params = args.layers.map((dirs, k) => dirs.map((w, d) => prepare(weights, w, layout, k, d)));
+  const whole = plan.chunks === 1;
   return ex.arena.withScratch((s) => {
-    const x0 = s.put(cpuData(args.input, 'input'));
+    const input = cpuData(args.input, 'input');
     // without h0, one block of zeros serves every layer-direction (0·W_hh is still computed)
     const h0 = args.h0 ? s.put(cpuData(args.h0, 'h0')) : s.zeros(N * P);
     const c = hasCellState ? (args.c0 ? s.put(cpuData(args.c0, 'c0')) : s.zeros(L * D * N * H)) : null;
-    const outs = [s.alloc(rows * width), L > 1 ? s.alloc(rows * width) : null];
-    const gxs = inPlace ? [] : Array.from({ length: D }, () => s.alloc(rows * GH));
+    const carry = s.alloc(D * N * P);
+    const steps = plan.steps;
+    // whole: the input in the memory, and one output block per layer, two in turn
+    const x0: Sequence = whole ? { block: s.put(input) } : { array: input };
+    const outs = whole ? [s.alloc(rows * width), L > 1 ? s.alloc(rows * width) : null] : [];
+    const arrays = whole
+      ? []
+      : [new Float32Array(rows * width), L > 1 ? new Float32Array(rows * width) : null];
+    // in chunks: each direction's input rows and gate inputs, and the output rows of both directions
+    const chunkOut = whole ? null : s.alloc(steps * N * width);
+    const chunkX = whole ? [] : Array.from({ length: D }, () => s.alloc(steps * N * plan.inputWidth));
+    const gxs = inPlace ? [] : Array.from({ length: D }, () => s.alloc((whole ? rows : steps * N) * GH));
     const scratch = Array.from({ length: D }, () => s.alloc(recurScratchFloats(mode, N, H, P !== H)));
     const hN = new Float32Array(L * D * N * P);
-    // the recurrences' threads: directions side by side, each over a share of the batch rows
-    const recurThreads = 2 * T * N * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-    const batchParts = split(N, N >= 8 ? Math.max(1, Math.floor(recurThreads / D)) : 1);
+    const chunk = { s, ex, g, args, params, h0, c, carry, gxs, scratch };
 
     let x = x0;
-    let out = outs[0] as Block;
-    params.forEach((dirs, layer) => {
-      out = outs[layer % 2] as Block;
-      const xWidth = layerInputSize(g, layer);
-      const projThreads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-      const recurrences: Job[] = [];
-      dirs.forEach((w, d) => {
-        const [gx, gxLd] = inPlace ? [out.at(d * P), width] : [(gxs[d] as Block).at(), GH];
-        const [a, b, bias] = [x.at(), w.ih.at(), w.bih?.at() ?? null];
-        const K = xWidth;
-        ex.run(
-          split(rows, projThreads).map((range) =>
-            packedGemmJob({ M: rows, N: GH, K, a, sai: K, sak: 1, b, bias, c: gx, ldc: gxLd, rows: range }),
-          ),
-        );
-        const state = (layer * D + d) * N;
-        const recurrence = {
-          mode,
-          T,
-          N,
-          H,
-          P,
-          gx,
-          gxRow: strideN * gxLd,
-          gxStep: strideT * gxLd,
-          out: out.at(d * P),
-          outRow: strideN * width,
-          outStep: strideT * width,
-          h0: args.h0 ? h0.at(state * P) : h0.at(),
-          c: c?.at(state * H) ?? null,
-          whh: w.hh.at(),
-          bhh: w.bhh?.at() ?? null,
-          whr: w.hr?.at() ?? null,
-          scratch: (scratch[d] as Block).at(),
-          reverse: d === 1,
-        };
-        for (const rows of batchParts) recurrences.push(recurJob(recurrence, rows));
-      });
-      if (recurThreads > 1) ex.run(recurrences);
-      else for (const job of recurrences) ex.run([job]); // on this thread, no workers woken
-      const f32 = out.f32;
-      for (let d = 0; d < D; d++) {
-        const t = stepTime(g, T - 1, d);
-        for (let n = 0; n < N; n++) {
-          const from = rowOf(g, t, n) * width + d * P;
-          const to = ((layer * D + d) * N + n) * P;
-          for (let j = 0; j < P; j++) hN[to + j] = f32[from + j] as number;
-        }
+    let out: Sequence = x0;
+    for (let layer = 0; layer < L; layer++) {
+      // the last layer writes outs[0] / arrays[0]; layers before it alternate
+      const slot = (L - 1 - layer) % 2;
+      out = whole ? { block: outs[slot] as Block } : { array: arrays[slot] as Float32Array };
+      for (let k = 0; k < plan.chunks; k++) {
+        runChunk(chunk, layer, k, plan, x, out, chunkX, chunkOut);
       }
-      if (args.dropout && layer < L - 1) dropoutInPlace(f32, T, N, width, g.batchFirst, args.dropout);
+      for (let d = 0; d < D; d++)
+        hN.set(carry.f32.subarray(d * N * P, (d + 1) * N * P), (layer * D + d) * N * P);
+      if (args.dropout && layer < L - 1) {
+        const f32 = 'block' in out ? out.block.f32 : out.array;
+        dropoutInPlace(f32, T, N, width, g.batchFirst, args.dropout);
+      }
       x = out;
-    });
+    }
     return {
-      output: Tensor.fromArray(out.read(), [...g.outputShape]),
+      output: Tensor.fromArray('block' in out ? out.block.read() : out.array, [...g.outputShape]),
       hN: Tensor.fromArray(hN, [...g.hShape]),
       cN: c ? Tensor.fromArray(c.read(), [...g.cShape]) : null,
     };
   });
+}
+
+/** What every chunk of a forward shares. */
+interface ChunkContext {
+  s: Scratch;
+  ex: WasmExecutor;
+  g: SeqGeometry;
+  args: RnnArgs;
+  params: DirectionBlocks[][];
+  h0: Block;
+  c: Block | null;
+  /** Each direction's h after the last step it ran (N rows of P): the next chunk's h0, and in the end hN. */
+  carry: Block;
+  gxs: Block[];
+  scratch: Block[];
+}
+
+/**
+ * Chunk k of one layer: the forward direction's k-th chunk of steps and the reverse direction's k-th from
+ * the end, each projected and then run through its recurrence (both directions' recurrences in one `run`).
+ */
+function runChunk(
+  ctx: ChunkContext,
+  layer: number,
+  k: number,
+  plan: WasmPlan,
+  x: Sequence,
+  out: Sequence,
+  chunkX: Block[],
+  chunkOut: Block | null,
+): void {
+  const { ex, g, args, params, h0, c, carry, gxs, scratch } = ctx;
+  const { N, D, G, H, P, width } = g;
+  const { mode } = args.cell;
+  const GH = G * H;
+  const inPlace = G === 1;
+  const xWidth = layerInputSize(g, layer);
+  const recurrences: Job[] = [];
+  const spans: [number, number][] = [];
+  // the recurrences' threads: directions side by side, each over a share of the batch rows
+  const recurThreads = 2 * plan.steps * N * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+  const batchParts = split(N, N >= 8 ? Math.max(1, Math.floor(recurThreads / D)) : 1);
+  for (let d = 0; d < D; d++) {
+    const w = params[layer]?.[d] as DirectionBlocks;
+    const index = d === 0 ? k : plan.chunks - 1 - k;
+    const t0 = index * plan.steps;
+    const steps = Math.min(plan.steps, g.T - t0);
+    spans.push([t0, steps]);
+    const rows = steps * N;
+    // the chunk's own row order: batch-first keeps its steps together, per batch row
+    const [strideT, strideN] = g.batchFirst ? [1, steps] : [N, 1];
+    let xb: Block;
+    if ('block' in x) xb = x.block;
+    else {
+      xb = chunkX[d] as Block;
+      copyRows(x.array, g, t0, steps, xWidth, 0, xb.f32, xWidth, 0, xWidth);
+    }
+    const outBlock = 'block' in out ? out.block : (chunkOut as Block);
+    const [gx, gxLd] = inPlace ? [outBlock.at(d * P), width] : [(gxs[d] as Block).at(), GH];
+    const projThreads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+    const [a, b, bias] = [xb.at(), w.ih.at(), w.bih?.at() ?? null];
+    ex.run(
+      split(rows, projThreads).map((range) =>
+        packedGemmJob({
+          M: rows,
+          N: GH,
+          K: xWidth,
+          a,
+          sai: xWidth,
+          sak: 1,
+          b,
+          bias,
+          c: gx,
+          ldc: gxLd,
+          rows: range,
+        }),
+      ),
+    );
+    const state = (layer * D + d) * N;
+    const recurrence = {
+      mode,
+      T: steps,
+      N,
+      H,
+      P,
+      gx,
+      gxRow: strideN * gxLd,
+      gxStep: strideT * gxLd,
+      out: outBlock.at(d * P),
+      outRow: strideN * width,
+      outStep: strideT * width,
+      h0: k > 0 ? carry.at(d * N * P) : args.h0 ? h0.at(state * P) : h0.at(),
+      c: c?.at(state * H) ?? null,
+      whh: w.hh.at(),
+      bhh: w.bhh?.at() ?? null,
+      whr: w.hr?.at() ?? null,
+      scratch: (scratch[d] as Block).at(),
+      reverse: d === 1,
+    };
+    for (const part of batchParts) recurrences.push(recurJob(recurrence, part));
+  }
+  if (recurThreads > 1) ex.run(recurrences);
+  else for (const job of recurrences) ex.run([job]); // on this thread, no workers woken
+  const outBlock = 'block' in out ? out.block : (chunkOut as Block);
+  const f32 = outBlock.f32;
+  const cf = carry.f32;
+  for (let d = 0; d < D; d++) {
+    const [t0, steps] = spans[d] as [number, number];
+    // the step this direction ran last: the chunk's last (forward) or first (reverse)
+    const i = d === 0 ? steps - 1 : 0;
+    for (let n = 0; n < N; n++) {
+      const row = g.batchFirst ? n * steps + i : i * N + n;
+      cf.set(f32.subarray(row * width + d * P, row * width + d * P + P), (d * N + n) * P);
+    }
+    if ('array' in out) copyRows(out.array, g, t0, steps, width, d * P, f32, width, d * P, P, true);
+  }
+}
+
+/**
+ * Copies `cols` floats of each row (t, n), t in [t0, t0 + steps), between a whole sequence (`seq`, rows
+ * of `seqWidth` in the geometry's order) and a chunk (`chunk`, rows of `chunkWidth` in the chunk's own
+ * order): from the sequence into the chunk, or back with `toSequence`.
+ */
+function copyRows(
+  seq: Float32Array,
+  g: SeqGeometry,
+  t0: number,
+  steps: number,
+  seqWidth: number,
+  seqCol: number,
+  chunk: Float32Array,
+  chunkWidth: number,
+  chunkCol: number,
+  cols: number,
+  toSequence = false,
+): void {
+  const { N, T } = g;
+  // runs of rows contiguous in both: all N·steps rows time-major, `steps` rows per batch row batch-first
+  const [runs, run, seqRun, chunkRun] = g.batchFirst ? [N, steps, T, steps] : [1, steps * N, 0, 0];
+  const seqStart = g.batchFirst ? t0 : t0 * N;
+  for (let r = 0; r < runs; r++) {
+    const si = (r * seqRun + seqStart) * seqWidth + seqCol;
+    const ci = r * chunkRun * chunkWidth + chunkCol;
+    if (cols === seqWidth && cols === chunkWidth) {
+      const n = run * cols;
+      if (toSequence) seq.set(chunk.subarray(ci, ci + n), si);
+      else chunk.set(seq.subarray(si, si + n), ci);
+      continue;
+    }
+    for (let i = 0; i < run; i++) {
+      const a = si + i * seqWidth;
+      const b = ci + i * chunkWidth;
+      if (toSequence) seq.set(chunk.subarray(b, b + cols), a);
+      else chunk.set(seq.subarray(a, a + cols), b);
+    }
+  }
 }
 
 function prepare(

@@ -70,6 +70,17 @@ export class PreparedWeights {
     return block;
   }
 
+  /**
+   * Bytes `transposed(w, layout)` would add (0 once prepared): what a forward needs beyond the memory in
+   * use before it runs.
+   */
+  pendingBytes(w: Tensor, layout: PackLayout | 'raw'): number {
+    if (this.#cache.get(w)?.has(layout)) return 0;
+    const [rows, cols] = w.shape as [number, number];
+    const floats = layout === 'raw' ? w.numel() : packedFloats(layout, cols, rows);
+    return Math.ceil((floats * 4 + 32) / 64) * 64;
+  }
+
   /** Frees every prepared block. */
   clear(): void {
     for (const forms of this.#live) {

@@ -6,6 +6,7 @@ import { Generator, randn, Tensor } from '@recurrent/tensor';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertClose } from '../../../../fixtures/load.js';
+import { enableRelaxedSimd } from '../../../kernels-wasm/src/testing/relaxed-simd.js';
 import { GRU } from '../gru.js';
 import { LSTM } from '../lstm.js';
 import { RNN } from '../rnn.js';
@@ -13,8 +14,17 @@ import { rnnOptions } from '../testing/arbitraries.js';
 import { cpuBackend } from './cpu.js';
 import { type WasmCpuBackend, wasmCpuBackend } from './cpu-wasm.js';
 
+// the relaxed-SIMD build (fused multiply-adds) where this engine has it, and the plain one
+enableRelaxedSimd();
+
 async function oneThread(): Promise<WasmExecutor> {
   const kernels = await initWasm();
+  if (!kernels) throw new Error('this Node has no WebAssembly SIMD');
+  return kernels;
+}
+
+async function plainSimd(): Promise<WasmExecutor> {
+  const kernels = await initWasm({ fma: false });
   if (!kernels) throw new Error('this Node has no WebAssembly SIMD');
   return kernels;
 }
@@ -27,6 +37,7 @@ async function twoThreads(): Promise<WasmExecutor> {
 
 const variants = [
   { name: 'one thread', executor: oneThread },
+  { name: 'one thread, plain SIMD', executor: plainSimd },
   { name: 'two threads', executor: twoThreads },
 ];
 
@@ -40,6 +51,9 @@ class CountingExecutor implements WasmExecutor {
   get threads() {
     return this.inner.threads;
   }
+  get fma() {
+    return this.inner.fma;
+  }
   get arena() {
     return this.inner.arena;
   }
@@ -52,6 +66,9 @@ class CountingExecutor implements WasmExecutor {
   }
   dispose(): void {
     this.inner.dispose();
+  }
+  renew(): CountingExecutor {
+    return new CountingExecutor(this.inner.renew());
   }
 }
 
@@ -193,9 +210,8 @@ describe.each(variants)('wasmCpuBackend ($name) contract', ({ executor }) => {
     const wasm = wasmCpuBackend(ex);
     expect(wasm.device).toBe('cpu');
     expect(wasm.threads).toBe(ex.threads);
-    expect(wasm.label).toBe(
-      ex.threads === 1 ? 'cpu (WebAssembly SIMD, 1 thread)' : 'cpu (WebAssembly SIMD, 2 threads)',
-    );
+    const kernels = ex.fma ? 'WebAssembly SIMD + FMA' : 'WebAssembly SIMD';
+    expect(wasm.label).toBe(`cpu (${kernels}, ${ex.threads === 1 ? '1 thread' : '2 threads'})`);
     expect(wasm.owns(randn([2]))).toBe(true);
     wasm.dispose();
   });
@@ -214,5 +230,123 @@ describe.each(variants)('wasmCpuBackend ($name) contract', ({ executor }) => {
     const message = 'wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again';
     expect(() => rnn.forward(big)).toThrow(message);
     expect(() => rnn.forward(randn([1, 1, 8]))).toThrow(message); // below minFlops too
+  });
+});
+
+describe.each(variants)('wasmCpuBackend ($name) in bounded memory', ({ executor }) => {
+  type Options = ConstructorParameters<typeof LSTM>[0];
+  const cases: { cell: Cell; options: Options; proj?: number; shape: number[] }[] = [
+    {
+      cell: 'RNN',
+      options: { inputSize: 12, hiddenSize: 20, numLayers: 2, bidirectional: true },
+      shape: [203, 3, 12],
+    },
+    {
+      cell: 'LSTM',
+      options: { inputSize: 9, hiddenSize: 24, numLayers: 2, batchFirst: true },
+      shape: [2, 157, 9],
+    },
+    {
+      cell: 'LSTM',
+      options: { inputSize: 7, hiddenSize: 19, bidirectional: true, batchFirst: true },
+      proj: 5,
+      shape: [3, 130, 7],
+    },
+    {
+      cell: 'GRU',
+      options: { inputSize: 10, hiddenSize: 33, numLayers: 3, bidirectional: true },
+      shape: [99, 2, 10],
+    },
+    { cell: 'GRU', options: { inputSize: 6, hiddenSize: 40 }, shape: [300, 1, 6] },
+  ];
+
+  it.each(cases)('$cell $shape in time chunks gives exactly the whole-sequence result', async (k) => {
+    const whole = wasmCpuBackend(await executor(), { minFlops: 0 });
+    // 24 KiB: a few steps per chunk, dozens of chunks per layer-direction
+    const chunked = wasmCpuBackend(await executor(), { minFlops: 0, chunkBytes: 24 * 1024 });
+    const generator = new Generator(11);
+    const m = build(k.cell, { ...k.options, generator }, k.proj).eval();
+    const x = randn(k.shape, { generator });
+    const want = forward(m.to(whole), x, true, 3);
+    const ex = chunked.executor;
+    if (!ex) throw new Error('no executor');
+    ex.arena.resetPeak();
+    const got = forward(m.to(chunked), x, true, 3);
+    for (const [i, t] of got.entries()) expect(t.dataSync()).toEqual((want[i] as Tensor).dataSync());
+    // beyond the prepared parameters (what stays), never more than chunkBytes at once
+    const { peakBytes, bytes } = ex.arena.stats();
+    expect(peakBytes - bytes).toBeLessThanOrEqual(24 * 1024);
+    whole.dispose();
+    chunked.dispose();
+  });
+
+  it('runs a long sequence with the memory bounded by chunkBytes, not by its length', async () => {
+    const wasm = wasmCpuBackend(await executor(), { chunkBytes: 1 << 20 });
+    const generator = new Generator(12);
+    const lstm = new LSTM({ inputSize: 16, hiddenSize: 64, generator }).eval().to(wasm);
+    const x = randn([20_000, 1, 16], { generator }); // 20 MiB of gate inputs if run whole
+    const ex = wasm.executor;
+    if (!ex) throw new Error('no executor');
+    ex.arena.resetPeak();
+    const [out, [hN, cN]] = lstm.forward(x);
+    expect(out.shape).toEqual([20_000, 1, 64]);
+    const { peakBytes, bytes, capacity } = ex.arena.stats();
+    expect(peakBytes - bytes).toBeLessThanOrEqual(1 << 20);
+    expect(capacity).toBeLessThan(4 << 20);
+    // the same numbers as the TypeScript backend, the last step included
+    const [wantOut, [wantH, wantC]] = lstm.to(cpuBackend).forward(x);
+    await assertClose(out, wantOut, 'output');
+    await assertClose(hN, wantH, 'hN');
+    await assertClose(cN, wantC, 'cN');
+    wasm.dispose();
+  });
+
+  it('refuses at once a forward that cannot fit its memory limit even one step at a time', async () => {
+    const wasm = wasmCpuBackend(await executor(), { minFlops: 0, memoryLimit: 1 << 20 });
+    const ex = wasm.executor;
+    if (!ex) throw new Error('no executor');
+    const gru = new GRU({ inputSize: 30, hiddenSize: 50, generator: new Generator(1) }).eval().to(wasm);
+    gru.forward(randn([4, 2, 30])); // fits
+    const before = ex.arena.stats();
+    // one step of 2000 batch rows: inputs, gate inputs and outputs of 2000 · (30 + 150 + 50) floats
+    expect(() => gru.forward(randn([3, 2000, 30]))).toThrow(
+      new RegExp(
+        '^wasmCpuBackend: a forward of T=3 steps and N=2000 batch rows needs at least [\\d.]+ MiB ' +
+          '\\([\\d,]+ bytes\\) of WebAssembly memory even one time step at a time \\(1\\.75 MiB ' +
+          '\\(1,840,000 bytes\\) per step, .*\\), more than the 1\\.00 MiB \\(1,048,576 bytes\\) a ' +
+          'wasm32 memory can hold; use cpuBackend or split the batch$',
+      ),
+    );
+    expect(ex.arena.stats()).toEqual(before); // nothing allocated, the memory not grown
+    gru.forward(randn([4, 2, 30])); // and it still works
+    wasm.dispose();
+  });
+
+  it('gives the memory back after a forward that grew it past releaseBytes', async () => {
+    const wasm = wasmCpuBackend(await executor(), { minFlops: 0, releaseBytes: 4 << 20 });
+    const generator = new Generator(13);
+    const rnn = new RNN({ inputSize: 32, hiddenSize: 48, numLayers: 2, generator }).eval().to(wasm);
+    const small = randn([10, 2, 32], { generator });
+    const [want] = rnn.to(cpuBackend).forward(small);
+    rnn.to(wasm);
+    await assertClose(rnn.forward(small)[0], want, 'output');
+    const first = wasm.executor;
+    if (!first) throw new Error('no executor');
+    const kept = first.arena.stats().capacity;
+    rnn.forward(randn([2000, 8, 32], { generator })); // about 10 MiB of buffers
+    expect(first.arena.stats().capacity).toBeGreaterThan(kept + (4 << 20));
+    expect(wasm.executor).toBeNull(); // dropped…
+    expect(first.disposed).toBe(true); // …with a pool's workers
+    await assertClose(rnn.forward(small)[0], want, 'output'); // a fresh executor, parameters prepared again
+    const fresh = wasm.executor;
+    expect(fresh).not.toBeNull();
+    expect(fresh).not.toBe(first);
+    expect(fresh?.threads).toBe(first.threads);
+    expect(fresh?.arena.stats().capacity).toBeLessThanOrEqual(kept);
+    rnn.forward(small);
+    expect(wasm.executor).toBe(fresh); // small forwards keep it
+    wasm.dispose();
+    expect(fresh?.disposed).toBe(true);
+    expect(wasm.executor).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
-import type { WasmExecutor } from '@recurrent/kernels-wasm';
+import { WASM32_MAX_BYTES, type WasmExecutor } from '@recurrent/kernels-wasm';
 import type { Tensor } from '@recurrent/tensor';
 import { cpuBackend } from './cpu.js';
-import { recurrentWasm } from './cpu-wasm-rnn.js';
+import { planForward } from './cpu-wasm-plan.js';
+import { pendingWeightBytes, prepareAll, recurrentWasm } from './cpu-wasm-rnn.js';
 import { PreparedWeights } from './cpu-wasm-weights.js';
 import { forwardFlops, seqGeometry } from './geometry.js';
 import type { Backend, RnnArgs, RnnResult } from './types.js';
@@ -14,6 +15,25 @@ export interface WasmCpuBackendOptions {
    * forward to WebAssembly.
    */
   minFlops?: number;
+  /**
+   * The most one forward's buffers (input, gate inputs, outputs, states) take in the kernels' memory.
+   * A forward that needs more runs in time chunks that fit, carrying h (and c) from chunk to chunk, with
+   * the same results. Default 64 MiB.
+   */
+  chunkBytes?: number;
+  /**
+   * WebAssembly memory never shrinks: when a forward leaves more than this many bytes of the kernels'
+   * memory unused (beyond the prepared parameters, which stay in use), the backend drops its executor
+   * (and a pool's workers) and makes a fresh one at the next forward, which prepares the parameters
+   * again. Default 256 MiB.
+   */
+  releaseBytes?: number;
+  /**
+   * The most the kernels' memory may grow to; a forward that cannot fit, even one time step at a time,
+   * is refused with a RangeError before anything is allocated. Default (and most) 4 GiB, the wasm32
+   * limit.
+   */
+  memoryLimit?: number;
 }
 
 /** The backend of {@link wasmCpuBackend}: a CPU backend with the threads its kernels run on. */
@@ -21,28 +41,75 @@ export interface WasmCpuBackend extends Backend {
   readonly device: 'cpu';
   /** Threads the kernels run on, the calling one included. */
   readonly threads: number;
+  /**
+   * The executor the kernels run on now (`executor.arena.stats()` for its memory): null after a forward
+   * that left more than `releaseBytes` of memory unused, until the next forward makes a fresh one, and
+   * after `dispose()`.
+   */
+  readonly executor: WasmExecutor | null;
 }
+
+const DEFAULT_CHUNK_BYTES = 64 * 2 ** 20;
+const DEFAULT_RELEASE_BYTES = 256 * 2 ** 20;
 
 /**
  * The CPU backend on the WebAssembly SIMD kernels of `@recurrent/kernels-wasm`, run by `executor`:
  * `initWasm()` / `initWasmSync()` for one thread, `createWasmPool(threads)` for workers sharing the
  * kernels' memory. Every cell (Elman, LSTM with its projection, GRU), PyTorch's numbers within float32
  * rounding. Tensors stay plain CPU tensors (`device` `'cpu'`), so modules move between this and
- * `cpuBackend` freely.
+ * `cpuBackend` freely. The label names the kernels' build: `'cpu (WebAssembly SIMD + FMA, 1 thread)'`
+ * for the relaxed-SIMD one (fused multiply-adds), `'cpu (WebAssembly SIMD, 2 threads)'` for the plain.
  *
  * Parameters are packed into the kernels' memory once per parameter tensor and stay there for later
- * forwards; inputs and states are copied in per forward and results copied out. Tiny problems run on
- * the plain TypeScript path. The backend owns the executor: `dispose()` stops its workers, and every
- * later `rnn()` throws.
+ * forwards; inputs and states are copied in per forward and results copied out. Long sequences run in
+ * time chunks of at most `chunkBytes`; after a forward that leaves more than `releaseBytes` unused, the
+ * memory is given back (see the options). Tiny problems run on the plain TypeScript path. The
+ * backend owns the executor: `dispose()` stops its workers, and every later `rnn()` throws.
  */
 export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOptions = {}): WasmCpuBackend {
   const minFlops = options.minFlops ?? 16_384;
-  const weights = new PreparedWeights(executor);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const releaseBytes = options.releaseBytes ?? DEFAULT_RELEASE_BYTES;
+  const limit = Math.min(options.memoryLimit ?? WASM32_MAX_BYTES, WASM32_MAX_BYTES);
   const threads = executor.threads;
+  // `current` is null while released: `last` (disposed) still knows how to make a fresh one
+  let last = executor;
+  let current: WasmExecutor | null = executor;
+  let weights: PreparedWeights | null = new PreparedWeights(executor);
   let disposed = false;
+
+  function release(): void {
+    weights?.clear();
+    current?.dispose();
+    weights = null;
+    current = null;
+  }
+
+  function wasmForward(args: RnnArgs, g: ReturnType<typeof seqGeometry>): RnnResult {
+    if (!current || !weights) {
+      current = last.renew();
+      last = current;
+      weights = new PreparedWeights(current);
+    }
+    const ex = current;
+    const plan = planForward(g, args, {
+      chunkBytes,
+      limit,
+      top: ex.arena.stats().top,
+      newWeightBytes: pendingWeightBytes(weights, args, g.N),
+    });
+    try {
+      return recurrentWasm(ex, prepareAll(weights, args, g.N), args, g, plan);
+    } finally {
+      // what the memory holds beyond the blocks still in use (prepared parameters) is never given back
+      const { capacity, bytes } = ex.arena.stats();
+      if (capacity - bytes > releaseBytes) release();
+    }
+  }
+
   return Object.freeze({
     device: 'cpu' as const,
-    label: `cpu (WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'})`,
+    label: `cpu (WebAssembly SIMD${executor.fma ? ' + FMA' : ''}, ${threads} thread${threads === 1 ? '' : 's'})`,
     threads,
     owns: (t: Tensor): boolean => t.device === 'cpu',
     fromCpu: cpuBackend.fromCpu,
@@ -52,13 +119,16 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
         throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');
       }
       const g = seqGeometry(args);
-      return forwardFlops(g) < minFlops ? cpuBackend.rnn(args) : recurrentWasm(executor, weights, args, g);
+      return forwardFlops(g) < minFlops ? cpuBackend.rnn(args) : wasmForward(args, g);
+    },
+    get executor(): WasmExecutor | null {
+      return current;
     },
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      weights.clear();
-      executor.dispose();
+      release();
+      last.dispose();
     },
     get disposed(): boolean {
       return disposed;

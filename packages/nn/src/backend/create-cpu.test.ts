@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { hasWasmRelaxedSimd } from '@recurrent/kernels-wasm';
 import { manualSeed, randn } from '@recurrent/tensor';
 import { describe, expect, it } from 'vitest';
 import { assertClose } from '../../../../fixtures/load.js';
@@ -42,7 +43,11 @@ describe('createCpuBackend', () => {
 
   it('labels itself by its kernels and threads', async () => {
     const one = await createCpuBackend();
-    expect(one.label).toBe('cpu (WebAssembly SIMD, 1 thread)');
+    const build = hasWasmRelaxedSimd() ? 'WebAssembly SIMD + FMA' : 'WebAssembly SIMD';
+    expect(one.label).toBe(`cpu (${build}, 1 thread)`);
+    const plainSimd = await createCpuBackend({ fma: false });
+    expect(plainSimd.label).toBe('cpu (WebAssembly SIMD, 1 thread)');
+    plainSimd.dispose();
     one.dispose();
     expect(one.disposed).toBe(true);
     const plain = await createCpuBackend({ wasm: false });

@@ -49,11 +49,11 @@ export interface RnnArgs {
 /** What `RnnArgs` produce, on the backend. */
 export interface RnnResult {
   /** `(T, N, D·P)`, or `(N, T, D·P)` when `batchFirst`: directions concatenated. */
-  readonly output: Tensor;
+  readonly output: Tensor<'float32'>;
   /** `(D·numLayers, N, P)`, layer-major then direction. */
-  readonly hN: Tensor;
+  readonly hN: Tensor<'float32'>;
   /** LSTM: `(D·numLayers, N, H)`; null for the other cells. */
-  readonly cN: Tensor | null;
+  readonly cN: Tensor<'float32'> | null;
 }
 
 /**

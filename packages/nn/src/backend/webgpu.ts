@@ -83,7 +83,7 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
     clone: (t: Tensor): Tensor => {
       alive();
       const source = runtime.bufferOf(t, 'clone');
-      const bytes = t.size * 4;
+      const bytes = t.numel() * 4;
       const copy = runtime.acquire(Math.max(4, bytes), STORAGE_USAGE, `a copy of (${t.shape.join(', ')})`);
       const rec = runtime.recorder();
       rec.copy(source, 0, copy, 0, bytes);

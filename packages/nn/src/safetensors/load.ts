@@ -22,7 +22,7 @@ import {
 export function loadSafetensors(
   bytes: SafetensorsBytes,
   options: SafetensorsReadOptions = {},
-): Record<string, Tensor> {
+): Record<string, Tensor<'float32'>> {
   const file = toBytes(bytes);
   const { tensors, dataStart } = readSafetensorsHeader(file, options);
   return decodeTensors(file, tensors, dataStart);
@@ -36,7 +36,7 @@ export function decodeTensors(
   file: Uint8Array,
   tensors: readonly SafetensorsTensorInfo[],
   dataStart: number,
-): Record<string, Tensor> {
+): Record<string, Tensor<'float32'>> {
   const plan = tensors.map((t): [LoadableDtype, SafetensorsTensorInfo] => {
     if (isLoadable(t.dtype)) return [t.dtype, t];
     throw new SafetensorsError(

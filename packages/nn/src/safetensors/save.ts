@@ -37,7 +37,7 @@ export function saveSafetensors(
   }
   let offset = 0;
   for (const [name, t] of entries) {
-    const end = offset + 4 * t.size;
+    const end = offset + 4 * t.numel();
     parts.push(
       `${JSON.stringify(name)}:{"dtype":"F32","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
     );

@@ -13,11 +13,16 @@ function broadcastData(t: Tensor, outShape: readonly number[], op: string): Floa
   const strides = outShape.map((_, i) =>
     i < lead || t.shape[i - lead] === 1 ? 0 : (own[i - lead] as number),
   );
-  return gatherStrided(data, outShape, strides, 0);
+  return gatherStrided<'float32'>(data, outShape, strides, 0);
 }
 
 /** Applies `f` elementwise with PyTorch broadcasting; numbers act as 0-d tensors. */
-export function binary(a: Operand, b: Operand, op: string, f: (x: number, y: number) => number): Tensor {
+export function binary(
+  a: Operand,
+  b: Operand,
+  op: string,
+  f: (x: number, y: number) => number,
+): Tensor<'float32'> {
   if (typeof a === 'number' && typeof b === 'number') return Tensor.fromArray(Float32Array.of(f(a, b)), []);
   if (typeof b === 'number') return unary(a as Tensor, (x) => f(x, b), op);
   if (typeof a === 'number') return unary(b, (y) => f(a, y), op);
@@ -30,7 +35,7 @@ export function binary(a: Operand, b: Operand, op: string, f: (x: number, y: num
 }
 
 /** Applies `f` to every element. */
-export function unary(t: Tensor, f: (x: number) => number, op = 'unary'): Tensor {
+export function unary(t: Tensor, f: (x: number) => number, op = 'unary'): Tensor<'float32'> {
   const x = cpuData(t, op);
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = f(x[i] as number);
@@ -38,52 +43,52 @@ export function unary(t: Tensor, f: (x: number) => number, op = 'unary'): Tensor
 }
 
 /** `a + b` with broadcasting. */
-export function add(a: Operand, b: Operand): Tensor {
+export function add(a: Operand, b: Operand): Tensor<'float32'> {
   return binary(a, b, 'add', (x, y) => x + y);
 }
 
 /** `a − b` with broadcasting. */
-export function sub(a: Operand, b: Operand): Tensor {
+export function sub(a: Operand, b: Operand): Tensor<'float32'> {
   return binary(a, b, 'sub', (x, y) => x - y);
 }
 
 /** `a · b` elementwise with broadcasting. */
-export function mul(a: Operand, b: Operand): Tensor {
+export function mul(a: Operand, b: Operand): Tensor<'float32'> {
   return binary(a, b, 'mul', (x, y) => x * y);
 }
 
 /** `a / b` elementwise with broadcasting (IEEE: x/0 is ±Infinity or NaN). */
-export function div(a: Operand, b: Operand): Tensor {
+export function div(a: Operand, b: Operand): Tensor<'float32'> {
   return binary(a, b, 'div', (x, y) => x / y);
 }
 
 /** `−x`. */
-export function neg(t: Tensor): Tensor {
+export function neg(t: Tensor): Tensor<'float32'> {
   return unary(t, (x) => -x, 'neg');
 }
 
 /** `|x|`. */
-export function abs(t: Tensor): Tensor {
+export function abs(t: Tensor): Tensor<'float32'> {
   return unary(t, Math.abs, 'abs');
 }
 
 /** `eˣ`. */
-export function exp(t: Tensor): Tensor {
+export function exp(t: Tensor): Tensor<'float32'> {
   return unary(t, Math.exp, 'exp');
 }
 
 /** Hyperbolic tangent. */
-export function tanh(t: Tensor): Tensor {
+export function tanh(t: Tensor): Tensor<'float32'> {
   return unary(t, Math.tanh, 'tanh');
 }
 
 /** `max(x, 0)`; NaN stays NaN, as in PyTorch. */
-export function relu(t: Tensor): Tensor {
+export function relu(t: Tensor): Tensor<'float32'> {
   return unary(t, reluScalar, 'relu');
 }
 
 /** `1 / (1 + e⁻ˣ)`, composed from exp; saturates to 0 and 1 without overflow errors. */
-export function sigmoid(t: Tensor): Tensor {
+export function sigmoid(t: Tensor): Tensor<'float32'> {
   return unary(t, (x) => 1 / (1 + Math.exp(-x)), 'sigmoid');
 }
 

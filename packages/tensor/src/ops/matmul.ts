@@ -17,7 +17,7 @@ export interface AddmmOptions {
  * - (…a, n, m)·(…b, m, p) → (…, n, p) with the batch dimensions …a and …b broadcast,
  *   e.g. (2, 1, 3, 4)·(5, 4, 6) → (2, 5, 3, 6)
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmul(a: Tensor, b: Tensor): Tensor<'float32'> {
   const x = cpuData(a, 'matmul');
   const y = cpuData(b, 'matmul');
   if (a.ndim === 0 || b.ndim === 0) {
@@ -67,7 +67,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /** Batched matrix product like `torch.bmm`: (B, n, m)·(B, m, p) → (B, n, p); no broadcasting. */
-export function bmm(a: Tensor, b: Tensor): Tensor {
+export function bmm(a: Tensor, b: Tensor): Tensor<'float32'> {
   const x = cpuData(a, 'bmm');
   const y = cpuData(b, 'bmm');
   if (a.ndim !== 3 || b.ndim !== 3) {
@@ -88,7 +88,12 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
  * `beta·input + alpha·(mat1·mat2)` like `torch.addmm`: mat1 (n, m), mat2 (m, p), and input broadcastable
  * to (n, p) (e.g. a bias of shape (p)) → (n, p). With `beta = 0` input is ignored, NaN in it included.
  */
-export function addmm(input: Tensor, mat1: Tensor, mat2: Tensor, options: AddmmOptions = {}): Tensor {
+export function addmm(
+  input: Tensor,
+  mat1: Tensor,
+  mat2: Tensor,
+  options: AddmmOptions = {},
+): Tensor<'float32'> {
   const { beta = 1, alpha = 1 } = options;
   const z = cpuData(input, 'addmm');
   const x = cpuData(mat1, 'addmm');

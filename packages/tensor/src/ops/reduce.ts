@@ -1,5 +1,7 @@
-import { formatShape, normalizeDim, numelOf } from '../shape.js';
+import { normalizeDim, numelOf } from '../shape.js';
+import type { DType } from '../storage.js';
 import { cpuData, Tensor } from '../tensor.js';
+import { extremum, maxAlong, minAlong, type ValuesIndices } from './argreduce.js';
 import { abs, binary, sub } from './elementwise.js';
 
 function reduce(
@@ -9,7 +11,7 @@ function reduce(
   op: string,
   init: number,
   f: (acc: number, x: number) => number,
-): Tensor {
+): Tensor<'float32'> {
   const x = cpuData(t, op);
   if (dim === undefined) {
     let acc = init;
@@ -33,34 +35,45 @@ function reduce(
 }
 
 /** Sum of all elements, or along `dim` (removed unless `keepdim`). */
-export function sum(t: Tensor, dim?: number, keepdim = false): Tensor {
+export function sum(t: Tensor, dim?: number, keepdim = false): Tensor<'float32'> {
   return reduce(t, dim, keepdim, 'sum', 0, (a, x) => a + x);
 }
 
 /** Mean of all elements, or along `dim`. */
-export function mean(t: Tensor, dim?: number, keepdim = false): Tensor {
+export function mean(t: Tensor, dim?: number, keepdim = false): Tensor<'float32'> {
   const n =
-    dim === undefined ? t.size : t.ndim === 0 ? 1 : (t.shape[normalizeDim(dim, t.ndim, 'mean')] as number);
+    dim === undefined ? t.numel() : t.ndim === 0 ? 1 : (t.shape[normalizeDim(dim, t.ndim, 'mean')] as number);
   const s = sum(t, dim, keepdim);
   const d = s.dataSync();
   for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) / n;
   return s;
 }
 
-/** Largest element (or along `dim`); NaN if any element is NaN, as in PyTorch (and as `Math.max` does). */
-export function max(t: Tensor, dim?: number, keepdim = false): Tensor {
-  if (t.size === 0) {
-    throw new RangeError(`max: expected a non-empty tensor, received shape ${formatShape(t.shape)}`);
-  }
-  return reduce(t, dim, keepdim, 'max', Number.NEGATIVE_INFINITY, Math.max);
+/**
+ * `max(t)`: the largest element as a 0-d tensor; NaN if any element is NaN, as in PyTorch.
+ * `max(t, dim, keepdim = false)`: `[values, indices]` along `dim` like `torch.max(t, dim)`: shapes are
+ * `t`'s without `dim` (kept as 1 with `keepdim`), indices are int32; ties give the first index and a NaN
+ * wins (values NaN, index of the first NaN). Works on float32 and int32 tensors.
+ */
+export function max<D extends DType>(t: Tensor<D>): Tensor<D>;
+export function max<D extends DType>(t: Tensor<D>, dim: number, keepdim?: boolean): ValuesIndices<D>;
+export function max<D extends DType>(
+  t: Tensor<D>,
+  dim?: number,
+  keepdim = false,
+): Tensor<D> | ValuesIndices<D> {
+  return dim === undefined ? extremum(t, 'max') : maxAlong(t, dim, keepdim);
 }
 
-/** Smallest element (or along `dim`); NaN if any element is NaN. */
-export function min(t: Tensor, dim?: number, keepdim = false): Tensor {
-  if (t.size === 0) {
-    throw new RangeError(`min: expected a non-empty tensor, received shape ${formatShape(t.shape)}`);
-  }
-  return reduce(t, dim, keepdim, 'min', Number.POSITIVE_INFINITY, Math.min);
+/** `min(t)`: the smallest element; `min(t, dim, keepdim)`: `[values, indices]`, as `max` (NaN wins too). */
+export function min<D extends DType>(t: Tensor<D>): Tensor<D>;
+export function min<D extends DType>(t: Tensor<D>, dim: number, keepdim?: boolean): ValuesIndices<D>;
+export function min<D extends DType>(
+  t: Tensor<D>,
+  dim?: number,
+  keepdim = false,
+): Tensor<D> | ValuesIndices<D> {
+  return dim === undefined ? extremum(t, 'min') : minAlong(t, dim, keepdim);
 }
 
 /** Options of `allclose`, with PyTorch's defaults. */

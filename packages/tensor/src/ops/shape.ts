@@ -7,41 +7,42 @@ import {
   shapesEqual,
   stridesOf,
 } from '../shape.js';
-import { cpuData, Tensor } from '../tensor.js';
-import { gatherStrided } from './strided.js';
+import type { ArrayOf, DType } from '../storage.js';
+import { cpuArray, Tensor } from '../tensor.js';
+import { allocLike, gatherStrided } from './strided.js';
 
-function view(t: Tensor, shape: Shape): Tensor {
+function view<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   return new Tensor(t.storage, shape);
 }
 
 /** Same data, new shape; one entry may be `-1` (inferred). Shares storage (tensors are contiguous). */
-export function reshape(t: Tensor, shape: Shape): Tensor {
+export function reshape<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   const inferAt = shape.indexOf(-1);
   if (shape.filter((d) => d === -1).length > 1)
     throw new RangeError('reshape: only one dimension can be inferred (-1)');
   const known = numelOf(shape.filter((_, i) => i !== inferAt));
   const resolved = [...shape];
   if (inferAt >= 0) {
-    if (known === 0 || t.size % known !== 0) {
-      throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.size}`);
+    if (known === 0 || t.numel() % known !== 0) {
+      throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.numel()}`);
     }
-    resolved[inferAt] = t.size / known;
+    resolved[inferAt] = t.numel() / known;
   }
   checkShape(resolved, 'reshape: shape');
-  if (numelOf(resolved) !== t.size) {
-    throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.size}`);
+  if (numelOf(resolved) !== t.numel()) {
+    throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.numel()}`);
   }
   return view(t, resolved);
 }
 
 /** Inserts a dimension of size 1 at `dim` (in `[-ndim-1, ndim]`). Shares storage. */
-export function unsqueeze(t: Tensor, dim: number): Tensor {
+export function unsqueeze<D extends DType>(t: Tensor<D>, dim: number): Tensor<D> {
   const d = normalizeDim(dim, t.ndim + 1, 'unsqueeze');
   return view(t, [...t.shape.slice(0, d), 1, ...t.shape.slice(d)]);
 }
 
 /** Removes size-1 dimensions (all, or only `dim` if it has size 1), as `torch.squeeze`. Shares storage. */
-export function squeeze(t: Tensor, dim?: number): Tensor {
+export function squeeze<D extends DType>(t: Tensor<D>, dim?: number): Tensor<D> {
   if (dim === undefined)
     return view(
       t,
@@ -57,7 +58,7 @@ export function squeeze(t: Tensor, dim?: number): Tensor {
 }
 
 /** Reorders dimensions: output dim `i` is input dim `dims[i]` (copies). */
-export function permute(t: Tensor, dims: readonly number[]): Tensor {
+export function permute<D extends DType>(t: Tensor<D>, dims: readonly number[]): Tensor<D> {
   const n = t.ndim;
   const norm = dims.map((d) => normalizeDim(d, n, 'permute'));
   if (dims.length !== n || new Set(norm).size !== n) {
@@ -66,9 +67,9 @@ export function permute(t: Tensor, dims: readonly number[]): Tensor {
     );
   }
   const strides = stridesOf(t.shape);
-  return Tensor.fromArray(
+  return Tensor.fromArray<D>(
     gatherStrided(
-      cpuData(t, 'permute'),
+      cpuArray(t, 'permute'),
       norm.map((d) => t.shape[d] as number),
       norm.map((d) => strides[d] as number),
       0,
@@ -78,7 +79,7 @@ export function permute(t: Tensor, dims: readonly number[]): Tensor {
 }
 
 /** Swaps two dimensions (copies). */
-export function transpose(t: Tensor, dim0: number, dim1: number): Tensor {
+export function transpose<D extends DType>(t: Tensor<D>, dim0: number, dim1: number): Tensor<D> {
   const a = normalizeDim(dim0, t.ndim, 'transpose');
   const b = normalizeDim(dim1, t.ndim, 'transpose');
   const dims = t.shape.map((_, i) => i);
@@ -91,7 +92,7 @@ export function transpose(t: Tensor, dim0: number, dim1: number): Tensor {
  * Broadcasts size-1 dimensions to `shape` (and prepends new leading ones), like `torch.expand`;
  * `-1` keeps a dimension. The result is materialized (copies).
  */
-export function expand(t: Tensor, shape: Shape): Tensor {
+export function expand<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   const lead = shape.length - t.ndim;
   const fail = (): never => {
     throw new RangeError(
@@ -109,14 +110,14 @@ export function expand(t: Tensor, shape: Shape): Tensor {
     outShape.push(target);
     strides.push(i >= lead && own !== 1 ? (src[i - lead] as number) : 0);
   });
-  return Tensor.fromArray(gatherStrided(cpuData(t, 'expand'), outShape, strides, 0), outShape);
+  return Tensor.fromArray<D>(gatherStrided(cpuArray(t, 'expand'), outShape, strides, 0), outShape);
 }
 
 /**
  * Repeats the tensor `reps[i]` times along each dimension, like `torch.tile`
  * (`reps` shorter than the rank is padded with leading 1s, longer prepends dimensions).
  */
-export function tile(t: Tensor, reps: readonly number[]): Tensor {
+export function tile<D extends DType>(t: Tensor<D>, reps: readonly number[]): Tensor<D> {
   checkShape(reps, 'tile: reps');
   const n = Math.max(reps.length, t.ndim);
   const shape = [...new Array<number>(n - t.ndim).fill(1), ...t.shape];
@@ -125,15 +126,15 @@ export function tile(t: Tensor, reps: readonly number[]): Tensor {
   // view as (r0, s0, r1, s1, …) with stride 0 over each repeat axis, then merge pairs
   const vShape = shape.flatMap((s, i) => [r[i] as number, s]);
   const vStrides = shape.flatMap((_, i) => [0, src[i] as number]);
-  const out = gatherStrided(cpuData(t, 'tile'), vShape, vStrides, 0);
-  return Tensor.fromArray(
+  const out = gatherStrided(cpuArray(t, 'tile'), vShape, vStrides, 0);
+  return Tensor.fromArray<D>(
     out,
     shape.map((s, i) => s * (r[i] as number)),
   );
 }
 
 /** The slice at `index` along `dim`, with that dimension removed (`t.select(dim, index)`; copies). */
-export function select(t: Tensor, dim: number, index: number): Tensor {
+export function select<D extends DType>(t: Tensor<D>, dim: number, index: number): Tensor<D> {
   const d = normalizeDim(dim, t.ndim, 'select');
   const size = t.shape[d] as number;
   if (!Number.isInteger(index) || index < -size || index >= size) {
@@ -142,9 +143,9 @@ export function select(t: Tensor, dim: number, index: number): Tensor {
   const i = index < 0 ? index + size : index;
   const strides = stridesOf(t.shape);
   const shape = t.shape.filter((_, k) => k !== d);
-  return Tensor.fromArray(
+  return Tensor.fromArray<D>(
     gatherStrided(
-      cpuData(t, 'select'),
+      cpuArray(t, 'select'),
       shape,
       strides.filter((_, k) => k !== d),
       i * (strides[d] as number),
@@ -154,7 +155,7 @@ export function select(t: Tensor, dim: number, index: number): Tensor {
 }
 
 /** Elements `start … start+length−1` along `dim` (`t.narrow(dim, start, length)`; copies). */
-export function narrow(t: Tensor, dim: number, start: number, length: number): Tensor {
+export function narrow<D extends DType>(t: Tensor<D>, dim: number, start: number, length: number): Tensor<D> {
   const d = normalizeDim(dim, t.ndim, 'narrow');
   const size = t.shape[d] as number;
   const s = start < 0 ? start + size : start;
@@ -165,30 +166,35 @@ export function narrow(t: Tensor, dim: number, start: number, length: number): T
   }
   const strides = stridesOf(t.shape);
   const shape = t.shape.map((x, k) => (k === d ? length : x));
-  return Tensor.fromArray(
-    gatherStrided(cpuData(t, 'narrow'), shape, strides, s * (strides[d] as number)),
+  return Tensor.fromArray<D>(
+    gatherStrided(cpuArray(t, 'narrow'), shape, strides, s * (strides[d] as number)),
     shape,
   );
 }
 
 /** Reverses the order along each of `dims` (copies). */
-export function flip(t: Tensor, dims: readonly number[]): Tensor {
+export function flip<D extends DType>(t: Tensor<D>, dims: readonly number[]): Tensor<D> {
   const strides = stridesOf(t.shape);
   let offset = 0;
   for (const dim of new Set(dims.map((d) => normalizeDim(d, t.ndim, 'flip')))) {
     offset += ((t.shape[dim] as number) - 1) * (strides[dim] as number);
     strides[dim] = -(strides[dim] as number);
   }
-  if (t.size === 0) return Tensor.fromArray(new Float32Array(0), t.shape);
-  return Tensor.fromArray(gatherStrided(cpuData(t, 'flip'), t.shape, strides, offset), t.shape);
+  if (t.numel() === 0) return Tensor.fromArray<D>(allocLike<D>(cpuArray(t, 'flip'), 0), t.shape);
+  return Tensor.fromArray<D>(gatherStrided(cpuArray(t, 'flip'), t.shape, strides, offset), t.shape);
 }
 
 /** Concatenates along `dim`; all other dimensions must match. */
-export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (tensors.length === 0) throw new RangeError('cat: expected a non-empty list of tensors');
-  const first = tensors[0] as Tensor;
+  const first = tensors[0] as Tensor<D>;
   const d = normalizeDim(dim, first.ndim, 'cat');
   tensors.forEach((t, k) => {
+    if (t.dtype !== first.dtype) {
+      throw new TypeError(
+        `cat: expected tensors of one dtype: tensor 0 is ${first.dtype}, tensor ${k} is ${t.dtype} (convert with t.float() or t.int())`,
+      );
+    }
     const same = t.ndim === first.ndim && t.shape.every((s, i) => i === d || s === first.shape[i]);
     if (!same) {
       throw new RangeError(
@@ -200,24 +206,24 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const outer = numelOf(first.shape.slice(0, d));
   const inner = numelOf(first.shape.slice(d + 1));
   const total = tensors.reduce((s, t) => s + (t.shape[d] as number), 0);
-  const out = new Float32Array(outer * total * inner);
+  const out: Float32Array | Int32Array = allocLike<D>(cpuArray(first, 'cat'), outer * total * inner);
   let at = 0;
   for (const t of tensors) {
-    const src = cpuData(t, 'cat');
+    const src: Float32Array | Int32Array = cpuArray(t, 'cat');
     const chunk = (t.shape[d] as number) * inner;
     for (let o = 0; o < outer; o++) out.set(src.subarray(o * chunk, (o + 1) * chunk), o * total * inner + at);
     at += chunk;
   }
-  return Tensor.fromArray(
-    out,
+  return Tensor.fromArray<D>(
+    out as ArrayOf<D>,
     first.shape.map((s, i) => (i === d ? total : s)),
   );
 }
 
 /** Stacks equal-shaped tensors along a new dimension `dim`. */
-export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (tensors.length === 0) throw new RangeError('stack: expected a non-empty list of tensors');
-  const first = tensors[0] as Tensor;
+  const first = tensors[0] as Tensor<D>;
   tensors.forEach((t, k) => {
     if (!shapesEqual(t.shape, first.shape)) {
       throw new RangeError(
@@ -234,6 +240,6 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 
 /** A contiguous copy with its own storage (PyTorch's `clone`). */
-export function clone(t: Tensor): Tensor {
-  return Tensor.fromArray(cpuData(t, 'clone').slice(), t.shape);
+export function clone<D extends DType>(t: Tensor<D>): Tensor<D> {
+  return Tensor.fromArray<D>(cpuArray(t, 'clone').slice() as ArrayOf<D>, t.shape);
 }

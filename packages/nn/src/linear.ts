@@ -1,0 +1,98 @@
+import { defaultGenerator, type Generator, sgemm, Tensor, uniform, zeros } from '@recurrent/tensor';
+import { checkCpuInput } from './cpu-input.js';
+import { Module } from './module.js';
+import { checkBoolean, checkInteger, checkKnownOptions } from './options.js';
+
+/** Options of `Linear`: `torch.nn.Linear`'s arguments in camelCase. */
+export interface LinearOptions {
+  /** Features of the input's last dimension. */
+  inFeatures: number;
+  /** Features of the output's last dimension. */
+  outFeatures: number;
+  /** Whether the layer adds a learnt `bias` `(outFeatures)`. Default true. */
+  bias?: boolean;
+  /** Generator for the initial weights (default: the one `manualSeed` seeds). */
+  generator?: Generator;
+}
+
+const OPTIONS = ['inFeatures', 'outFeatures', 'bias', 'generator'] as const;
+
+/**
+ * `y = x·Wᵀ + b` like `torch.nn.Linear`, over any leading dimensions: `(…, inFeatures)` → `(…, outFeatures)`.
+ *
+ * Parameters as PyTorch's: `weight` `(outFeatures, inFeatures)` and `bias` `(outFeatures)`, both drawn
+ * `U(−1/√inFeatures, 1/√inFeatures)` in that order (kaiming_uniform with a = √5, then the bias), so
+ * `manualSeed(s)` gives PyTorch's weights for `torch.manual_seed(s)`.
+ *
+ * Computes on the CPU for now, whatever backend it was moved to: inputs and outputs are CPU tensors.
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** Whether the layer has a `bias` parameter. */
+  readonly bias: boolean;
+
+  constructor(options: LinearOptions) {
+    super();
+    checkKnownOptions('Linear', options, OPTIONS);
+    this.inFeatures = checkInteger('Linear', 'inFeatures', options.inFeatures, 0);
+    this.outFeatures = checkInteger('Linear', 'outFeatures', options.outFeatures, 0);
+    this.bias = checkBoolean('Linear', 'bias', options.bias, true);
+    const generator = options.generator ?? defaultGenerator;
+    const shape = [this.outFeatures, this.inFeatures];
+    // kaiming_uniform_(a=√5): gain √(2/(1+a²)), bound √3·gain/√fan_in, computed as PyTorch does in doubles
+    // (it is 1/√fan_in up to the last bit); a zero-element weight draws nothing.
+    const a = Math.sqrt(5);
+    const bound = (Math.sqrt(3) * Math.sqrt(2 / (1 + a * a))) / Math.sqrt(this.inFeatures);
+    const empty = this.inFeatures * this.outFeatures === 0;
+    this.registerParameter('weight', empty ? zeros(shape) : uniform(shape, -bound, bound, { generator }));
+    if (this.bias) {
+      const b = this.inFeatures > 0 ? 1 / Math.sqrt(this.inFeatures) : 0;
+      this.registerParameter('bias', uniform([this.outFeatures], -b, b, { generator }));
+    }
+  }
+
+  /**
+   * @param input `(…, inFeatures)`: `(inFeatures)`, `(N, inFeatures)`, `(N, L, inFeatures)`, …; a CPU tensor.
+   * @returns `(…, outFeatures)`, a CPU tensor.
+   */
+  forward(input: Tensor): Tensor<'float32'> {
+    checkCpuInput('Linear', input);
+    if (input.dtype !== 'float32') {
+      throw new TypeError(`Linear: input must be a float32 tensor, received ${input.dtype}`);
+    }
+    const last = input.ndim === 0 ? undefined : input.shape[input.ndim - 1];
+    if (last !== this.inFeatures) {
+      throw new RangeError(
+        `Linear: input's last dimension must equal inFeatures (${this.inFeatures}), received shape [${input.shape.join(', ')}]`,
+      );
+    }
+    const K = this.inFeatures;
+    const N = this.outFeatures;
+    const rows = input.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    const out = new Float32Array(rows * N);
+    if (this.bias) {
+      const b = this.cpuParameter('bias').dataSync();
+      for (let i = 0; i < rows; i++) out.set(b, i * N);
+    }
+    sgemm(
+      false,
+      true,
+      rows,
+      N,
+      K,
+      1,
+      input.dataSync() as Float32Array,
+      0,
+      Math.max(1, K),
+      this.cpuParameter('weight').dataSync(),
+      0,
+      Math.max(1, K),
+      this.bias ? 1 : 0,
+      out,
+      0,
+      Math.max(1, N),
+    );
+    return Tensor.fromArray(out, [...input.shape.slice(0, -1), N]);
+  }
+}
