@@ -79,6 +79,19 @@ function project(name, deps, files) {
   return dir;
 }
 
+// The published .d.ts with skipLibCheck false under each `lib` (tsconfig.json leaves it to the target's default)
+function typecheckWithLibs(dir, name, libs) {
+  for (const lib of libs) {
+    const config = `tsconfig.${lib.join('-')}.json`;
+    writeFileSync(
+      join(dir, config),
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { lib, skipLibCheck: false } }),
+    );
+    step(`${name}: tsc --noEmit, skipLibCheck false, lib ${JSON.stringify(lib)}`);
+    run(bin('tsc'), ['-p', config], dir);
+  }
+}
+
 function bundleAndRun(dir, file, env = {}) {
   run(
     bin('esbuild'),
@@ -102,12 +115,16 @@ function bundleAndRun(dir, file, env = {}) {
 }
 
 // 1. CPU only
-const cpu = project('cpu', [tgz('tensor'), tgz('kernels-wasm'), tgz('nn')], ['cpu.ts', 'lstm-gru.ts']);
-for (const absent of ['@recurrent/kernels-webgpu', 'webgpu']) {
+const cpu = project(
+  'cpu',
+  [tgz('tensor'), tgz('kernels-wasm'), tgz('nn')],
+  ['cpu.ts', 'lstm-gru.ts', 'checkpoint.ts'],
+);
+for (const absent of ['@recurrent/kernels-webgpu', 'webgpu', '@webgpu/types']) {
   if (existsSync(join(cpu, 'node_modules', absent)))
     fail(`cpu: ${absent} was installed, but it must stay optional`);
 }
-console.log('  @recurrent/kernels-webgpu and webgpu are not installed');
+console.log('  @recurrent/kernels-webgpu, webgpu and @webgpu/types are not installed');
 const torch = JSON.parse(readFileSync(join(root, 'fixtures', 'notebook.json'), 'utf8')).cell1;
 const got = bundleAndRun(cpu, 'cpu.ts');
 if (
@@ -120,6 +137,17 @@ if (
 }
 console.log(`  runs under Node and prints PyTorch's numbers:\n${got.output}`);
 console.log(`  max |wasm − cpu| = ${got.wasmVsCpu.toExponential(2)} (@recurrent/kernels-wasm, one thread)`);
+typecheckWithLibs(cpu, 'cpu', [['dom', 'esnext'], ['esnext']]);
+step('nn: the tarball ships the export script at scripts/export_safetensors.py');
+{
+  const listing = run('tar', ['-tzf', tgz('nn')], work).split('\n');
+  if (!listing.includes('package/scripts/export_safetensors.py'))
+    fail('nn: package/scripts/export_safetensors.py is not in the tarball');
+  const shipped = join(cpu, 'node_modules', '@recurrent', 'nn', 'scripts', 'export_safetensors.py');
+  if (readFileSync(shipped, 'utf8') !== readFileSync(join(root, 'scripts', 'export_safetensors.py'), 'utf8'))
+    fail(`nn: ${shipped} differs from scripts/export_safetensors.py`);
+  console.log('  node_modules/@recurrent/nn/scripts/export_safetensors.py is scripts/export_safetensors.py');
+}
 step('cpu: the LSTM/GRU usage as written, on a PyTorch LSTM checkpoint');
 {
   const checkpoints = JSON.parse(
@@ -142,6 +170,25 @@ step('cpu: the LSTM/GRU usage as written, on a PyTorch LSTM checkpoint');
   }
   console.log(
     `  max |Δ| vs PyTorch: output ${lstm.output.toExponential(2)}, hN ${lstm.hN.toExponential(2)}, cN ${lstm.cN.toExponential(2)}`,
+  );
+}
+step('cpu: a whole PyTorch model rebuilt from its checkpoint’s metadata (readSafetensorsFile)');
+{
+  const m = JSON.parse(readFileSync(join(root, 'fixtures', 'checkpoints.json'), 'utf8')).models?.[0];
+  if (!m) fail('fixture char_lstm_model missing');
+  copyFileSync(join(root, 'fixtures', m.file), join(cpu, 'model.safetensors'));
+  writeFileSync(join(cpu, 'model.json'), JSON.stringify({ ids: m.ids, logits: m.logits }));
+  const got = bundleAndRun(cpu, 'checkpoint.ts');
+  if (
+    !(got.logits <= 1e-4) ||
+    got.hidden !== 16 ||
+    JSON.stringify(got.modules) !== '["embed","rnn","head"]' ||
+    JSON.stringify(got.shape) !== JSON.stringify(m.logits.shape)
+  ) {
+    fail(`cpu: the whole model printed ${JSON.stringify(got)}; want logits within 1e-4 of PyTorch's`);
+  }
+  console.log(
+    `  modules ${got.modules.join(', ')}; max |Δ logits| vs PyTorch ${got.logits.toExponential(2)}`,
   );
 }
 step('cpu: a browser bundle holds no WGSL and no WebGPU code');
@@ -174,6 +221,7 @@ if (process.argv.includes('--skip-gpu')) {
     [tgz('tensor'), tgz('kernels-wasm'), tgz('nn'), tgz('kernels-webgpu'), 'webgpu@0.6.2'],
     ['gpu.ts'],
   );
+  typecheckWithLibs(gpu, 'gpu', [['dom', 'esnext']]);
   step('cpu+webgpu: the same model on the GPU and back');
   const result = bundleAndRun(gpu, 'gpu.ts');
   if (result.device !== 'webgpu' || !(result.gpuVsCpu <= 1e-4) || result.backVsCpu !== 0) {

@@ -7,11 +7,22 @@ model.pt is what `torch.save(rnn.state_dict(), 'model.pt')` wrote; a whole pickl
 
     from export_safetensors import export_recurrent, export_state_dict
     export_recurrent(lstm, 'lstm.safetensors')  # + metadata 'module' ('LSTM') and 'rnn_options' (its arguments)
+    export_model(model, 'model.safetensors')     # any nn.Module: + metadata 'modules' (see below)
     export_state_dict(any_state_dict, 'model.safetensors', metadata={'format': 'pt'})
 
 export_recurrent takes an nn.RNN, nn.LSTM or nn.GRU (export_rnn is the same function, its first name) and
-refuses any other module. A whole pickled nn.RNN, nn.LSTM or nn.GRU given to the command line gets the same
-metadata; a state dict or any other module is written with metadata['format'] alone.
+refuses any other module. export_model takes any nn.Module (Embedding -> LSTM -> Linear, ...) and records,
+as metadata 'modules', the constructor arguments of every submodule @recurrent/nn has (nn.RNN, nn.LSTM,
+nn.GRU, their cells, nn.Embedding, nn.Linear) under its state-dict prefix, in JSON:
+
+    {"rnn": {"module": "LSTM", "options": {"inputSize": 8, "hiddenSize": 16, ...}},
+     "embed": {"module": "Embedding", "options": {"numEmbeddings": 20, "embeddingDim": 8}}, ...}
+
+(the module itself, when it is one of them, under the prefix ""). An nn.RNN, nn.LSTM or nn.GRU exported
+whole also keeps 'module' and 'rnn_options'. A whole pickled module given to the command line (--trust)
+gets export_model's metadata; a state dict is written with metadata['format'] alone.
+
+Shipped with @recurrent/nn as node_modules/@recurrent/nn/scripts/export_safetensors.py (the same file).
 
 Only the standard library writes the file (struct + json; torch only hands over the tensors). The
 layout is the format's (https://github.com/huggingface/safetensors#format), byte for byte as the
@@ -133,6 +144,70 @@ def recurrent_metadata(module):
             'rnn_options': json.dumps(rnn_options(module), separators=(',', ':'))}
 
 
+# Every module whose arguments export_model records, by the name @recurrent/nn gives it (subclasses
+# count as their base: a subclass of nn.LSTM is recorded as an 'LSTM').
+KNOWN_MODULES = [('RNN', torch.nn.RNN), ('LSTM', torch.nn.LSTM), ('GRU', torch.nn.GRU),
+                 ('RNNCell', torch.nn.RNNCell), ('LSTMCell', torch.nn.LSTMCell), ('GRUCell', torch.nn.GRUCell),
+                 ('Embedding', torch.nn.Embedding), ('Linear', torch.nn.Linear)]
+
+
+def module_options(module):
+    """(name, options) for a module @recurrent/nn has (see KNOWN_MODULES), its constructor arguments as
+    @recurrent/nn's options (camelCase); None for any other module."""
+    for name, cls in KNOWN_MODULES:
+        if isinstance(module, cls):
+            break
+    else:
+        return None
+    if name in RECURRENT_MODULES:
+        return name, rnn_options(module)
+    if name == 'Embedding':
+        options = {'numEmbeddings': module.num_embeddings, 'embeddingDim': module.embedding_dim}
+        if module.padding_idx is not None:
+            options['paddingIdx'] = module.padding_idx
+        return name, options
+    if name == 'Linear':
+        return name, {'inFeatures': module.in_features, 'outFeatures': module.out_features,
+                      'bias': module.bias is not None}
+    options = {'inputSize': module.input_size, 'hiddenSize': module.hidden_size, 'bias': module.bias}
+    if name == 'RNNCell':
+        options['nonlinearity'] = module.nonlinearity
+    return name, options
+
+
+def modules_metadata(model):
+    """{prefix: {'module': name, 'options': {...}}} for every submodule module_options knows, by its
+    state-dict prefix ('rnn', 'head.0'; '' for `model` itself)."""
+    found = {}
+    for prefix, module in model.named_modules():
+        known = module_options(module)
+        if known is not None:
+            found[prefix] = {'module': known[0], 'options': known[1]}
+    return found
+
+
+def model_metadata(model):
+    """The metadata export_model writes: 'format', 'modules' (JSON), and for an nn.RNN, nn.LSTM or nn.GRU
+    also export_recurrent's 'module' and 'rnn_options'."""
+    metadata = {'format': 'pt'}
+    if isinstance(model, tuple(RECURRENT_MODULES.values())):
+        metadata = recurrent_metadata(model)
+    metadata['modules'] = json.dumps(modules_metadata(model), separators=(',', ':'))
+    return metadata
+
+
+def export_model(model, path, metadata=None):
+    """Writes any nn.Module's whole state dict to `path`, with model_metadata(model) (plus `metadata`):
+    @recurrent/nn's readSafetensors gives the options of every RNN, LSTM, GRU, cell, Embedding and Linear
+    in it by prefix. Returns the number of bytes written."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError('expected an nn.Module, got %s; use export_state_dict for a state dict'
+                        % type(model).__name__)
+    meta = model_metadata(model)
+    meta.update(metadata or {})
+    return export_state_dict(model.state_dict(), path, meta)
+
+
 def rnn_options(module):
     """An nn.RNN's, nn.LSTM's or nn.GRU's constructor arguments as @recurrent/nn's options (camelCase):
     an nn.RNN's include its nonlinearity, an nn.LSTM's its projSize (0: no projection)."""
@@ -160,9 +235,7 @@ def main(argv=None):
     except pickle.UnpicklingError as e:
         parser.error('%s is not a plain state dict (%s); if you trust the file, rerun with --trust'
                      % (args.source, str(e).split('WeightsUnpickler error: ')[-1]))
-    metadata = {'format': 'pt'}
-    if isinstance(obj, tuple(RECURRENT_MODULES.values())):
-        metadata = recurrent_metadata(obj)
+    metadata = model_metadata(obj) if isinstance(obj, torch.nn.Module) else {'format': 'pt'}
     state = obj.state_dict() if isinstance(obj, torch.nn.Module) else obj
     if not isinstance(state, dict):
         parser.error('%s holds a %s, not a state dict or module' % (args.source, type(state).__name__))

@@ -82,9 +82,10 @@ export class Vec {
   }
 
   /**
-   * tanh as Eigen's rational approximation (degree 13 / 6 on x clamped to ±7.9053, or ±7.9988 where
-   * Vec.madd is fused: each clamp makes the rational exactly ±1 there), a few ulp from the float32 tanh. NaN stays NaN; ±Inf clamp to ±7.9 → ±1; below |x| = 4e-4 tanh(x) = x to float32
-   * precision, which also keeps the sign of −0.
+   * tanh as Eigen's rational approximation (degree 13 / 6 on x clamped to ±7.9053, or to ±7.9988 where
+   * Vec.madd is fused: each clamp is where the rational reaches exactly ±1), a few ulp from the float32
+   * tanh. NaN stays NaN; ±Inf clamp → ±1; below |x| = 4e-4 tanh(x) = x to float32 precision, which also
+   * keeps the sign of −0.
    */
   @inline
   static tanh(v: v128): v128 {

@@ -3,9 +3,12 @@
  * WGSL kernels and a small WebGPU runtime for `@recurrent/nn`: a device from `navigator.gpu` (browsers)
  * or the `webgpu` package (Node, loaded lazily), a buffer pool, a pipeline cache, one-submit recording,
  * GPU-resident tensors, a tiled GEMM, the recurrences of Elman, LSTM and GRU cells (a persistent kernel
- * per layer, or a fused kernel per step) and dropout.
+ * per layer, or a fused kernel per step), dropout, and a model head's ops: an embedding gather, softmax /
+ * log-softmax and argmax over the last dimension.
  */
+export { type ArgmaxArgs, argmaxKernel, recordArgmax } from './kernels/argmax.js';
 export { type DropoutArgs, dropoutKernel, recordDropout } from './kernels/dropout.js';
+export { type GatherRowsArgs, gatherRowsKernel, recordGatherRows } from './kernels/gather-rows.js';
 export { type GemmArgs, type GemmTile, type GemmVariant, gemmKernel, recordGemm } from './kernels/gemm.js';
 export {
   type PackedWeights,
@@ -17,6 +20,7 @@ export {
 } from './kernels/recurrence.js';
 export { persistentKernel, recordPersistentRecurrence } from './kernels/rnn-persistent.js';
 export { recordStepRecurrence, type StepTile, stepKernel } from './kernels/rnn-step.js';
+export { recordSoftmax, type SoftmaxArgs, type SoftmaxKind, softmaxKernel } from './kernels/softmax.js';
 export { BufferPool, type BufferStats, BufferUsage, STORAGE_USAGE, sizeClass } from './runtime/buffers.js';
 export { createRuntime, GpuRuntime, type RuntimeStats, type WebGPUOptions } from './runtime/device.js';
 export { getGpu, loadNodeWebGPU, NO_WEBGPU } from './runtime/gpu.js';

@@ -1,6 +1,23 @@
 // One suite, every backend: PyTorch's fixtures, the reference on random configurations, chaining.
 import { gruReference, lstmReference, rnnReference } from '@recurrent/reference';
-import { cat, Generator, manualSeed, narrow, randn, Tensor } from '@recurrent/tensor';
+import {
+  add,
+  argmax,
+  cat,
+  Generator,
+  indexSelect,
+  logSoftmax,
+  manualSeed,
+  matmul,
+  narrow,
+  randn,
+  reshape,
+  softmax,
+  Tensor,
+  tensor,
+  transpose,
+  uniform,
+} from '@recurrent/tensor';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,9 +30,13 @@ import {
   type RnnFixture,
   rnnFixtures,
 } from '../../../fixtures/load.js';
+import { cpuBackend } from './backend/cpu.js';
 import type { Backend } from './backend/types.js';
+import { Dropout } from './dropout.js';
+import { Embedding } from './embedding.js';
 import { GRU } from './gru.js';
 import { GRUCell } from './gru-cell.js';
+import { Linear } from './linear.js';
 import { LSTM } from './lstm.js';
 import { LSTMCell } from './lstm-cell.js';
 import { RNN } from './rnn.js';
@@ -316,5 +337,209 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     }
     await assertClose(cat(await Promise.all(parts.map(toCpu)), 1), whole, 'chunked output');
     await assertClose(h as Tensor, wholeH, 'chunked hN');
+  });
+});
+
+// A model head's ops (Backend.linear, embedding, argmax, softmax, logSoftmax, dropout) on every backend,
+// against @recurrent/tensor's CPU ops on random data with ties, NaN and infinities.
+describe.each(backendsUnderTest)("$name backend: a model head's ops", ({ create }) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await create();
+  });
+  afterAll(() => backend?.dispose());
+
+  /** A CPU tensor of the given values, shape and dtype, on the backend. */
+  const on = (t: Tensor): Tensor => backend.fromCpu(t);
+  const read = async (t: Tensor): Promise<number[]> => {
+    expect([t.device, backend.owns(t)]).toEqual([backend.device, true]);
+    return [...(await t.data())];
+  };
+  /** Values drawn from a small set, so rows have ties; with NaN and ±Inf sprinkled in when `special`. */
+  const tricky = (n: number, g: Generator, special: boolean): Float32Array => {
+    const pool = [-2, -1, -0, 0, 0.5, 1, 3, ...(special ? [Number.NaN, Infinity, -Infinity] : [])];
+    const u = uniform([n], 0, 1, { generator: g }).dataSync();
+    return Float32Array.from(u, (v) =>
+      v < 0.5 ? (pool[Math.floor(v * 2 * pool.length)] as number) : v * 8 - 4,
+    );
+  };
+  const shapes = fc.record({
+    lead: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 2 }),
+    last: fc.integer({ min: 1, max: 150 }),
+    special: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 2 ** 31 }),
+  });
+
+  it('linear equals x·Wᵀ + b (matmul, add) for any leading dims and sizes, with and without bias', async () => {
+    const run = fc.record({
+      lead: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 2 }),
+      K: fc.integer({ min: 0, max: 40 }),
+      N: fc.integer({ min: 0, max: 40 }),
+      bias: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 2 ** 31 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(run, async ({ lead, K, N, bias, seed }) => {
+        const generator = new Generator(seed);
+        const x = randn([...lead, K], { generator });
+        const w = randn([N, K], { generator });
+        const b = bias ? randn([N], { generator }) : null;
+        const y = backend.linear({ input: on(x), weight: on(w), bias: b ? on(b) : null });
+        expect(y.shape).toEqual([...lead, N]);
+        const rows = lead.reduce((p, d) => p * d, 1);
+        const xw = matmul(reshape(x, [rows, K]), transpose(w, 0, 1));
+        const want = reshape(b ? add(xw, b) : xw, [...lead, N]);
+        await assertClose(Tensor.fromArray(Float32Array.from(await read(y)), y.shape), want, 'linear');
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('embedding equals indexSelect(weight, 0, indices), any index shape', async () => {
+    const run = fc.record({
+      shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
+      n: fc.integer({ min: 1, max: 30 }),
+      D: fc.integer({ min: 0, max: 9 }),
+      seed: fc.integer({ min: 0, max: 2 ** 31 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(run, async ({ shape, n, D, seed }) => {
+        const generator = new Generator(seed);
+        const weight = randn([n, D], { generator });
+        const count = shape.reduce((p, d) => p * d, 1);
+        const ids = Int32Array.from(uniform([count], 0, n, { generator }).dataSync(), Math.floor);
+        const y = backend.embedding({
+          indices: on(Tensor.fromArray(ids, shape)) as Tensor<'int32'>,
+          weight: on(weight),
+          paddingIdx: null,
+        });
+        expect(y.shape).toEqual([...shape, D]);
+        const want = indexSelect(weight, 0, Tensor.fromArray(ids, [count])).dataSync();
+        expect(await read(y)).toEqual([...want]);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('embedding: an index out of range is a RangeError on the CPU, a NaN row on WebGPU', async () => {
+    const weight = on(randn([5, 3]));
+    const indices = on(Tensor.fromArray(Int32Array.of(1, 5, -1, 4), [2, 2])) as Tensor<'int32'>;
+    if (backend.device === 'cpu') {
+      expect(() => backend.embedding({ indices, weight, paddingIdx: null })).toThrow(
+        new RangeError(
+          'Embedding: index 5 at position [0, 1] is out of range for numEmbeddings 5 (indices must be in [0, 4])',
+        ),
+      );
+      return;
+    }
+    const got = await read(backend.embedding({ indices, weight, paddingIdx: null }));
+    expect(got.map(Number.isNaN)).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0].map(Boolean));
+  });
+
+  it("argmax equals argmax(x, -1): ties give the first index, NaN the first NaN's", async () => {
+    await fc.assert(
+      fc.asyncProperty(shapes, async ({ lead, last, special, seed }) => {
+        const shape = [...lead, last];
+        const x = Tensor.fromArray(
+          tricky(
+            shape.reduce((p, d) => p * d, 1),
+            new Generator(seed),
+            special,
+          ),
+          shape,
+        );
+        const got = backend.argmax({ input: on(x), dim: -1 });
+        const want = argmax(x, -1);
+        expect([got.dtype, got.shape]).toEqual(['int32', want.shape]);
+        expect(await read(got)).toEqual([...want.dataSync()]);
+      }),
+      { numRuns: 40 },
+    );
+    // all equal, all NaN, a NaN after the max, the max late in a long row (past the threads' first pass)
+    const rows = [
+      [2, 2, 2, 2],
+      [Number.NaN, Number.NaN, 1, Number.NaN],
+      [1, 9, Number.NaN, 9],
+      [-Infinity, -Infinity, -Infinity, -Infinity],
+    ];
+    const x = tensor(rows);
+    expect(await read(backend.argmax({ input: on(x), dim: -1 }))).toEqual([0, 0, 2, 0]);
+    const long = new Float32Array(1000).fill(-1);
+    long[777] = 5;
+    long[999] = 5;
+    expect(await read(backend.argmax({ input: on(Tensor.fromArray(long, [1000])), dim: -1 }))).toEqual([777]);
+    expect(() => backend.argmax({ input: on(randn([3, 0])), dim: -1 })).toThrow(
+      new RangeError('argmax(): Expected reduction dim 1 to have non-zero size.'),
+    );
+    expect((await backend.argmax({ input: on(randn([0, 4])), dim: -1 }).data()).length).toBe(0);
+  });
+
+  it.each(['softmax', 'logSoftmax'] as const)(
+    '%s equals the CPU op over the last dim, NaN and infinities included',
+    async (op) => {
+      const cpuOp = op === 'softmax' ? softmax : logSoftmax;
+      await fc.assert(
+        fc.asyncProperty(shapes, async ({ lead, last, special, seed }) => {
+          const shape = [...lead, last];
+          const g = new Generator(seed);
+          // large values too: exp(x) alone would overflow
+          const x = Tensor.fromArray(
+            tricky(
+              shape.reduce((p, d) => p * d, 1),
+              g,
+              special,
+            ).map((v) => v * 30),
+            shape,
+          );
+          const got = await read(backend[op]({ input: on(x), dim: -1 }));
+          const want = cpuOp(x, -1).dataSync();
+          got.forEach((v, i) => {
+            const w = want[i] as number;
+            if (!Number.isFinite(w)) expect(v, `element ${i}`).toBe(w);
+            else
+              expect(Math.abs(v - w), `element ${i}: ${v} vs ${w}`).toBeLessThanOrEqual(
+                2e-5 + 2e-5 * Math.abs(w),
+              );
+          });
+        }),
+        { numRuns: 40 },
+      );
+    },
+  );
+
+  it("dropout equals the CPU's bit for bit from the same generator, and multiplies by 0 for p = 1", async () => {
+    for (const [p, seed] of [
+      [0.3, 1],
+      [0.5, 2],
+      [0.9, 3],
+    ] as const) {
+      const x = tensor([
+        [1, -2, Number.POSITIVE_INFINITY, 0.25],
+        [3, Number.NaN, -0, 7],
+      ]);
+      const got = backend.dropout({ input: on(x), p, generator: new Generator(seed) });
+      const want = cpuBackend.dropout({ input: x, p, generator: new Generator(seed) });
+      expect(await read(got)).toEqual([...want.dataSync()]);
+    }
+    const x = tensor([1, Number.POSITIVE_INFINITY, -2]);
+    expect(await read(backend.dropout({ input: on(x), p: 1, generator: new Generator(0) }))).toEqual([
+      0,
+      Number.NaN,
+      -0,
+    ]);
+  });
+
+  it('Linear, Embedding and Dropout modules compute on the backend', async () => {
+    manualSeed(5);
+    const embed = new Embedding({ numEmbeddings: 11, embeddingDim: 4 }).to(backend);
+    const drop = new Dropout({ p: 0.25, generator: new Generator(9) }).to(backend);
+    const head = new Linear({ inFeatures: 4, outFeatures: 3 }).to(backend);
+    const ids = Tensor.fromArray(Int32Array.of(3, 0, 10, 7), [2, 2]);
+    const y = head.forward(drop.forward(embed.forward(ids)));
+    expect([y.device, y.shape]).toEqual([backend.device, [2, 2, 3]]);
+    const cpu = (m: Linear | Embedding | Dropout) => m.to(cpuBackend);
+    const drop2 = new Dropout({ p: 0.25, generator: new Generator(9) });
+    const want = cpu(head).forward(cpu(drop2).forward(cpu(embed).forward(ids)));
+    await assertClose(Tensor.fromArray(Float32Array.from(await read(y)), y.shape), want, 'head');
   });
 });

@@ -4,17 +4,11 @@ import { describeForError, Tensor } from '@recurrent/tensor';
 export type AnyTensor = Tensor<'float32' | 'int32'>;
 
 /**
- * Checks that `input` is a CPU tensor for a module that computes on the CPU with `@recurrent/tensor` ops
- * (Linear, Embedding, Dropout for now, whatever backend the module was moved to).
+ * Checks that `input` is a tensor (on any device: the module's backend takes CPU tensors and its own),
+ * for the modules that are not recurrent (Linear, Embedding, Dropout).
  */
-export function checkCpuInput(owner: string, input: unknown): asserts input is AnyTensor {
+export function checkTensorInput(owner: string, input: unknown): asserts input is AnyTensor {
   if (!(input instanceof Tensor)) {
     throw new TypeError(`${owner}: input must be a Tensor, received ${describeForError(input)}`);
-  }
-  if (input.device !== 'cpu') {
-    throw new Error(
-      `${owner} runs on the CPU for now; its input is on '${input.device}': ` +
-        'read it back with await t.data() and pass a CPU tensor',
-    );
   }
 }

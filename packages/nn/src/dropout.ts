@@ -1,5 +1,5 @@
-import { defaultGenerator, fillBernoulli, type Generator, Tensor } from '@recurrent/tensor';
-import { checkCpuInput } from './cpu-input.js';
+import { defaultGenerator, type Generator, type Tensor } from '@recurrent/tensor';
+import { checkTensorInput } from './cpu-input.js';
 import { Module } from './module.js';
 import { checkKnownOptions, checkProbability } from './options.js';
 
@@ -15,7 +15,8 @@ export interface DropoutOptions {
  * Inverted dropout like `torch.nn.Dropout`: in training mode each element is zeroed with probability `p`
  * and the others scaled by `1 / (1 − p)`, the mask drawn from the generator in PyTorch's order (one
  * `bernoulli_(1 − p)` over the input's elements), so a seeded run matches PyTorch; in eval mode (and for
- * p = 0) it returns the input itself. Any shape; computes on the CPU.
+ * p = 0) it returns the input itself. Any shape; computes on its backend (`backend.dropout`, the mask
+ * drawn on the CPU and applied there), so after `to(gpu)` it takes and returns GPU tensors.
  */
 export class Dropout extends Module {
   readonly p: number;
@@ -28,25 +29,16 @@ export class Dropout extends Module {
     this.#generator = options.generator ?? defaultGenerator;
   }
 
-  /** @param input any shape, float32, on the CPU. @returns the same shape. */
+  /** @param input any shape, float32, on the CPU or the module's backend. @returns the same shape, there. */
   forward(input: Tensor): Tensor<'float32'> {
-    checkCpuInput('Dropout', input);
+    checkTensorInput('Dropout', input);
     if (input.dtype !== 'float32') {
       throw new TypeError(`Dropout: input must be a float32 tensor, received ${input.dtype}`);
     }
     const { p } = this;
     if (!this.training || p === 0 || input.numel() === 0) return input as Tensor<'float32'>; // checked above
-    const x = input.dataSync() as Float32Array;
-    const out = new Float32Array(x.length);
-    if (p === 1) {
-      // PyTorch multiplies by zero rather than writing zeros, so ±Inf and NaN become NaN
-      for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) * 0;
-      return Tensor.fromArray(out, input.shape);
-    }
-    fillBernoulli(out, 1 - p, this.#generator);
-    // PyTorch divides the float32 mask by (1 − p) and multiplies: x · float32(1 / float32(1 − p))
-    const scale = Math.fround(1 / Math.fround(1 - p));
-    for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) * ((out[i] as number) * scale);
-    return Tensor.fromArray(out, input.shape);
+    return this.withUploads((on) =>
+      this.backend.dropout({ input: on(input, 'input'), p, generator: this.#generator }),
+    );
   }
 }

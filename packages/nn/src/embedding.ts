@@ -1,5 +1,5 @@
-import { defaultGenerator, type Generator, randn, Tensor } from '@recurrent/tensor';
-import { type AnyTensor, checkCpuInput } from './cpu-input.js';
+import { defaultGenerator, type Generator, randn, type Tensor } from '@recurrent/tensor';
+import { type AnyTensor, checkTensorInput } from './cpu-input.js';
 import { Module } from './module.js';
 import { checkInteger, checkKnownOptions } from './options.js';
 
@@ -25,7 +25,8 @@ const OPTIONS = ['numEmbeddings', 'embeddingDim', 'paddingIdx', 'generator'] as 
  *
  * Parameter as PyTorch's: `weight` `(numEmbeddings, embeddingDim)` drawn `N(0, 1)` (PyTorch's `normal_`,
  * so `manualSeed(s)` gives PyTorch's table for `torch.manual_seed(s)`), with the `paddingIdx` row zeroed.
- * Computes on the CPU for now: indices and output are CPU tensors.
+ * Computes on its backend (`backend.embedding`, a gather kernel on WebGPU): after `to(gpu)` it takes CPU or
+ * GPU int32 indices (an `argmax` of the GPU backend, say) and returns a GPU tensor.
  */
 export class Embedding extends Module {
   readonly numEmbeddings: number;
@@ -55,44 +56,26 @@ export class Embedding extends Module {
   }
 
   /**
-   * @param input int32 indices of any shape `(…)`, each in [0, numEmbeddings); a CPU tensor, e.g.
-   *              `tensor(Int32Array.from(ids), [1, ids.length], { dtype: 'int32' })`.
-   * @returns `(…, embeddingDim)`, float32 on the CPU.
+   * @param input int32 indices of any shape `(…)`, each in [0, numEmbeddings); a CPU tensor (e.g.
+   *              `tensor(Int32Array.from(ids), [1, ids.length], { dtype: 'int32' })`) or one of the
+   *              module's backend. Out of range: the CPU backends throw a RangeError naming the index and
+   *              its position; WebGPU cannot check without a readback and returns NaN for that row.
+   * @returns `(…, embeddingDim)`, float32 on the module's backend.
    */
   forward(input: AnyTensor): Tensor<'float32'> {
-    checkCpuInput('Embedding', input);
+    checkTensorInput('Embedding', input);
     if (input.dtype !== 'int32') {
       throw new TypeError(
         `Embedding: indices must be an int32 tensor (like PyTorch's integer indices), received a ${input.dtype} tensor; ` +
           `convert it with t.int() or build it with { dtype: 'int32' }`,
       );
     }
-    const ids = input.dataSync() as Int32Array;
-    const D = this.embeddingDim;
-    const n = this.numEmbeddings;
-    const table = this.cpuParameter('weight').dataSync();
-    const out = new Float32Array(ids.length * D);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i] as number;
-      if (id < 0 || id >= n) {
-        throw new RangeError(
-          `Embedding: index ${id} at position ${position(i, input.shape)} is out of range for numEmbeddings ${n} ` +
-            `(indices must be in [0, ${n - 1}])`,
-        );
-      }
-      out.set(table.subarray(id * D, (id + 1) * D), i * D);
-    }
-    return Tensor.fromArray(out, [...input.shape, D]);
+    return this.withUploads((on) =>
+      this.backend.embedding({
+        indices: on(input, 'indices') as Tensor<'int32'>,
+        weight: this.parameter('weight'),
+        paddingIdx: this.paddingIdx,
+      }),
+    );
   }
-}
-
-/** The multi-index `[i, j, …]` of flat offset `flat` in a row-major `shape`. */
-function position(flat: number, shape: readonly number[]): string {
-  const idx: number[] = [];
-  for (let d = shape.length - 1; d >= 0; d--) {
-    const size = shape[d] as number;
-    idx.unshift(flat % size);
-    flat = Math.floor(flat / size);
-  }
-  return `[${idx.join(', ')}]`;
 }

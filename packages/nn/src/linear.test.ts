@@ -1,6 +1,7 @@
 import { manualSeed, Tensor, zeros } from '@recurrent/tensor';
 import { describe, expect, it } from 'vitest';
 import { assertClose, decode, decodeStateDict, moduleFixtures } from '../../../fixtures/load.js';
+import { cpuBackend } from './backend/cpu.js';
 import { Linear } from './linear.js';
 
 describe('Linear against PyTorch', () => {
@@ -61,7 +62,7 @@ describe('Linear', () => {
     );
   });
 
-  it('refuses tensors that are not on the CPU, for now', () => {
+  it("refuses tensors of another device than its backend's, naming both", () => {
     const gpuLike = new Tensor(
       {
         device: 'webgpu',
@@ -74,8 +75,9 @@ describe('Linear', () => {
       },
       [3],
     );
-    expect(() => new Linear({ inFeatures: 3, outFeatures: 2 }).forward(gpuLike)).toThrow(
-      "Linear runs on the CPU for now; its input is on 'webgpu': read it back with await t.data() and pass a CPU tensor",
+    const linear = new Linear({ inFeatures: 3, outFeatures: 2 }).to(cpuBackend);
+    expect(() => linear.forward(gpuLike)).toThrow(
+      "Linear: input is on 'webgpu' but the module runs on 'cpu (TypeScript)'; move the module with .to(backend) or pass a CPU tensor",
     );
   });
 });

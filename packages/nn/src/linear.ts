@@ -1,5 +1,5 @@
-import { defaultGenerator, type Generator, sgemm, Tensor, uniform, zeros } from '@recurrent/tensor';
-import { checkCpuInput } from './cpu-input.js';
+import { defaultGenerator, type Generator, type Tensor, uniform, zeros } from '@recurrent/tensor';
+import { checkTensorInput } from './cpu-input.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions } from './options.js';
 
@@ -24,7 +24,8 @@ const OPTIONS = ['inFeatures', 'outFeatures', 'bias', 'generator'] as const;
  * `U(−1/√inFeatures, 1/√inFeatures)` in that order (kaiming_uniform with a = √5, then the bias), so
  * `manualSeed(s)` gives PyTorch's weights for `torch.manual_seed(s)`.
  *
- * Computes on the CPU for now, whatever backend it was moved to: inputs and outputs are CPU tensors.
+ * Computes on its backend as one GEMM with the bias fused (`backend.linear`): after `to(gpu)` it takes CPU
+ * or GPU tensors and returns a GPU tensor.
  */
 export class Linear extends Module {
   readonly inFeatures: number;
@@ -53,11 +54,12 @@ export class Linear extends Module {
   }
 
   /**
-   * @param input `(…, inFeatures)`: `(inFeatures)`, `(N, inFeatures)`, `(N, L, inFeatures)`, …; a CPU tensor.
-   * @returns `(…, outFeatures)`, a CPU tensor.
+   * @param input `(…, inFeatures)`: `(inFeatures)`, `(N, inFeatures)`, `(N, L, inFeatures)`, …; a CPU
+   *              tensor or one of the module's backend.
+   * @returns `(…, outFeatures)` on the module's backend.
    */
   forward(input: Tensor): Tensor<'float32'> {
-    checkCpuInput('Linear', input);
+    checkTensorInput('Linear', input);
     if (input.dtype !== 'float32') {
       throw new TypeError(`Linear: input must be a float32 tensor, received ${input.dtype}`);
     }
@@ -67,32 +69,12 @@ export class Linear extends Module {
         `Linear: input's last dimension must equal inFeatures (${this.inFeatures}), received shape [${input.shape.join(', ')}]`,
       );
     }
-    const K = this.inFeatures;
-    const N = this.outFeatures;
-    const rows = input.shape.slice(0, -1).reduce((p, d) => p * d, 1);
-    const out = new Float32Array(rows * N);
-    if (this.bias) {
-      const b = this.cpuParameter('bias').dataSync();
-      for (let i = 0; i < rows; i++) out.set(b, i * N);
-    }
-    sgemm(
-      false,
-      true,
-      rows,
-      N,
-      K,
-      1,
-      input.dataSync() as Float32Array,
-      0,
-      Math.max(1, K),
-      this.cpuParameter('weight').dataSync(),
-      0,
-      Math.max(1, K),
-      this.bias ? 1 : 0,
-      out,
-      0,
-      Math.max(1, N),
+    return this.withUploads((on) =>
+      this.backend.linear({
+        input: on(input, 'input'),
+        weight: this.parameter('weight'),
+        bias: this.bias ? this.parameter('bias') : null,
+      }),
     );
-    return Tensor.fromArray(out, [...input.shape.slice(0, -1), N]);
   }
 }

@@ -79,6 +79,7 @@ describe('Module modes and backends', () => {
   it('to() switches the backend the forward pass calls', () => {
     const calls: string[] = [];
     const spy: Backend = {
+      ...cpuBackend, // the ops not spied on
       device: 'spy',
       label: 'spy',
       disposed: false,

@@ -12,11 +12,11 @@ import {
   fixturePath,
   readFixtureBytes,
 } from '../../../fixtures/load.js';
-import { loadSafetensorsFile, saveSafetensorsFile } from './node.js';
+import { loadSafetensorsFile, readSafetensorsFile, saveSafetensorsFile } from './node.js';
 import { RNN } from './rnn.js';
 import { SafetensorsError } from './safetensors/errors.js';
 import { readSafetensorsHeader } from './safetensors/header.js';
-import { loadSafetensors } from './safetensors/load.js';
+import { loadSafetensors, readSafetensors } from './safetensors/load.js';
 
 describe('@recurrent/nn/node', () => {
   let dir: string;
@@ -36,6 +36,36 @@ describe('@recurrent/nn/node', () => {
       const [output, hN] = rnn.eval().forward(decode(c.input), c.h0 ? decode(c.h0) : undefined);
       await assertClose(output, c.output, 'output');
       await assertClose(hN, c.hN, 'hN');
+    }
+  });
+
+  it('reads a whole-model checkpoint with its metadata and modules, as readSafetensors does', async () => {
+    const file = 'checkpoints/char_lstm_model.safetensors';
+    const read = await readSafetensorsFile(fixturePath(file));
+    const want = readSafetensors(readFixtureBytes(file));
+    expect(read.metadata).toEqual(want.metadata);
+    expect(read.modules).toEqual(want.modules);
+    expect(read.options('head', 'Linear')).toEqual({ inFeatures: 16, outFeatures: 20, bias: true });
+    expect(Object.keys(read.stateDict)).toEqual(Object.keys(want.stateDict));
+    for (const [k, t] of Object.entries(want.stateDict))
+      expect(read.stateDict[k]?.dataSync(), k).toEqual(t.dataSync());
+  });
+
+  it('refuses a torch.save file, naming the file and the export script', async () => {
+    for (const [name, kind] of [
+      ['zip', 'a zip archive, as torch.save writes since PyTorch 1.6'],
+      ['legacy', 'the legacy pickle format'],
+    ] as const) {
+      const path = fixturePath(`checkpoints/linear_state_dict_${name}.pt`);
+      for (const read of [loadSafetensorsFile, readSafetensorsFile]) {
+        const error = await read(path).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SafetensorsError);
+        expect((error as SafetensorsError).message).toBe(
+          `safetensors: ${path}: this is a PyTorch torch.save file (${kind}), not safetensors; convert it with ` +
+            'python3 scripts/export_safetensors.py model.pt model.safetensors ' +
+            '(the script is also installed as node_modules/@recurrent/nn/scripts/export_safetensors.py)',
+        );
+      }
     }
   });
 

@@ -11,7 +11,7 @@ import {
   readHeaderLength,
   type SafetensorsReadOptions,
 } from './safetensors/header.js';
-import { decodeTensors } from './safetensors/load.js';
+import { contents, decodeTensors, type SafetensorsContents } from './safetensors/load.js';
 import { saveSafetensors } from './safetensors/save.js';
 
 /**
@@ -29,6 +29,32 @@ export async function loadSafetensorsFile(
   path: string | URL,
   options: SafetensorsReadOptions = {},
 ): Promise<Record<string, Tensor>> {
+  return (await readFile(path, options)).stateDict;
+}
+
+/**
+ * Reads a .safetensors file like `loadSafetensorsFile`, with its metadata and the options of the modules
+ * it records (see `readSafetensors`): `const { stateDict, options } = await readSafetensorsFile(path)`.
+ *
+ * @throws SafetensorsError as `loadSafetensorsFile` does, and for `modules` / `rnn_options` metadata
+ *   that is not what `scripts/export_safetensors.py` writes.
+ */
+export async function readSafetensorsFile(
+  path: string | URL,
+  options: SafetensorsReadOptions = {},
+): Promise<SafetensorsContents> {
+  const { stateDict, metadata } = await readFile(path, options);
+  try {
+    return contents(stateDict, metadata);
+  } catch (e) {
+    throw withFile(e, path);
+  }
+}
+
+async function readFile(
+  path: string | URL,
+  options: SafetensorsReadOptions,
+): Promise<{ stateDict: Record<string, Tensor<'float32'>>; metadata: Readonly<Record<string, string>> }> {
   // O_NONBLOCK: opening a FIFO for reading would wait for a writer; fstat refuses it right after
   const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
@@ -43,7 +69,7 @@ export async function loadSafetensorsFile(
 async function readOpenFile(
   handle: FileHandle,
   options: SafetensorsReadOptions,
-): Promise<Record<string, Tensor>> {
+): Promise<{ stateDict: Record<string, Tensor<'float32'>>; metadata: Readonly<Record<string, string>> }> {
   const limit = headerLimit(options.maxHeaderBytes);
   const stats = await handle.stat();
   if (!stats.isFile()) throw new SafetensorsError(`is ${kindOf(stats)}, not a regular file`);
@@ -52,7 +78,7 @@ async function readOpenFile(
   const headerLength = readHeaderLength(prefix, size, limit);
   const dataStart = 8 + headerLength;
   const headerBytes = await readExactly(handle, new Uint8Array(headerLength), 8, size);
-  const { tensors, dataEnd } = parseHeaderBytes(headerBytes);
+  const { metadata, tensors, dataEnd } = parseHeaderBytes(headerBytes);
   const declared = dataStart + dataEnd;
   if (size !== declared) {
     throw new SafetensorsError(
@@ -69,7 +95,7 @@ async function readOpenFile(
   file.set(prefix);
   file.set(headerBytes, 8);
   await readExactly(handle, file.subarray(dataStart), dataStart, size);
-  return decodeTensors(file, tensors, dataStart);
+  return { stateDict: decodeTensors(file, tensors, dataStart), metadata };
 }
 
 /** Fills `into` from `position` on; a file that ends sooner changed after fstat gave `size`. */

@@ -25,6 +25,7 @@ function countingLiveStates(backend: Backend): { backend: Backend; live: () => n
   return {
     live: () => live,
     backend: {
+      ...backend, // the ops not counted here
       device: backend.device,
       label: backend.label,
       disposed: false,

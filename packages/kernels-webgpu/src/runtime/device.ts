@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" preserve="true" />
-import { cpuData, type Shape, type Tensor } from '@recurrent/tensor';
+import { cpuArray, type DType, type Shape, type Tensor } from '@recurrent/tensor';
 import { BufferPool, type BufferStats, BufferUsage, mib, STORAGE_USAGE } from './buffers.js';
 import { getGpu, NO_WEBGPU } from './gpu.js';
 import { PipelineCache } from './pipelines.js';
@@ -44,7 +44,15 @@ let nextId = 1;
 
 /** Creates a runtime on a new (or the given) device; rejects with how to get WebGPU when there is none. */
 export async function createRuntime(options: WebGPUOptions = {}): Promise<GpuRuntime> {
-  if (options.device) return new GpuRuntime(options.device, false, options.adapter?.info ?? null);
+  if (options.device) {
+    const adapter = options.adapter;
+    return new GpuRuntime(
+      options.device,
+      false,
+      adapter?.info ?? null,
+      adapter ? isFallback(adapter) : false,
+    );
+  }
   let adapter = options.adapter ?? null;
   if (!adapter) {
     const gpu = options.gpu ?? (await getGpu());
@@ -57,7 +65,17 @@ export async function createRuntime(options: WebGPUOptions = {}): Promise<GpuRun
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const device = await answered(adapter.requestDevice({ requiredLimits }), 'requestDevice()');
-  return new GpuRuntime(device, true, adapter.info);
+  return new GpuRuntime(device, true, adapter.info, isFallback(adapter));
+}
+
+/**
+ * Whether the adapter is a software fallback (`adapter.info.isFallbackAdapter`; before Chrome 136 and in
+ * older Dawn builds, `adapter.isFallbackAdapter`): WebGPU then runs on the CPU, far slower than a GPU.
+ */
+export function isFallback(adapter: GPUAdapter): boolean {
+  const info = adapter.info as Partial<GPUAdapterInfo> | undefined;
+  const older = (adapter as { isFallbackAdapter?: unknown }).isFallbackAdapter;
+  return info?.isFallbackAdapter === true || older === true;
 }
 
 /** `promise`, or a rejection if the driver has not answered in 60 s (a broken driver must not hang us). */
@@ -83,6 +101,8 @@ export class GpuRuntime implements StorageOwner {
   readonly label: string;
   /** The adapter's vendor and architecture or description (`google swiftshader`), or '' when unknown. */
   readonly adapterName: string;
+  /** Whether the adapter reports itself a software fallback (see `isFallback`); false when unknown. */
+  readonly fallback: boolean;
   readonly limits: GPUSupportedLimits;
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
@@ -92,8 +112,9 @@ export class GpuRuntime implements StorageOwner {
   readonly #lost: Promise<Error>;
   readonly #pending = new Set<Promise<unknown>>();
 
-  constructor(device: GPUDevice, owned: boolean, info: GPUAdapterInfo | null) {
+  constructor(device: GPUDevice, owned: boolean, info: GPUAdapterInfo | null, fallback: boolean = false) {
     this.device = device;
+    this.fallback = fallback;
     this.#owned = owned;
     this.limits = device.limits;
     const name = [info?.vendor, info?.architecture || info?.description].filter(Boolean).join(' ');
@@ -174,8 +195,8 @@ export class GpuRuntime implements StorageOwner {
     this.buffers.release(buffer);
   }
 
-  /** Writes floats at the start of `buffer` through the queue. */
-  write(buffer: GPUBuffer, data: Float32Array): void {
+  /** Writes floats (or int32s) at the start of `buffer` through the queue. */
+  write(buffer: GPUBuffer, data: Float32Array | Int32Array): void {
     this.check();
     // the DOM lib types writeBuffer for ArrayBuffer-backed views only; a SharedArrayBuffer-backed one works too
     if (data.length) this.device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
@@ -188,17 +209,17 @@ export class GpuRuntime implements StorageOwner {
     this.device.queue.writeBuffer(buffer, 0, data);
   }
 
-  /** A GPU copy of a CPU tensor, `(same shape)`. */
-  fromCpu(t: Tensor): Tensor {
-    const data = cpuData(t, 'WebGPU upload');
-    const buffer = this.acquire(data.byteLength, STORAGE_USAGE);
+  /** A GPU copy of a CPU tensor, `(same shape)`, of its dtype (float32 or int32). */
+  fromCpu<D extends DType>(t: Tensor<D>): Tensor<D> {
+    const data = cpuArray(t, 'WebGPU upload');
+    const buffer = this.acquire(Math.max(4, data.byteLength), STORAGE_USAGE);
     this.write(buffer, data);
-    return gpuTensor(this, buffer, t.shape);
+    return gpuTensor(this, buffer, t.shape, t.dtype);
   }
 
   /** A tensor of `shape` over a pooled buffer (its data comes from work the caller records). */
-  tensor(buffer: GPUBuffer, shape: Shape): Tensor<'float32'> {
-    return gpuTensor(this, buffer, shape);
+  tensor<D extends DType = 'float32'>(buffer: GPUBuffer, shape: Shape, dtype: D = 'float32' as D): Tensor<D> {
+    return gpuTensor(this, buffer, shape, dtype);
   }
 
   /** The buffer of a GPU tensor of this runtime; names both devices when it belongs to another one. */

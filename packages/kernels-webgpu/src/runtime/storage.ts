@@ -1,4 +1,5 @@
-import { type Shape, type Storage, Tensor } from '@recurrent/tensor';
+import type { ArrayOf, DType, Shape, Storage } from '@recurrent/tensor';
+import { Tensor } from '@recurrent/tensor';
 
 /** What a GPU storage needs from its runtime. */
 export interface StorageOwner {
@@ -14,20 +15,25 @@ const collected = new FinalizationRegistry<{ owner: StorageOwner; buffer: GPUBuf
 );
 
 /**
- * A tensor's elements in a GPU buffer (float32, row-major). `read()` is an async readback;
+ * A tensor's elements in a GPU buffer, row-major: float32, or int32 (`dtype`, indices such as an
+ * `argmax`'s) in the same 4 bytes per element. `read()` is an async readback (an Int32Array for int32);
  * `readSync()` refuses; `dispose()` returns the buffer to the runtime's pool.
  */
-export class GpuStorage implements Storage {
+export class GpuStorage<D extends DType = 'float32'> implements Storage<D> {
   readonly device = 'webgpu';
+  readonly dtype: D;
   readonly length: number;
   readonly owner: StorageOwner;
   #buffer: GPUBuffer | null;
 
-  constructor(owner: StorageOwner, buffer: GPUBuffer, length: number) {
+  constructor(owner: StorageOwner, buffer: GPUBuffer, length: number, dtype: D = 'float32' as D) {
     if (buffer.size < length * 4) {
-      throw new RangeError(`GpuStorage: a ${buffer.size}-byte buffer cannot hold ${length} float32 elements`);
+      throw new RangeError(
+        `GpuStorage: a ${buffer.size}-byte buffer cannot hold ${length} ${dtype} elements`,
+      );
     }
     this.owner = owner;
+    this.dtype = dtype;
     this.#buffer = buffer;
     this.length = length;
     collected.register(this, { owner, buffer }, this);
@@ -48,11 +54,13 @@ export class GpuStorage implements Storage {
     return this.#buffer;
   }
 
-  async read(): Promise<Float32Array> {
-    return this.owner.read(this.buffer(), this.length);
+  async read(): Promise<ArrayOf<D>> {
+    const f = await this.owner.read(this.buffer(), this.length);
+    // the readback is a fresh copy: an int32 tensor's bits are reinterpreted, not converted
+    return (this.dtype === 'int32' ? new Int32Array(f.buffer, f.byteOffset, f.length) : f) as ArrayOf<D>;
   }
 
-  readSync(): Float32Array {
+  readSync(): ArrayOf<D> {
     throw new Error(
       `this tensor lives on the GPU (${this.owner.label}): use await tensor.data() to read it; ` +
         'dataSync(), tolist(), item() and printing the values need a CPU tensor',
@@ -68,8 +76,13 @@ export class GpuStorage implements Storage {
   }
 }
 
-/** A tensor over a GPU buffer of at least `numel(shape)` floats. */
-export function gpuTensor(owner: StorageOwner, buffer: GPUBuffer, shape: Shape): Tensor<'float32'> {
+/** A tensor over a GPU buffer of at least `numel(shape)` elements of `dtype` (default float32). */
+export function gpuTensor<D extends DType = 'float32'>(
+  owner: StorageOwner,
+  buffer: GPUBuffer,
+  shape: Shape,
+  dtype: D = 'float32' as D,
+): Tensor<D> {
   const length = shape.reduce((a, b) => a * b, 1);
-  return new Tensor<'float32'>(new GpuStorage(owner, buffer, length), shape);
+  return new Tensor<D>(new GpuStorage<D>(owner, buffer, length, dtype), shape);
 }

@@ -6,6 +6,8 @@ export interface StorageBinding {
   readonly name: string;
   /** `read` binds as read-only storage; `read_write` as writable storage. */
   readonly access: 'read' | 'read_write';
+  /** The element type of the WGSL array: `f32` (the default) or `i32` (int32 tensors: indices). */
+  readonly type?: 'f32' | 'i32';
 }
 
 /** One scalar of a kernel's uniform block. Shapes, strides and offsets travel here, not in the source. */
@@ -60,7 +62,10 @@ export function declareBindings(
   const lines = [
     `struct Params {\n${fields.join('\n')}\n}`,
     '@group(0) @binding(0) var<uniform> p: Params;',
-    ...storage.map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: array<f32>;`),
+    ...storage.map(
+      (b, i) =>
+        `@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: array<${b.type ?? 'f32'}>;`,
+    ),
   ];
   return lines.join('\n');
 }

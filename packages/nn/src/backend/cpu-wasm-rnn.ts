@@ -6,7 +6,6 @@ import {
   recurJob,
   recurLayout,
   recurScratchFloats,
-  type Scratch,
   type WasmExecutor,
 } from '@recurrent/kernels-wasm';
 import { cpuData, Tensor } from '@recurrent/tensor';
@@ -107,7 +106,7 @@ export function recurrentWasm(
     const gxs = inPlace ? [] : Array.from({ length: D }, () => s.alloc((whole ? rows : steps * N) * GH));
     const scratch = Array.from({ length: D }, () => s.alloc(recurScratchFloats(mode, N, H, P !== H)));
     const hN = new Float32Array(L * D * N * P);
-    const chunk = { s, ex, g, args, params, h0, c, carry, gxs, scratch };
+    const chunk = { ex, g, args, params, h0, c, carry, gxs, scratch };
 
     let x = x0;
     let out: Sequence = x0;
@@ -136,7 +135,6 @@ export function recurrentWasm(
 
 /** What every chunk of a forward shares. */
 interface ChunkContext {
-  s: Scratch;
   ex: WasmExecutor;
   g: SeqGeometry;
   args: RnnArgs;

@@ -114,6 +114,13 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     owns: (t: Tensor): boolean => t.device === 'cpu',
     fromCpu: cpuBackend.fromCpu,
     clone: cpuBackend.clone,
+    // a model head's ops run on the TypeScript CPU backend
+    linear: cpuBackend.linear,
+    embedding: cpuBackend.embedding,
+    argmax: cpuBackend.argmax,
+    softmax: cpuBackend.softmax,
+    logSoftmax: cpuBackend.logSoftmax,
+    dropout: cpuBackend.dropout,
     rnn(args: RnnArgs): RnnResult {
       if (disposed) {
         throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');

@@ -1,7 +1,28 @@
-import { clone, cpuData, reluScalar, sgemm, Tensor } from '@recurrent/tensor';
+import {
+  argmax,
+  clone,
+  cpuArray,
+  cpuData,
+  cpuIndex,
+  fillBernoulli,
+  logSoftmax,
+  reluScalar,
+  sgemm,
+  softmax,
+  Tensor,
+} from '@recurrent/tensor';
 import { dropoutInPlace } from './dropout.js';
 import { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepTime } from './geometry.js';
-import type { Backend, RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
+import type {
+  Backend,
+  ElementDropoutArgs,
+  EmbeddingArgs,
+  LastDimArgs,
+  LinearArgs,
+  RnnArgs,
+  RnnDirectionWeights,
+  RnnResult,
+} from './types.js';
 
 /**
  * The CPU backend in plain TypeScript: Float32Array tensors and the blocked GEMM of `@recurrent/tensor`.
@@ -18,13 +39,77 @@ export const cpuBackend: Backend = Object.freeze({
   disposed: false,
   owns: (t: Tensor): boolean => t.device === 'cpu',
   fromCpu(t: Tensor): Tensor {
-    cpuData(t, 'cpuBackend.fromCpu');
+    cpuArray(t, 'cpuBackend.fromCpu');
     return t;
   },
   clone: (t: Tensor): Tensor => clone(t),
   rnn: recurrentCpu,
+  linear: linearCpu,
+  embedding: embeddingCpu,
+  argmax: ({ input }: LastDimArgs): Tensor<'int32'> => argmax(input, -1),
+  softmax: ({ input }: LastDimArgs): Tensor<'float32'> => softmax(input, -1),
+  logSoftmax: ({ input }: LastDimArgs): Tensor<'float32'> => logSoftmax(input, -1),
+  dropout: dropoutCpu,
   dispose(): void {},
 });
+
+/** `input·weightᵀ + bias` over the last dimension: the bias fills the rows, one GEMM accumulates. */
+export function linearCpu({ input, weight, bias }: LinearArgs): Tensor<'float32'> {
+  const [N = 0, K = 0] = weight.shape;
+  const rows = input.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const out = new Float32Array(rows * N);
+  fillRows(out, rows, N, bias);
+  const ld = (n: number) => Math.max(1, n);
+  const x = cpuData(input, 'linear input');
+  sgemm(false, true, rows, N, K, 1, x, 0, ld(K), cpuData(weight, 'weight'), 0, ld(K), 1, out, 0, ld(N));
+  return Tensor.fromArray(out, [...input.shape.slice(0, -1), N]);
+}
+
+/** `weight[indices]`; a RangeError names the first index out of range and its position. */
+export function embeddingCpu({ indices, weight }: EmbeddingArgs): Tensor<'float32'> {
+  const ids = cpuIndex(indices, 'Embedding', 'indices');
+  const [n = 0, D = 0] = weight.shape;
+  const table = cpuData(weight, 'weight');
+  const out = new Float32Array(ids.length * D);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (id < 0 || id >= n) {
+      throw new RangeError(
+        `Embedding: index ${id} at position ${position(i, indices.shape)} is out of range for numEmbeddings ${n} ` +
+          `(indices must be in [0, ${n - 1}])`,
+      );
+    }
+    out.set(table.subarray(id * D, (id + 1) * D), i * D);
+  }
+  return Tensor.fromArray(out, [...indices.shape, D]);
+}
+
+/** The multi-index `[i, j, …]` of flat offset `flat` in a row-major `shape`. */
+function position(flat: number, shape: readonly number[]): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const size = shape[d] as number;
+    idx.unshift(flat % size);
+    flat = Math.floor(flat / size);
+  }
+  return `[${idx.join(', ')}]`;
+}
+
+/** Inverted dropout with PyTorch's mask (one draw per element, in order) and float32 scale. */
+export function dropoutCpu({ input, p, generator }: ElementDropoutArgs): Tensor<'float32'> {
+  const x = cpuData(input, 'dropout input');
+  const out = new Float32Array(x.length);
+  if (p === 1) {
+    // PyTorch multiplies by zero rather than writing zeros, so ±Inf and NaN become NaN
+    for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) * 0;
+    return Tensor.fromArray(out, input.shape);
+  }
+  fillBernoulli(out, 1 - p, generator);
+  // PyTorch divides the float32 mask by (1 − p) and multiplies: x · float32(1 / float32(1 − p))
+  const scale = Math.fround(1 / Math.fround(1 - p));
+  for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) * ((out[i] as number) * scale);
+  return Tensor.fromArray(out, input.shape);
+}
 
 /** The whole forward of `args` on the CPU (also the small-problem path of the WebAssembly backend). */
 export function recurrentCpu(args: RnnArgs): RnnResult {

@@ -17,6 +17,12 @@ function shared(b: WasmCpuBackend): Backend {
     fromCpu: b.fromCpu,
     clone: b.clone,
     rnn: b.rnn,
+    linear: b.linear,
+    embedding: b.embedding,
+    argmax: b.argmax,
+    softmax: b.softmax,
+    logSoftmax: b.logSoftmax,
+    dropout: b.dropout,
     dispose(): void {},
   });
 }

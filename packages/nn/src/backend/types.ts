@@ -56,6 +56,42 @@ export interface RnnResult {
   readonly cN: Tensor<'float32'> | null;
 }
 
+/** `linear`: `y = x·Wᵀ + b` over the last dimension, one GEMM with the bias fused. */
+export interface LinearArgs {
+  /** `(…, K)` float32, on this backend. */
+  readonly input: Tensor;
+  /** `(N, K)`, on this backend (PyTorch's `Linear.weight`). */
+  readonly weight: Tensor;
+  /** `(N)` on this backend, or null for none. */
+  readonly bias: Tensor | null;
+}
+
+/** `embedding`: rows of a table picked by int32 indices. */
+export interface EmbeddingArgs {
+  /** int32 indices of any shape `(…)`, on this backend. */
+  readonly indices: Tensor<'int32'>;
+  /** `(numEmbeddings, D)`, on this backend. */
+  readonly weight: Tensor;
+  /**
+   * The padding row in [0, numEmbeddings), or null. The forward does not depend on it (the module zeroes
+   * that row at init, as PyTorch does); it is the row a backward pass leaves without gradient.
+   */
+  readonly paddingIdx: number | null;
+}
+
+/** An op over the last dimension (the only one backends implement; PyTorch's `dim=-1`). */
+export interface LastDimArgs {
+  /** Any shape, float32, on this backend. */
+  readonly input: Tensor;
+  readonly dim: -1;
+}
+
+/** `dropout`: inverted dropout of every element (`Dropout` in training mode, p > 0). */
+export interface ElementDropoutArgs extends DropoutSpec {
+  /** Any shape, float32, on this backend; not modified. */
+  readonly input: Tensor;
+}
+
 /**
  * A compute backend for `@recurrent/nn`. Shapes are validated by the modules before a backend is
  * called, so a backend may assume well-formed arguments. Modules keep their parameters on the CPU
@@ -74,6 +110,30 @@ export interface Backend {
   clone(t: Tensor): Tensor;
   /** The whole multi-layer, possibly bidirectional recurrent forward over the whole sequence. */
   rnn(args: RnnArgs): RnnResult;
+  /** `(…, K)` → `(…, N)`: `input·weightᵀ + bias` (`torch.nn.functional.linear`). */
+  linear(args: LinearArgs): Tensor<'float32'>;
+  /**
+   * `(…)` int32 → `(…, D)`: `weight[indices]` (`torch.nn.functional.embedding`). An index outside
+   * [0, numEmbeddings): the CPU backends throw a RangeError naming it and its position; WebGPU cannot
+   * check without a readback and writes that output row as NaN instead.
+   */
+  embedding(args: EmbeddingArgs): Tensor<'float32'>;
+  /**
+   * `(…, n)` → `(…)` int32 on this backend: the index of the largest element of each last-dimension row
+   * (`torch.argmax(x, -1)`): ties give the first index, a NaN counts as the largest (its first index).
+   * A RangeError for n = 0.
+   */
+  argmax(args: LastDimArgs): Tensor<'int32'>;
+  /** `softmax(x, -1)`: `exp(x − max) / Σ exp(x − max)` per row; a row holding NaN or +Inf is NaN. */
+  softmax(args: LastDimArgs): Tensor<'float32'>;
+  /** `log_softmax(x, -1)`: `x − max − log Σ exp(x − max)` per row (−Inf stays −Inf). */
+  logSoftmax(args: LastDimArgs): Tensor<'float32'>;
+  /**
+   * Inverted dropout of every element, a new tensor: the mask is drawn on the CPU from `generator` in
+   * PyTorch's order (one `bernoulli_(1 − p)` over the elements), kept values scaled by
+   * `float32(1 / float32(1 − p))`, so a seeded run equals PyTorch's bit for bit; p = 1 multiplies by 0.
+   */
+  dropout(args: ElementDropoutArgs): Tensor<'float32'>;
   /** Releases what the backend holds (workers, GPU buffers, device); later calls throw. Idempotent. */
   dispose(): void;
   /** True once `dispose()` has been called. */

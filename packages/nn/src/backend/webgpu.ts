@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The WebGPU backend, `@recurrent/nn/webgpu`: a subpath of its own so CPU-only users never load it.
  *
@@ -19,7 +18,16 @@ import {
   type WebGPUOptions,
 } from '@recurrent/kernels-webgpu';
 import type { Tensor } from '@recurrent/tensor';
-import type { Backend, RnnArgs, RnnResult } from './types.js';
+import type {
+  Backend,
+  ElementDropoutArgs,
+  EmbeddingArgs,
+  LastDimArgs,
+  LinearArgs,
+  RnnArgs,
+  RnnResult,
+} from './types.js';
+import { argmaxWebGPU, dropoutWebGPU, embeddingWebGPU, linearWebGPU, softmaxWebGPU } from './webgpu-ops.js';
 import { rnnWebGPU } from './webgpu-rnn.js';
 
 export type { RuntimeStats, WebGPUOptions } from '@recurrent/kernels-webgpu';
@@ -42,6 +50,11 @@ export interface WebGPUBackend extends Backend {
   readonly device: 'webgpu';
   /** The device, buffer pool and pipeline cache (from `@recurrent/kernels-webgpu`). */
   readonly runtime: GpuRuntime;
+  /**
+   * Whether the adapter is a software fallback (`adapter.info.isFallbackAdapter`, or the older
+   * `adapter.isFallbackAdapter`): WebGPU then runs on the CPU, and the label says so.
+   */
+  readonly fallback: boolean;
   /** Live buffers and bytes, queue submits, readbacks, pipelines created, uploads. */
   stats(): RuntimeStats;
   /** Releases every GPU buffer and the device (if this backend created it); later calls throw. Idempotent. */
@@ -56,11 +69,16 @@ export interface WebGPUBackend extends Backend {
  * `rnn.to(backend)` moves a module's parameters (lazily, once); `forward` then takes CPU or GPU tensors
  * and returns GPU tensors: read them with `await t.data()`, release them with `t.dispose()`. One forward
  * is one command buffer and one queue submit, with no readback, for every cell (RNN, LSTM, GRU).
+ * `Linear`, `Embedding` and `Dropout` compute here too, and `backend.argmax` / `softmax` / `logSoftmax`
+ * return GPU tensors (argmax's int32), so a generation step reads back only the chosen token.
  */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
   const runtime = await createRuntime(options);
   const persistent = options.persistent ?? true;
-  const label = `webgpu (${runtime.adapterName || 'unknown adapter'})`;
+  const fallback = runtime.fallback;
+  const label =
+    `webgpu (${runtime.adapterName || 'unknown adapter'}` +
+    `${fallback ? ' — software fallback: batch-1 models run far slower than on the CPU' : ''})`;
   let disposed = false;
   const alive = (): void => {
     if (disposed)
@@ -72,6 +90,7 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
     device: 'webgpu' as const,
     label,
     runtime,
+    fallback,
     get disposed(): boolean {
       return disposed;
     },
@@ -88,11 +107,35 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
       const rec = runtime.recorder();
       rec.copy(source, 0, copy, 0, bytes);
       rec.submit();
-      return runtime.tensor(copy, t.shape);
+      return runtime.tensor(copy, t.shape, t.dtype);
     },
     rnn: (args: RnnArgs): RnnResult => {
       alive();
       return rnnWebGPU(runtime, args, persistent);
+    },
+    linear: (args: LinearArgs): Tensor<'float32'> => {
+      alive();
+      return linearWebGPU(runtime, args);
+    },
+    embedding: (args: EmbeddingArgs): Tensor<'float32'> => {
+      alive();
+      return embeddingWebGPU(runtime, args);
+    },
+    argmax: (args: LastDimArgs): Tensor<'int32'> => {
+      alive();
+      return argmaxWebGPU(runtime, args);
+    },
+    softmax: (args: LastDimArgs): Tensor<'float32'> => {
+      alive();
+      return softmaxWebGPU(runtime, args, 'softmax');
+    },
+    logSoftmax: (args: LastDimArgs): Tensor<'float32'> => {
+      alive();
+      return softmaxWebGPU(runtime, args, 'logSoftmax');
+    },
+    dropout: (args: ElementDropoutArgs): Tensor<'float32'> => {
+      alive();
+      return dropoutWebGPU(runtime, args);
     },
     stats: (): RuntimeStats => runtime.stats(),
     dispose: (): void => {

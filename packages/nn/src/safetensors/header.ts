@@ -117,15 +117,48 @@ export function readHeaderLength(prefix: Uint8Array, fileLength: number, limit: 
   }
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(limit)) {
-    throw new SafetensorsError(`the header length ${n} is over the limit of ${limit} bytes`);
+    throw (
+      notSafetensors(prefix) ??
+      new SafetensorsError(`the header length ${n} is over the limit of ${limit} bytes`)
+    );
   }
   const length = Number(n);
   if (length > fileLength - 8) {
-    throw new SafetensorsError(
-      `the header length ${length} runs past the end of the file (${fileLength - 8} bytes follow the length)`,
+    throw (
+      notSafetensors(prefix) ??
+      new SafetensorsError(
+        `the header length ${length} runs past the end of the file (${fileLength - 8} bytes follow the length)`,
+      )
     );
   }
   return length;
+}
+
+/** The command that converts a torch.save file, as the repository and the installed package ship it. */
+export const EXPORT_COMMAND: string =
+  'python3 scripts/export_safetensors.py model.pt model.safetensors ' +
+  '(the script is also installed as node_modules/@recurrent/nn/scripts/export_safetensors.py)';
+
+// torch.save's legacy format starts with its magic number 0x1950a86a20f9469cfc6c, pickled: with protocol 2
+// (`\x80\x02`, LONG1 of 10 bytes) by every PyTorch since 0.4, as a decimal LONG by the oldest ones.
+const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46];
+const LEGACY_MAGIC_TEXT = [...'L1195470'].map((c) => c.charCodeAt(0));
+
+/**
+ * The error for a file that starts like a PyTorch `torch.save` file (a zip archive, or a pickle), or
+ * undefined. Asked only once the first 8 bytes make no valid header length, so it never refuses a
+ * safetensors file whose length happens to look like a pickle's first bytes.
+ */
+function notSafetensors(prefix: Uint8Array): SafetensorsError | undefined {
+  const starts = (bytes: readonly number[]) => bytes.every((b, i) => prefix[i] === b);
+  let kind: string | undefined;
+  if (starts([0x50, 0x4b, 0x03, 0x04])) kind = 'a zip archive, as torch.save writes since PyTorch 1.6';
+  else if (starts(LEGACY_MAGIC) || starts(LEGACY_MAGIC_TEXT)) kind = 'the legacy pickle format';
+  else if (prefix[0] === 0x80 && (prefix[1] ?? 0) >= 2 && (prefix[1] ?? 0) <= 5) kind = 'a pickle';
+  if (kind === undefined) return undefined;
+  return new SafetensorsError(
+    `this is a PyTorch torch.save file (${kind}), not safetensors; convert it with ${EXPORT_COMMAND}`,
+  );
 }
 
 /** JSON text → the header object, refusing what JSON.parse would let through. */

@@ -8,5 +8,13 @@ export {
   type SafetensorsReadOptions,
   type SafetensorsTensorInfo,
 } from './header.js';
-export { loadSafetensors } from './load.js';
+export { loadSafetensors, readSafetensors, type SafetensorsContents } from './load.js';
+export {
+  moduleOptions,
+  parseModules,
+  type SafetensorsModuleEntry,
+  type SafetensorsModuleName,
+  type SafetensorsModuleOptions,
+  type SafetensorsModules,
+} from './modules.js';
 export { saveSafetensors } from './save.js';
