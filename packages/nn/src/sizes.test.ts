@@ -10,13 +10,11 @@ import { RNNCell } from './rnn-cell.js';
 import { formatBytes } from './sizes.js';
 
 describe('sizes that cannot be allocated', () => {
-  it('refuses hiddenSize 1e9 at once, naming the options and the bytes (PyTorch fails in ms, not minutes)', () => {
-    const start = performance.now();
+  it('refuses hiddenSize 1e9 before allocating anything, naming the options and the bytes', () => {
     expect(() => new RNN({ inputSize: 4, hiddenSize: 1e9 })).toThrow(
       'RNN: inputSize 4, hiddenSize 1000000000 and numLayers 1 need weight_hh_l0 of 1,000,000,000,000,000,000 floats ' +
         '(3.47 EiB), more than a Float32Array can hold (4,294,967,296)',
     );
-    expect(performance.now() - start).toBeLessThan(100);
   });
 
   it('refuses parameters over maxBytes (2 GiB by default) and takes a larger maxBytes', () => {
