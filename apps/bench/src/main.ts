@@ -45,8 +45,9 @@ const factories: RunnerFactory[] = [
   ortNode(2),
   tfjs('wasm'),
   tfjs('cpu'),
-  torch(false),
-  torch(true),
+  torch('default'),
+  torch('tuned'),
+  torch('openblas'),
 ];
 
 async function main(): Promise<void> {

@@ -4,8 +4,11 @@ import type { Tensor } from '@recurrent/tensor';
 import { createModel, forwardAll, type Model, type Problem } from './problem.js';
 import { type Runner, type RunnerFactory, timeCalls } from './runner.js';
 
-/** `@recurrent/nn`'s RNN, LSTM or GRU on a backend; CPU outputs are read synchronously, GPU outputs awaited. */
-function oursRunner(name: string, backend: Backend, close?: () => void): Runner {
+/**
+ * `@recurrent/nn`'s RNN, LSTM or GRU on a backend (null: never moved, so on `defaultBackend()` as a new user
+ * runs it); CPU outputs are read synchronously, GPU outputs awaited.
+ */
+function oursRunner(name: string, backend: Backend | null, close?: () => void): Runner {
   let model: Model | null = null;
   let input: Tensor | null = null;
   const forward = (): Float32Array | Promise<Float32Array> => {
@@ -24,8 +27,9 @@ function oursRunner(name: string, backend: Backend, close?: () => void): Runner 
     async setup(problem: Problem) {
       model = createModel(problem.config);
       model.loadStateDict(problem.stateDict);
-      model.eval().to(backend);
-      input = backend.fromCpu(problem.input);
+      model.eval();
+      if (backend) model.to(backend);
+      input = model.backend.fromCpu(problem.input);
       return (await forward()).slice();
     },
     time: (n, batch) => timeCalls(n, batch, forward),
@@ -76,5 +80,8 @@ const oursWebGpu: RunnerFactory = async () => {
   }
 };
 
+/** `new RNN(…)` never moved with `to()`: the default backend (WASM SIMD, compiled synchronously in Node). */
+const oursDefault: RunnerFactory = async () => oursRunner('recurrent default (new RNN())', null);
+
 /** Our implementations, the reference (the TS CPU backend, whose output every other runner must match) first. */
-export const ours: readonly RunnerFactory[] = [oursTs, oursWasm, oursWasm2, oursWebGpu];
+export const ours: readonly RunnerFactory[] = [oursTs, oursWasm, oursDefault, oursWasm2, oursWebGpu];

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,26 +45,57 @@ class TorchServer {
   }
 }
 
+/** Debian's OpenBLAS build of the reference BLAS interface (`apt-get install -y libopenblas0-pthread`). */
+const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3';
+
 /**
- * PyTorch 1.13 on the CPU through a Python subprocess. `tuned`: one OpenMP thread and two BLAS threads
- * (PyTorch's default OpenMP threads oversubscribe a two-core machine); otherwise PyTorch's defaults.
+ * A directory holding `libblas.so.3 → OpenBLAS`, for LD_LIBRARY_PATH: Debian's torch is linked to the reference
+ * BLAS (5–10× slower), and this swaps in OpenBLAS without touching the system.
  */
-export function torch(tuned: boolean): RunnerFactory {
+function openblasDir(): string | null {
+  if (!existsSync(OPENBLAS)) return null;
+  const dir = join(tmpdir(), 'recurrent-bench-openblas');
+  mkdirSync(dir, { recursive: true });
+  const link = join(dir, 'libblas.so.3');
+  if (!existsSync(link)) symlinkSync(OPENBLAS, link);
+  return dir;
+}
+
+/**
+ * PyTorch 1.13 on the CPU through a Python subprocess. `default`: PyTorch's defaults (Debian's torch is linked to
+ * the reference BLAS); `tuned`: one OpenMP thread and two BLAS threads (PyTorch's default OpenMP threads
+ * oversubscribe a two-core machine); `openblas`: tuned and linked to OpenBLAS, the fair peer to quote.
+ */
+export function torch(mode: 'default' | 'tuned' | 'openblas'): RunnerFactory {
   return async () => {
     const missing = torchMissing();
     if (missing) return { skipped: missing };
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS']) delete env[k];
     // No MKL here (MKL_NUM_THREADS would also set PyTorch's own thread count to 2).
+    const tuned = mode !== 'default';
     if (tuned) Object.assign(env, { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '2' });
+    if (mode === 'openblas') {
+      const dir = openblasDir();
+      if (!dir)
+        return {
+          skipped: `PyTorch + OpenBLAS: ${OPENBLAS} is missing (apt-get install -y libopenblas0-pthread)`,
+        };
+      env.LD_LIBRARY_PATH = [dir, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+    }
     const threads = spawnSync(PYTHON, ['-c', 'import torch; print(torch.get_num_threads())'], {
       env,
       encoding: 'utf8',
     }).stdout.trim();
     const server = new TorchServer(env);
-    const file = join(tmpdir(), `recurrent-bench-${process.pid}-${tuned ? 'tuned' : 'default'}.f32`);
+    const file = join(tmpdir(), `recurrent-bench-${process.pid}-${mode}.f32`);
+    const names = {
+      default: `PyTorch (default: ${threads} thr)`,
+      tuned: 'PyTorch (1 OMP + 2 BLAS thr)',
+      openblas: 'PyTorch + OpenBLAS (1 OMP + 2 BLAS thr)',
+    };
     const runner: Runner = {
-      name: tuned ? 'PyTorch (1 OMP + 2 BLAS thr)' : `PyTorch (default: ${threads} thr)`,
+      name: names[mode],
       ours: false,
       async setup(problem: Problem) {
         const parts = [problem.input.dataSync()];
