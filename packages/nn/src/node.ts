@@ -6,6 +6,7 @@ import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import type { Tensor } from '@recurrent/tensor';
 import { SafetensorsError } from './safetensors/errors.js';
 import {
+  checkReadOptions,
   headerLimit,
   parseHeaderBytes,
   readHeaderLength,
@@ -55,6 +56,7 @@ async function readFile(
   path: string | URL,
   options: SafetensorsReadOptions,
 ): Promise<{ stateDict: Record<string, Tensor<'float32'>>; metadata: Readonly<Record<string, string>> }> {
+  checkReadOptions(options, 'loadSafetensorsFile');
   // O_NONBLOCK: opening a FIFO for reading would wait for a writer; fstat refuses it right after
   const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {

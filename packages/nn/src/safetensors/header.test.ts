@@ -503,3 +503,15 @@ describe('valid files', () => {
     expect(w?.tolist()).toEqual([1.5, -2]);
   });
 });
+
+describe('options that are not an object', () => {
+  it('are refused with a TypeError naming what was received, not a property read on null', async () => {
+    const bytes = file({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 8);
+    expect(() => loadSafetensors(bytes, null as never)).toThrow(
+      'readSafetensorsHeader: options must be an object like { maxHeaderBytes: 1e6 }, received null',
+    );
+    expect(() => readSafetensorsHeader(bytes, 5 as never)).toThrow(
+      'readSafetensorsHeader: options must be an object like { maxHeaderBytes: 1e6 }, received number',
+    );
+  });
+});

@@ -55,6 +55,7 @@ export function readSafetensorsHeader(
   bytes: SafetensorsBytes,
   options: SafetensorsReadOptions = {},
 ): SafetensorsHeader {
+  checkReadOptions(options, 'readSafetensorsHeader');
   const file = toBytes(bytes);
   const headerLength = readHeaderLength(file, file.length, headerLimit(options.maxHeaderBytes));
   const dataStart = 8 + headerLength;
@@ -313,4 +314,13 @@ function checkLayout(tensors: readonly SafetensorsTensorInfo[], dataLength: numb
     );
   }
   return covered;
+}
+
+/** Refuses options that are not an object (`null`, a number…) with a TypeError naming what was received. */
+export function checkReadOptions(options: unknown, op: string): asserts options is SafetensorsReadOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(
+      `${op}: options must be an object like { maxHeaderBytes: 1e6 }, received ${options === null ? 'null' : typeof options}`,
+    );
+  }
 }
