@@ -80,8 +80,8 @@ const oursWebGpu: RunnerFactory = async () => {
   }
 };
 
-/** `new RNN(…)` never moved with `to()`: the default backend (WASM SIMD, compiled synchronously in Node). */
-const oursDefault: RunnerFactory = async () => oursRunner('recurrent default (new RNN())', null);
+/** A module never moved with `to()` (`new RNN(…)`, `new LSTM(…)`…): the default backend, WASM SIMD in Node. */
+const oursDefault: RunnerFactory = async () => oursRunner('recurrent default backend (no .to())', null);
 
 /** Our implementations, the reference (the TS CPU backend, whose output every other runner must match) first. */
 export const ours: readonly RunnerFactory[] = [oursTs, oursWasm, oursDefault, oursWasm2, oursWebGpu];
