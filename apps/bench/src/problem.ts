@@ -34,8 +34,12 @@ export function createModel(c: BenchConfig): Model {
 
 /** One forward of a model: the output and the final states (h; or h and c for an LSTM). */
 export function forwardAll(model: Model, input: Tensor): { output: Tensor<'float32'>; states: Tensor[] } {
-  const [output, state] = model.forward(input);
-  return { output, states: Array.isArray(state) ? state : [state] };
+  if (model instanceof LSTM) {
+    const [output, state] = model.forward(input);
+    return { output, states: state };
+  }
+  const [output, hN] = model instanceof GRU ? model.forward(input) : model.forward(input);
+  return { output, states: [hN] };
 }
 
 /** A benchmark problem: PyTorch-initialized weights (seed 0), a standard-normal input, and the config. */

@@ -2,12 +2,13 @@ export { cpuBackend } from './backend/cpu.js';
 export { type WasmCpuBackend, type WasmCpuBackendOptions, wasmCpuBackend } from './backend/cpu-wasm.js';
 export { type CpuBackend, type CpuBackendOptions, createCpuBackend } from './backend/create-cpu.js';
 export { defaultBackend, ready } from './backend/default.js';
-export { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepTime } from './backend/geometry.js';
+export { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepBatch, stepTime } from './backend/geometry.js';
 export type {
   Backend,
   DropoutSpec,
   ElementDropoutArgs,
   EmbeddingArgs,
+  GatherRowsArgs,
   LastDimArgs,
   LinearArgs,
   Nonlinearity,
@@ -24,6 +25,16 @@ export { Linear, type LinearOptions } from './linear.js';
 export { LSTM, type LSTMOptions, type LSTMState } from './lstm.js';
 export { LSTMCell, type LSTMCellOptions } from './lstm-cell.js';
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from './module.js';
+export {
+  type PackPaddedOptions,
+  PackedSequence,
+  type PadPackedOptions,
+  type PadSequenceOptions,
+  packPaddedSequence,
+  packSequence,
+  padPackedSequence,
+  padSequence,
+} from './packed-sequence.js';
 export { RecurrentBase, type RecurrentOptions } from './recurrent.js';
 export { RecurrentCellBase, type RecurrentCellOptions } from './recurrent-cell.js';
 export { RNN, type RNNOptions } from './rnn.js';

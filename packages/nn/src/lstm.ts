@@ -1,6 +1,7 @@
 import type { Tensor } from '@recurrent/tensor';
 import { cellSpec } from './cell.js';
 import { checkInteger } from './options.js';
+import { PackedSequence } from './packed-sequence.js';
 import { describeValue, RECURRENT_OPTIONS, RecurrentBase, type RecurrentOptions } from './recurrent.js';
 import { RNNStream, type RNNStreamOptions } from './stream.js';
 
@@ -59,9 +60,26 @@ export class LSTM extends RecurrentBase {
   forward(
     input: Tensor,
     state?: LSTMState | null,
-  ): [output: Tensor<'float32'>, state: [h: Tensor<'float32'>, c: Tensor<'float32'>]] {
+  ): [output: Tensor<'float32'>, state: [h: Tensor<'float32'>, c: Tensor<'float32'>]];
+  /**
+   * Runs the LSTM over a batch of sequences of different lengths, computing only their real steps.
+   *
+   * @param input a `PackedSequence` (`packPaddedSequence`, `packSequence`) of `inputSize` features.
+   * @param state `[h0, c0]` in the caller's batch order, shaped as for a tensor input; zeros if omitted.
+   * @returns `[output, [hN, cN]]`: output a `PackedSequence` of `D·P` features (`padPackedSequence` unpacks
+   *          it), hN and cN each sequence's state after its own last step, in the caller's batch order.
+   */
+  forward(
+    input: PackedSequence,
+    state?: LSTMState | null,
+  ): [output: PackedSequence, state: [h: Tensor<'float32'>, c: Tensor<'float32'>]];
+  forward(
+    input: Tensor | PackedSequence,
+    state?: LSTMState | null,
+  ): [output: Tensor<'float32'> | PackedSequence, state: [h: Tensor<'float32'>, c: Tensor<'float32'>]] {
     const [h, c] = this.#checkPair(state);
-    const { output, hN, cN } = this.run(input, { h, c });
+    const { output, hN, cN } =
+      input instanceof PackedSequence ? this.runPacked(input, { h, c }) : this.run(input, { h, c });
     return [output, [hN, cN as Tensor<'float32'>]];
   }
 

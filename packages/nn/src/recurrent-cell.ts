@@ -133,6 +133,7 @@ export abstract class RecurrentCellBase extends Module {
         cell: this.cell,
         input: on(seq(input), 'input'),
         batchFirst: false,
+        batchSizes: null,
         h0: h ? on(seq(h), 'hx') : null,
         c0: c ? on(seq(c), 'cx') : null,
         layers: [

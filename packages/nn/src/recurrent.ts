@@ -2,6 +2,7 @@ import {
   defaultGenerator,
   formatShape,
   type Generator,
+  reshape,
   shapesEqual,
   squeeze,
   Tensor,
@@ -12,6 +13,7 @@ import type { RnnDirectionWeights, RnnResult } from './backend/types.js';
 import { type CellSpec, modeModule } from './cell.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions, checkProbability } from './options.js';
+import { PackedSequence } from './packed-sequence.js';
 import { activationAllocations, checkAllocations, checkMaxBytes, parameterAllocations } from './sizes.js';
 import { describeStateDictCell } from './state-dict-cell.js';
 
@@ -168,6 +170,124 @@ export abstract class RecurrentBase extends Module {
     if (given && hasCellState) this.checkState(state.c, 'c0', unbatched, batch, layers, H, 'hiddenSize');
     const x = unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input;
     const batched = (t: Tensor | null) => (t && unbatched ? unsqueeze(t, 1) : t);
+    const result = this.withUploads((on) =>
+      this.backend.rnn({
+        cell: this.cell,
+        input: on(x, 'input'),
+        batchFirst: this.batchFirst,
+        batchSizes: null,
+        h0: state.h ? on(batched(state.h) as Tensor, 'h0') : null,
+        c0: state.c ? on(batched(state.c) as Tensor, 'c0') : null,
+        layers: this.directionWeights(),
+        dropout: this.dropoutSpec(),
+      }),
+    );
+    if (!unbatched) return result;
+    return {
+      output: squeeze(result.output, this.batchFirst ? 0 : 1),
+      hN: squeeze(result.hN, 1),
+      cN: result.cN ? squeeze(result.cN, 1) : null,
+    };
+  }
+
+  /**
+   * The forward of a `PackedSequence`: h0/c0 (given in the caller's batch order) are put into the sorted
+   * order, the backend computes only each sequence's real steps, and hN/cN come back in the caller's order
+   * (`unsortedIndices`), as PyTorch does. Everything stays on the module's backend.
+   */
+  protected runPacked(
+    packed: PackedSequence,
+    state: RawState,
+  ): { output: PackedSequence; hN: Tensor<'float32'>; cN: Tensor<'float32'> | null } {
+    const owner = this.owner;
+    const { data } = packed;
+    if (data.ndim !== 2 || data.shape[1] !== this.inputSize) {
+      throw new RangeError(
+        `${owner}: a PackedSequence's data must be (Σ lengths, inputSize ${this.inputSize}), received shape ${formatShape(data.shape)}`,
+      );
+    }
+    if (data.dtype !== 'float32') {
+      throw new TypeError(`${owner}: a PackedSequence's data must be float32, received ${data.dtype}`);
+    }
+    const batchSizes = packed.batchSizes.dataSync();
+    const batch = batchSizes[0] as number;
+    checkAllocations(
+      owner,
+      `the activations of a packed forward over ${batchSizes.length} steps of a batch of ${batch}`,
+      activationAllocations(this.cell, batchSizes.length, batch, this.numLayers, this.directions),
+      this.maxBytes,
+    );
+    const { hiddenSize: H, stateSize: P, hasCellState } = this.cell;
+    const layers = this.directions * this.numLayers;
+    const hLabel = this.cell.projSize > 0 ? 'projSize' : 'hiddenSize';
+    const given = hasCellState ? state.h !== null || state.c !== null : state.h !== null;
+    if (given) this.checkState(state.h, 'h0', false, batch, layers, P, hLabel);
+    if (given && hasCellState) this.checkState(state.c, 'c0', false, batch, layers, H, 'hiddenSize');
+    const backend = this.backend;
+    const sorted = packed.sortedIndices?.dataSync() ?? null;
+    const unsorted = packed.unsortedIndices?.dataSync() ?? null;
+    // rows (k, b) of a (D·L, N, F) state picked by batch permutation `perm`, on the backend
+    const permute = (t: Tensor, perm: Int32Array): Tensor<'float32'> => {
+      const F = t.shape[2] as number;
+      const rows = new Int32Array(layers * batch);
+      for (let k = 0; k < layers; k++)
+        for (let b = 0; b < batch; b++) rows[k * batch + b] = k * batch + (perm[b] as number);
+      const indices = backend.fromCpu(Tensor.fromArray(rows, [rows.length])) as Tensor<'int32'>;
+      try {
+        return reshape(backend.gatherRows({ input: reshape(t, [layers * batch, F]), indices, fill: 0 }), [
+          layers,
+          batch,
+          F,
+        ]);
+      } finally {
+        if (indices.device !== 'cpu') indices.dispose();
+      }
+    };
+    const result = this.withUploads((on) => {
+      const sortedState = (t: Tensor | null, what: string): Tensor | null => {
+        if (!t) return null;
+        const u = on(t, what);
+        return sorted ? permute(u, sorted) : u;
+      };
+      const h0 = sortedState(state.h, 'h0');
+      const c0 = sortedState(state.c, 'c0');
+      try {
+        return this.backend.rnn({
+          cell: this.cell,
+          input: on(data, 'PackedSequence data'),
+          batchFirst: false,
+          batchSizes,
+          h0,
+          c0,
+          layers: this.directionWeights(),
+          dropout: this.dropoutSpec(),
+        });
+      } finally {
+        if (sorted) {
+          h0?.dispose();
+          c0?.dispose();
+        }
+      }
+    });
+    const output = new PackedSequence(
+      result.output,
+      packed.batchSizes,
+      packed.sortedIndices,
+      packed.unsortedIndices,
+      {
+        backend: result.output.device === 'cpu' ? null : backend,
+      },
+    );
+    if (!unsorted) return { output, hN: result.hN, cN: result.cN };
+    const hN = permute(result.hN, unsorted);
+    const cN = result.cN ? permute(result.cN, unsorted) : null;
+    result.hN.dispose();
+    result.cN?.dispose();
+    return { output, hN, cN };
+  }
+
+  /** Every layer's weights per direction, as the backend takes them. */
+  protected directionWeights(): RnnDirectionWeights[][] {
     const weights: RnnDirectionWeights[][] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
       weights.push(
@@ -180,26 +300,14 @@ export abstract class RecurrentBase extends Module {
         })),
       );
     }
-    const result = this.withUploads((on) =>
-      this.backend.rnn({
-        cell: this.cell,
-        input: on(x, 'input'),
-        batchFirst: this.batchFirst,
-        h0: state.h ? on(batched(state.h) as Tensor, 'h0') : null,
-        c0: state.c ? on(batched(state.c) as Tensor, 'c0') : null,
-        layers: weights,
-        dropout:
-          this.training && this.dropout > 0 && this.numLayers > 1
-            ? { p: this.dropout, generator: this.generator }
-            : null,
-      }),
-    );
-    if (!unbatched) return result;
-    return {
-      output: squeeze(result.output, this.batchFirst ? 0 : 1),
-      hN: squeeze(result.hN, 1),
-      cN: result.cN ? squeeze(result.cN, 1) : null,
-    };
+    return weights;
+  }
+
+  /** Dropout between layers: in training mode with p > 0 and more than one layer. */
+  protected dropoutSpec(): { p: number; generator: Generator } | null {
+    return this.training && this.dropout > 0 && this.numLayers > 1
+      ? { p: this.dropout, generator: this.generator }
+      : null;
   }
 
   /** Validates the input; returns whether it is unbatched. */

@@ -2,6 +2,7 @@ import type { Tensor } from '@recurrent/tensor';
 import type { Nonlinearity } from './backend/types.js';
 import { cellSpec, rnnMode } from './cell.js';
 import { checkNonlinearity } from './options.js';
+import { PackedSequence } from './packed-sequence.js';
 import { RECURRENT_OPTIONS, RecurrentBase, type RecurrentOptions } from './recurrent.js';
 import { RNNStream, type RNNStreamOptions } from './stream.js';
 
@@ -39,8 +40,23 @@ export class RNN extends RecurrentBase {
    *          both directions concatenated on the last dim; hN shaped like h0, layer-major then direction.
    *          Both live on the module's backend.
    */
-  forward(input: Tensor, h0?: Tensor | null): [output: Tensor<'float32'>, hN: Tensor<'float32'>] {
-    const { output, hN } = this.run(input, { h: h0 ?? null, c: null });
+  forward(input: Tensor, h0?: Tensor | null): [output: Tensor<'float32'>, hN: Tensor<'float32'>];
+  /**
+   * Runs the RNN over a batch of sequences of different lengths, computing only their real steps.
+   *
+   * @param input a `PackedSequence` (`packPaddedSequence`, `packSequence`) of `inputSize` features.
+   * @param h0    `(D·numLayers, N, hiddenSize)` in the caller's batch order; zeros if omitted.
+   * @returns `[output, hN]`: output a `PackedSequence` of `D·hiddenSize` features (`padPackedSequence`
+   *          unpacks it), hN each sequence's state after its own last step, in the caller's batch order.
+   */
+  forward(input: PackedSequence, h0?: Tensor | null): [output: PackedSequence, hN: Tensor<'float32'>];
+  forward(
+    input: Tensor | PackedSequence,
+    h0?: Tensor | null,
+  ): [output: Tensor<'float32'> | PackedSequence, hN: Tensor<'float32'>] {
+    const state = { h: h0 ?? null, c: null };
+    const { output, hN } =
+      input instanceof PackedSequence ? this.runPacked(input, state) : this.run(input, state);
     return [output, hN];
   }
 

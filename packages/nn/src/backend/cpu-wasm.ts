@@ -117,6 +117,7 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     // a model head's ops run on the TypeScript CPU backend
     linear: cpuBackend.linear,
     embedding: cpuBackend.embedding,
+    gatherRows: cpuBackend.gatherRows,
     argmax: cpuBackend.argmax,
     softmax: cpuBackend.softmax,
     logSoftmax: cpuBackend.logSoftmax,
@@ -126,7 +127,8 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
         throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');
       }
       const g = seqGeometry(args);
-      return forwardFlops(g) < minFlops ? cpuBackend.rnn(args) : wasmForward(args, g);
+      // a packed batch runs on the TypeScript path until the kernels take batchSizes
+      return forwardFlops(g) < minFlops || g.batchSizes ? cpuBackend.rnn(args) : wasmForward(args, g);
     },
     get executor(): WasmExecutor | null {
       return current;

@@ -12,11 +12,12 @@ import {
   Tensor,
 } from '@recurrent/tensor';
 import { dropoutInPlace } from './dropout.js';
-import { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepTime } from './geometry.js';
+import { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepBatch, stepTime } from './geometry.js';
 import type {
   Backend,
   ElementDropoutArgs,
   EmbeddingArgs,
+  GatherRowsArgs,
   LastDimArgs,
   LinearArgs,
   RnnArgs,
@@ -46,6 +47,7 @@ export const cpuBackend: Backend = Object.freeze({
   rnn: recurrentCpu,
   linear: linearCpu,
   embedding: embeddingCpu,
+  gatherRows: gatherRowsCpu,
   argmax: ({ input }: LastDimArgs): Tensor<'int32'> => argmax(input, -1),
   softmax: ({ input }: LastDimArgs): Tensor<'float32'> => softmax(input, -1),
   logSoftmax: ({ input }: LastDimArgs): Tensor<'float32'> => logSoftmax(input, -1),
@@ -82,6 +84,20 @@ export function embeddingCpu({ indices, weight }: EmbeddingArgs): Tensor<'float3
     out.set(table.subarray(id * D, (id + 1) * D), i * D);
   }
   return Tensor.fromArray(out, [...indices.shape, D]);
+}
+
+/** `input[indices[i]]` per row, a row of `fill` for index −1. */
+export function gatherRowsCpu({ input, indices, fill }: GatherRowsArgs): Tensor<'float32'> {
+  const ids = cpuIndex(indices, 'gatherRows', 'indices');
+  const F = input.shape[1] ?? 0;
+  const x = cpuData(input, 'gatherRows input');
+  const out = new Float32Array(ids.length * F);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (id < 0) out.fill(fill, i * F, (i + 1) * F);
+    else out.set(x.subarray(id * F, (id + 1) * F), i * F);
+  }
+  return Tensor.fromArray(out, [ids.length, F]);
 }
 
 /** The multi-index `[i, j, …]` of flat offset `flat` in a row-major `shape`. */
@@ -133,7 +149,9 @@ export function recurrentCpu(args: RnnArgs): RnnResult {
         cN: cN?.subarray(state * H, (state + N) * H) ?? null,
       });
     });
-    if (args.dropout && layer < L - 1) dropoutInPlace(out, g.T, N, width, g.batchFirst, args.dropout);
+    // packed: PyTorch draws the mask over the packed rows in order
+    if (args.dropout && layer < L - 1)
+      dropoutInPlace(out, g.batchSizes ? rows : g.T, g.batchSizes ? 1 : N, width, g.batchFirst, args.dropout);
     x = out;
   });
   return {
@@ -196,6 +214,10 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
  * One layer-direction over time. Step t: `gh = h_{t−1}·W_hhᵀ + b_hh` (also at t = 0 from zeros, so a
  * non-finite W_hh shows as PyTorch shows it), then the update reads `gh` and `gx`, writes h into the
  * layer output at column d·P (through W_hr when the LSTM projects) and keeps c in `c`.
+ *
+ * Packed, step t updates only the first `batchSizes[t]` rows, and h is kept in a state buffer too: a
+ * finished sequence's rows stay at its last step, and (reverse direction) a sequence that has not
+ * started yet still holds its h0 when the batch grows to include it.
  */
 function recur(
   g: SeqGeometry,
@@ -215,15 +237,17 @@ function recur(
   if (s.c0) c.set(s.c0);
   const raw = whr ? new Float32Array(N * H) : null; // o ⊙ tanh(c) before the projection
   const ld = g.strideN * width; // between the rows of consecutive batch entries at one step
-  let prev = s.h0 ?? new Float32Array(N * P);
+  const state = g.batchSizes ? (s.h0?.slice() ?? new Float32Array(N * P)) : null;
+  let prev = state ?? s.h0 ?? new Float32Array(N * P);
   let prevAt = 0;
   let prevLd = P;
   for (let i = 0; i < T; i++) {
     const t = stepTime(g, i, d);
+    const nt = stepBatch(g, t);
     const at = rowOf(g, t, 0) * width + d * P;
-    fillRows(gh, N, GH, w.biasHh);
-    sgemm(false, true, N, GH, P, 1, prev, prevAt, prevLd, whh, 0, P, 1, gh, 0, GH);
-    for (let n = 0; n < N; n++) {
+    fillRows(gh, nt, GH, w.biasHh);
+    sgemm(false, true, nt, GH, P, 1, prev, prevAt, prevLd, whh, 0, P, 1, gh, 0, GH);
+    for (let n = 0; n < nt; n++) {
       const a = n * GH; // this row's gh
       const b = rowOf(g, t, n) * GH; // … and gx
       const o = at + n * ld; // … and output
@@ -253,11 +277,16 @@ function recur(
         for (let j = 0; j < H; j++) out[o + j] = Math.tanh((gh[a + j] as number) + (gx[b + j] as number));
       }
     }
-    if (raw && whr) sgemm(false, true, N, P, H, 1, raw, 0, H, whr, 0, H, 0, out, at, ld);
+    if (raw && whr) sgemm(false, true, nt, P, H, 1, raw, 0, H, whr, 0, H, 0, out, at, ld);
+    if (state) {
+      for (let n = 0; n < nt; n++) state.set(out.subarray(at + n * ld, at + n * ld + P), n * P);
+      continue;
+    }
     prev = out;
     prevAt = at;
     prevLd = ld;
   }
-  for (let n = 0; n < N; n++) s.hN.set(out.subarray(prevAt + n * ld, prevAt + n * ld + P), n * P);
+  if (state) s.hN.set(state);
+  else for (let n = 0; n < N; n++) s.hN.set(out.subarray(prevAt + n * ld, prevAt + n * ld + P), n * P);
   s.cN?.set(c);
 }

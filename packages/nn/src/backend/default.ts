@@ -19,6 +19,7 @@ function shared(b: WasmCpuBackend): Backend {
     rnn: b.rnn,
     linear: b.linear,
     embedding: b.embedding,
+    gatherRows: b.gatherRows,
     argmax: b.argmax,
     softmax: b.softmax,
     logSoftmax: b.logSoftmax,

@@ -3,9 +3,10 @@ import type { RnnArgs } from './types.js';
 /**
  * The shape of one whole recurrent forward, computed once and shared by every backend.
  *
- * Every `(T·N, features)` matrix of the forward (the input, the gate pre-activations, each layer's
+ * Every `(rows, features)` matrix of the forward (the input, the gate pre-activations, each layer's
  * output) keeps the input's own row order, so batch-first needs no transpose: row (t, n) is
- * `t·strideT + n·strideN`.
+ * `t·strideT + n·strideN` for a rectangular batch, and `stepOffsets[t] + n` for a packed one
+ * (`PackedSequence.data`: step t holds the first `batchSizes[t]` sequences, longest first).
  */
 export interface SeqGeometry {
   /** Time steps. */
@@ -26,15 +27,22 @@ export interface SeqGeometry {
   readonly P: number;
   /** Floats per row of a layer's output: `D·P` (direction d at columns d·P …). */
   readonly width: number;
-  /** Rows of every sequence matrix: `T·N`. */
+  /** Rows of every sequence matrix: `T·N`, or `Σ batchSizes` when packed. */
   readonly rows: number;
   readonly batchFirst: boolean;
-  /** Row distance between consecutive time steps (1 batch-first, else N). */
+  /**
+   * Packed input: how many sequences are active at each step (non-increasing, `batchSizes[0] = N`);
+   * null for a rectangular batch.
+   */
+  readonly batchSizes: Int32Array | null;
+  /** Packed input: the first row of step t (`T + 1` prefix sums of `batchSizes`); null when rectangular. */
+  readonly stepOffsets: Int32Array | null;
+  /** Row distance between consecutive time steps (1 batch-first, else N; N when packed, unused). */
   readonly strideT: number;
-  /** Row distance between consecutive batch entries (T batch-first, else 1). */
+  /** Row distance between consecutive batch entries at one step (T batch-first, else 1; 1 when packed). */
   readonly strideN: number;
-  /** Shape of the output: `(T, N, width)`, or `(N, T, width)` batch-first. */
-  readonly outputShape: readonly [number, number, number];
+  /** Shape of the output: `(T, N, width)`, `(N, T, width)` batch-first, `(rows, width)` packed. */
+  readonly outputShape: readonly number[];
   /** Shape of `hN` (and `h0`): `(L·D, N, P)`. */
   readonly hShape: readonly [number, number, number];
   /** Shape of `cN` (and `c0`): `(L·D, N, H)`. */
@@ -43,7 +51,9 @@ export interface SeqGeometry {
 
 /** The geometry of `args` (already validated by the module). */
 export function seqGeometry(args: RnnArgs): SeqGeometry {
-  const { batchFirst, layers, cell } = args;
+  const { layers, cell, batchSizes } = args;
+  if (batchSizes) return packedGeometry(args, batchSizes);
+  const { batchFirst } = args;
   const [d0, d1, inputSize] = args.input.shape as [number, number, number];
   const [T, N] = batchFirst ? [d1, d0] : [d0, d1];
   const D = layers[0]?.length ?? 1;
@@ -63,12 +73,53 @@ export function seqGeometry(args: RnnArgs): SeqGeometry {
     width,
     rows: T * N,
     batchFirst,
+    batchSizes: null,
+    stepOffsets: null,
     strideT: batchFirst ? 1 : N,
     strideN: batchFirst ? T : 1,
     outputShape: (batchFirst ? [N, T, width] : [T, N, width]) as [number, number, number],
     hShape: [L * D, N, P] as [number, number, number],
     cShape: [L * D, N, H] as [number, number, number],
   });
+}
+
+function packedGeometry(args: RnnArgs, batchSizes: Int32Array): SeqGeometry {
+  const { layers, cell } = args;
+  const [rows, inputSize] = args.input.shape as [number, number];
+  const T = batchSizes.length;
+  const N = batchSizes[0] ?? 0;
+  const stepOffsets = new Int32Array(T + 1);
+  for (let t = 0; t < T; t++) stepOffsets[t + 1] = (stepOffsets[t] as number) + (batchSizes[t] as number);
+  const D = layers[0]?.length ?? 1;
+  const L = layers.length;
+  const H = cell.hiddenSize;
+  const P = cell.stateSize;
+  const width = D * P;
+  return Object.freeze({
+    T,
+    N,
+    D,
+    L,
+    G: cell.gates,
+    inputSize,
+    H,
+    P,
+    width,
+    rows,
+    batchFirst: false,
+    batchSizes,
+    stepOffsets,
+    strideT: N,
+    strideN: 1,
+    outputShape: [rows, width],
+    hShape: [L * D, N, P] as [number, number, number],
+    cShape: [L * D, N, H] as [number, number, number],
+  });
+}
+
+/** How many sequences step t holds: `batchSizes[t]` when packed, else N. */
+export function stepBatch(g: SeqGeometry, t: number): number {
+  return g.batchSizes ? (g.batchSizes[t] as number) : g.N;
 }
 
 /** The time step a direction processes at iteration i: forward `i`, reverse `T − 1 − i`. */
@@ -78,7 +129,7 @@ export function stepTime(g: SeqGeometry, i: number, direction: number): number {
 
 /** Row index of (t, n) in every sequence matrix of `g`. */
 export function rowOf(g: SeqGeometry, t: number, n: number): number {
-  return t * g.strideT + n * g.strideN;
+  return g.stepOffsets ? (g.stepOffsets[t] as number) + n : t * g.strideT + n * g.strideN;
 }
 
 /** Floats of each layer's input: `inputSize` for layer 0, `D·P` after. */
@@ -86,7 +137,7 @@ export function layerInputSize(g: SeqGeometry, layer: number): number {
   return layer === 0 ? g.inputSize : g.width;
 }
 
-/** FLOPs of the forward's GEMMs: Σ 2·T·N·G·H·(I_l + P), plus the projections 2·T·N·H·P. */
+/** FLOPs of the forward's GEMMs: Σ 2·rows·G·H·(I_l + P), plus the projections 2·rows·H·P. */
 export function forwardFlops(g: SeqGeometry): number {
   let flops = 0;
   for (let layer = 0; layer < g.L; layer++) {

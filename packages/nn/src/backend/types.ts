@@ -33,10 +33,21 @@ export interface DropoutSpec {
 export interface RnnArgs {
   /** The cell: Elman (tanh or relu), LSTM (with its projection) or GRU. */
   readonly cell: CellSpec;
-  /** `(T, N, inputSize)`, or `(N, T, inputSize)` when `batchFirst`. On this backend. */
+  /**
+   * `(T, N, inputSize)`, or `(N, T, inputSize)` when `batchFirst`; packed (`batchSizes` given):
+   * `(Σ batchSizes, inputSize)`, `PackedSequence.data`. On this backend.
+   */
   readonly input: Tensor;
+  /** Ignored when packed. */
   readonly batchFirst: boolean;
-  /** `(D·numLayers, N, P)` on this backend, or null for zeros. */
+  /**
+   * A packed batch (`PackedSequence.batchSizes`, on the CPU): step t holds the first `batchSizes[t]`
+   * sequences, sorted longest first, so the batch only shrinks (`batchSizes[0] = N`, every entry ≥ 1).
+   * The forward computes only those rows: a sequence's state stops at its own last step, and the reverse
+   * direction starts each sequence at its own end from its `h0`. Null for a rectangular batch.
+   */
+  readonly batchSizes: Int32Array | null;
+  /** `(D·numLayers, N, P)` on this backend, or null for zeros (packed: in the sorted order). */
   readonly h0: Tensor | null;
   /** LSTM only: `(D·numLayers, N, H)` on this backend, or null for zeros. */
   readonly c0: Tensor | null;
@@ -48,9 +59,12 @@ export interface RnnArgs {
 
 /** What `RnnArgs` produce, on the backend. */
 export interface RnnResult {
-  /** `(T, N, D·P)`, or `(N, T, D·P)` when `batchFirst`: directions concatenated. */
+  /**
+   * `(T, N, D·P)`, or `(N, T, D·P)` when `batchFirst`: directions concatenated. Packed:
+   * `(Σ batchSizes, D·P)` in the input's row order.
+   */
   readonly output: Tensor<'float32'>;
-  /** `(D·numLayers, N, P)`, layer-major then direction. */
+  /** `(D·numLayers, N, P)`, layer-major then direction (packed: each sequence's own last state). */
   readonly hN: Tensor<'float32'>;
   /** LSTM: `(D·numLayers, N, H)`; null for the other cells. */
   readonly cN: Tensor<'float32'> | null;
@@ -77,6 +91,16 @@ export interface EmbeddingArgs {
    * that row at init, as PyTorch does); it is the row a backward pass leaves without gradient.
    */
   readonly paddingIdx: number | null;
+}
+
+/** `gatherRows`: `out[i] = input[indices[i]]`, or a row of `fill` where `indices[i]` is −1. */
+export interface GatherRowsArgs {
+  /** `(R, F)` float32, on this backend. */
+  readonly input: Tensor;
+  /** `(M)` int32 on this backend, each in [−1, R) (the callers build them; not checked). */
+  readonly indices: Tensor<'int32'>;
+  /** The value of the rows whose index is −1. */
+  readonly fill: number;
 }
 
 /** An op over the last dimension (the only one backends implement; PyTorch's `dim=-1`). */
@@ -118,6 +142,11 @@ export interface Backend {
    * check without a readback and writes that output row as NaN instead.
    */
   embedding(args: EmbeddingArgs): Tensor<'float32'>;
+  /**
+   * `(R, F)` → `(M, F)`: rows picked by index, −1 giving a row of `fill` (how `PackedSequence` data is
+   * packed, unpacked and its states reordered, on the backend, without a readback).
+   */
+  gatherRows(args: GatherRowsArgs): Tensor<'float32'>;
   /**
    * `(…, n)` → `(…)` int32 on this backend: the index of the largest element of each last-dimension row
    * (`torch.argmax(x, -1)`): ties give the first index, a NaN counts as the largest (its first index).

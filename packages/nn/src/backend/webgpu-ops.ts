@@ -10,7 +10,7 @@ import {
   STORAGE_USAGE,
 } from '@recurrent/kernels-webgpu';
 import { fillBernoulli, formatShape, type Tensor } from '@recurrent/tensor';
-import type { ElementDropoutArgs, EmbeddingArgs, LastDimArgs, LinearArgs } from './types.js';
+import type { ElementDropoutArgs, EmbeddingArgs, GatherRowsArgs, LastDimArgs, LinearArgs } from './types.js';
 
 // A model head's ops on WebGPU: each is one command buffer and one submit, no readback, and returns a
 // tensor of the runtime (int32 for argmax), so Embedding → RNN → Linear → argmax stays on the GPU.
@@ -62,6 +62,21 @@ export function embeddingWebGPU(runtime: GpuRuntime, { indices, weight }: Embedd
   const out = outBuffer(runtime, count * dim, `the Embedding output (${count} rows of ${dim})`);
   run(runtime, out, (rec) => recordGatherRows(rec, { ids, table, out, count, rows, dim }));
   return runtime.tensor(out, [...indices.shape, dim]);
+}
+
+/** `input[indices[i]]` per row, a row of `fill` for index −1, by the gather kernel. */
+export function gatherRowsWebGPU(
+  runtime: GpuRuntime,
+  { input, indices, fill }: GatherRowsArgs,
+): Tensor<'float32'> {
+  runtime.check();
+  const [rows = 0, dim = 0] = input.shape;
+  const count = indices.numel();
+  const ids = runtime.bufferOf(indices, 'gatherRows indices');
+  const table = runtime.bufferOf(input, 'gatherRows input');
+  const out = outBuffer(runtime, count * dim, `the gathered rows (${count} rows of ${dim})`);
+  run(runtime, out, (rec) => recordGatherRows(rec, { ids, table, out, count, rows, dim, fill }));
+  return runtime.tensor(out, [count, dim]);
 }
 
 /** `input` as `(rows, size)` rows of its last dimension (a 0-d tensor is one row of one). */

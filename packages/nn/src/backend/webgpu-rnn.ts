@@ -41,6 +41,7 @@ function fitsPersistent(runtime: GpuRuntime, cell: CellKind, g: SeqGeometry): bo
 export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolean): RnnResult {
   runtime.check();
   const g = seqGeometry(args);
+  if (g.batchSizes) throw new Error('webgpu: packed sequences are not implemented yet'); // TODO(packed)
   const { T, N, D, L, G, H, P, width, rows } = g;
   const cell = CELL_KIND[args.cell.mode];
   const module = modeModule(args.cell.mode);

@@ -22,12 +22,20 @@ import type {
   Backend,
   ElementDropoutArgs,
   EmbeddingArgs,
+  GatherRowsArgs,
   LastDimArgs,
   LinearArgs,
   RnnArgs,
   RnnResult,
 } from './types.js';
-import { argmaxWebGPU, dropoutWebGPU, embeddingWebGPU, linearWebGPU, softmaxWebGPU } from './webgpu-ops.js';
+import {
+  argmaxWebGPU,
+  dropoutWebGPU,
+  embeddingWebGPU,
+  gatherRowsWebGPU,
+  linearWebGPU,
+  softmaxWebGPU,
+} from './webgpu-ops.js';
 import { rnnWebGPU } from './webgpu-rnn.js';
 
 export type { RuntimeStats, WebGPUOptions } from '@recurrent/kernels-webgpu';
@@ -120,6 +128,10 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
     embedding: (args: EmbeddingArgs): Tensor<'float32'> => {
       alive();
       return embeddingWebGPU(runtime, args);
+    },
+    gatherRows: (args: GatherRowsArgs): Tensor<'float32'> => {
+      alive();
+      return gatherRowsWebGPU(runtime, args);
     },
     argmax: (args: LastDimArgs): Tensor<'int32'> => {
       alive();
