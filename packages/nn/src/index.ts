@@ -2,7 +2,14 @@ export { cpuBackend } from './backend/cpu.js';
 export { type WasmCpuBackend, type WasmCpuBackendOptions, wasmCpuBackend } from './backend/cpu-wasm.js';
 export { type CpuBackend, type CpuBackendOptions, createCpuBackend } from './backend/create-cpu.js';
 export { defaultBackend, ready } from './backend/default.js';
-export { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepBatch, stepTime } from './backend/geometry.js';
+export {
+  layerInputSize,
+  rowOf,
+  type SeqGeometry,
+  seqGeometry,
+  stepBatch,
+  stepTime,
+} from './backend/geometry.js';
 export type {
   Backend,
   DropoutSpec,
@@ -26,8 +33,8 @@ export { LSTM, type LSTMOptions, type LSTMState } from './lstm.js';
 export { LSTMCell, type LSTMCellOptions } from './lstm-cell.js';
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from './module.js';
 export {
-  type PackPaddedOptions,
   PackedSequence,
+  type PackPaddedOptions,
   type PadPackedOptions,
   type PadSequenceOptions,
   packPaddedSequence,

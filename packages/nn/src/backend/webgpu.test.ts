@@ -221,7 +221,14 @@ suite('the WebGPU backend', () => {
       expect(() => rnn.forward(x)).toThrow(
         /input is on another 'webgpu' backend but the module runs on 'webgpu \(/,
       );
-      const args = { cell: cellSpec('RNN_TANH', 3), input: x, batchFirst: false, batchSizes: null, h0: null, c0: null };
+      const args = {
+        cell: cellSpec('RNN_TANH', 3),
+        input: x,
+        batchFirst: false,
+        batchSizes: null,
+        h0: null,
+        c0: null,
+      };
       expect(() => gpu.rnn({ ...args, layers: [], dropout: null })).toThrow(
         new RegExp(
           `lives on ${escapeRegExp(other.runtime.label)} but this computation runs on ${escapeRegExp(gpu.runtime.label)}`,
