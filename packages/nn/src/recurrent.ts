@@ -170,6 +170,7 @@ export abstract class RecurrentBase extends Module {
     if (given && hasCellState) this.checkState(state.c, 'c0', unbatched, batch, layers, H, 'hiddenSize');
     const x = unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input;
     const batched = (t: Tensor | null) => (t && unbatched ? unsqueeze(t, 1) : t);
+    const weights = this.directionWeights(); // the parameters go to the backend first, the input after
     const result = this.withUploads((on) =>
       this.backend.rnn({
         cell: this.cell,
@@ -178,7 +179,7 @@ export abstract class RecurrentBase extends Module {
         batchSizes: null,
         h0: state.h ? on(batched(state.h) as Tensor, 'h0') : null,
         c0: state.c ? on(batched(state.c) as Tensor, 'c0') : null,
-        layers: this.directionWeights(),
+        layers: weights,
         dropout: this.dropoutSpec(),
       }),
     );
@@ -243,6 +244,7 @@ export abstract class RecurrentBase extends Module {
         if (indices.device !== 'cpu') indices.dispose();
       }
     };
+    const weights = this.directionWeights();
     const result = this.withUploads((on) => {
       const sortedState = (t: Tensor | null, what: string): Tensor | null => {
         if (!t) return null;
@@ -259,7 +261,7 @@ export abstract class RecurrentBase extends Module {
           batchSizes,
           h0,
           c0,
-          layers: this.directionWeights(),
+          layers: weights,
           dropout: this.dropoutSpec(),
         });
       } finally {
