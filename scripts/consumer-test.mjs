@@ -40,6 +40,54 @@ const fail = (text) => {
   process.exit(1);
 };
 
+// Every typecheck runs under the repo's TypeScript (5.9) and under 6 and 7 (7 is the native Go compiler; its
+// `typescript` package ships `bin/tsc` and a per-platform binary as an optional dependency). 6 and 7 are installed
+// with plain npm beside the consumer projects rather than as root devDependencies: as aliases their `tsc` bins
+// would clash with 5.9's in node_modules/.bin, and pnpm links the highest version there.
+const typescripts = { 6: '6.0.3', 7: '7.0.2' };
+const compilers = [
+  {
+    version: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies.typescript,
+    tsc: join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+  },
+  ...Object.entries(typescripts).map(([major, version]) => ({
+    version,
+    tsc: join(work, 'typescript', 'node_modules', `typescript${major}`, 'bin', 'tsc'),
+  })),
+];
+const typecheck = (dir, name, config, what) => {
+  for (const { version, tsc } of compilers) {
+    step(`${name}: TypeScript ${version}, tsc --noEmit -p ${config}${what}`);
+    run(process.execPath, [tsc, '-p', config], dir);
+  }
+};
+
+step(`installing TypeScript ${Object.values(typescripts).join(' and ')} into ${join(work, 'typescript')}`);
+{
+  const dir = join(work, 'typescript');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer-typescript', private: true }));
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--loglevel=error',
+      ...Object.entries(typescripts).map(
+        ([major, version]) => `typescript${major}@npm:typescript@${version}`,
+      ),
+    ],
+    dir,
+  );
+  for (const { version, tsc } of compilers) {
+    const said = run(process.execPath, [tsc, '--version'], dir).trim();
+    if (said !== `Version ${version}`) fail(`${tsc} says "${said}", want "Version ${version}"`);
+  }
+  console.log(`  ${compilers.map((c) => c.version).join(', ')}`);
+}
+
 step(`packing the published packages into ${tarballs}`);
 mkdirSync(tarballs);
 const packages = ['tensor', 'nn', 'reference', 'kernels-wasm', 'kernels-webgpu'].filter((p) =>
@@ -74,8 +122,7 @@ function project(name, deps, files) {
     dir,
   );
   for (const f of [...files, 'tsconfig.json']) copyFileSync(join(here, f), join(dir, f));
-  step(`${name}: tsc --noEmit (strict) on ${files.join(', ')}`);
-  run(bin('tsc'), ['-p', 'tsconfig.json'], dir);
+  typecheck(dir, name, 'tsconfig.json', ` (strict) on ${files.join(', ')}`);
   return dir;
 }
 
@@ -87,8 +134,7 @@ function typecheckWithLibs(dir, name, libs) {
       join(dir, config),
       JSON.stringify({ extends: './tsconfig.json', compilerOptions: { lib, skipLibCheck: false } }),
     );
-    step(`${name}: tsc --noEmit, skipLibCheck false, lib ${JSON.stringify(lib)}`);
-    run(bin('tsc'), ['-p', config], dir);
+    typecheck(dir, name, config, `: skipLibCheck false, lib ${JSON.stringify(lib)}`);
   }
 }
 
@@ -212,16 +258,25 @@ console.log(
   `  ${(bundle.length / 1024).toFixed(0)} KiB, none of @compute, navigator.gpu, requestAdapter, GPUBufferUsage`,
 );
 
-// 2. CPU + WebGPU
-if (process.argv.includes('--skip-gpu')) {
-  step('cpu+webgpu: skipped (--skip-gpu)');
+// 2. CPU + WebGPU: the types always, the run only with a GPU. TypeScript 5 gets @webgpu/types through the
+// `types@<6` entry of @recurrent/kernels-webgpu; 6 and 7 get the WebGPU types of their lib.dom, which clash with
+// @webgpu/types. WebGPU is a DOM API (@webgpu/types itself needs lib.dom), so no `lib: ["esnext"]` alone here.
+const skipGpu = process.argv.includes('--skip-gpu');
+const gpu = project(
+  'gpu',
+  [
+    tgz('tensor'),
+    tgz('kernels-wasm'),
+    tgz('nn'),
+    tgz('kernels-webgpu'),
+    ...(skipGpu ? [] : ['webgpu@0.6.2']),
+  ],
+  ['gpu.ts'],
+);
+typecheckWithLibs(gpu, 'gpu', [['dom', 'esnext']]);
+if (skipGpu) {
+  step('cpu+webgpu: the run skipped (--skip-gpu)');
 } else {
-  const gpu = project(
-    'gpu',
-    [tgz('tensor'), tgz('kernels-wasm'), tgz('nn'), tgz('kernels-webgpu'), 'webgpu@0.6.2'],
-    ['gpu.ts'],
-  );
-  typecheckWithLibs(gpu, 'gpu', [['dom', 'esnext']]);
   step('cpu+webgpu: the same model on the GPU and back');
   const result = bundleAndRun(gpu, 'gpu.ts');
   if (result.device !== 'webgpu' || !(result.gpuVsCpu <= 1e-4) || result.backVsCpu !== 0) {
@@ -232,6 +287,7 @@ if (process.argv.includes('--skip-gpu')) {
 
 // 3. the reference with only the tensor package
 const ref = project('reference', [tgz('tensor'), tgz('reference')], ['reference.ts']);
+typecheckWithLibs(ref, 'reference', [['dom', 'esnext'], ['esnext']]);
 const shapes = bundleAndRun(ref, 'reference.ts').shapes;
 if (JSON.stringify(shapes) !== '[[2,3,3],[1,2,3]]') fail(`reference: shapes ${JSON.stringify(shapes)}`);
 console.log('  rnnForward runs with only @recurrent/tensor installed');

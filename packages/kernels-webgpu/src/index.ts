@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" preserve="true" />
+/// <reference types="@webgpu/types" />
 /**
  * WGSL kernels and a small WebGPU runtime for `@recurrent/nn`: a device from `navigator.gpu` (browsers)
  * or the `webgpu` package (Node, loaded lazily), a buffer pool, a pipeline cache, one-submit recording,

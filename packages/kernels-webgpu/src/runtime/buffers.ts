@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" preserve="true" />
+/// <reference types="@webgpu/types" />
 
 /** GPUBufferUsage flags, spelled out so no WebGPU global is needed at load time. */
 export const BufferUsage: {

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" preserve="true" />
+/// <reference types="@webgpu/types" />
 import { cpuArray, type DType, type Shape, type Tensor } from '@recurrent/tensor';
 import { BufferPool, type BufferStats, BufferUsage, mib, STORAGE_USAGE } from './buffers.js';
 import { getGpu, NO_WEBGPU } from './gpu.js';

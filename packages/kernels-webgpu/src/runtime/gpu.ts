@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" preserve="true" />
+/// <reference types="@webgpu/types" />
 
 /** How to get WebGPU, for the error when there is none. */
 export const NO_WEBGPU: string =

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" preserve="true" />
+/// <reference types="@webgpu/types" />
 
 /** A storage buffer a kernel binds, in order: binding 0 is the uniform block `p`, these follow from 1. */
 export interface StorageBinding {
