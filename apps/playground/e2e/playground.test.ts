@@ -3,19 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from './chromium.js';
 
-// Debian's Chromium with WebGPU on SwiftShader; never a downloaded browser.
-const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const torch = JSON.parse(
   readFileSync(new URL('../../../fixtures/notebook.json', import.meta.url), 'utf8'),

@@ -19,6 +19,7 @@ import {
   syncFields,
   writeOptions,
 } from './config-form.js';
+import { setupGeneratePanel } from './generate-panel.js';
 import { detectWebGPU, type GpuState } from './gpu.js';
 import { renderNotebook } from './notebook-view.js';
 import { buildModule, type LabeledBackend, type RunResult, runConfig } from './run.js';
@@ -171,6 +172,11 @@ async function main(): Promise<void> {
     : `WebGPU is off — running on the CPU only: ${gpu.reason}`;
   status.classList.add(gpu.backend ? 'on' : 'off');
   for (const id of ['#run-gpu', '#run-both']) $<HTMLButtonElement>(id).disabled = !gpu.backend;
+  setupGeneratePanel($('#generate'), {
+    cpu: wasm ?? cpuBackend,
+    gpu: gpu.backend,
+    gpuReason: 'reason' in gpu ? gpu.reason : '',
+  });
   document.body.dataset.ready = 'true';
   await run('cpu');
 }
