@@ -1,6 +1,6 @@
 // Blocked SGEMM over packed B panels (GotoBLAS loop order): packing per call (`gemm`, for sgemm) or
 // once, ahead of time (`packBlocks` + `gemmPacked`, for weights that serve many calls).
-import { offset, row1x32, tile4x8 } from './tile';
+import { offset, row1x32, tile2x8, tile4x8 } from './tile';
 
 const KC: i32 = 256; // depth of a packed block: one 256×8 panel (8 KiB) stays in L1
 const MC: i32 = 64; // rows of A swept per panel: a 64×256 block of A (64 KiB) stays in L2
@@ -155,9 +155,13 @@ export function panelGemm(
         const rows = min(4, icEnd - i);
         const a0 = a + <usize>(i * sai) * 4;
         const a1 = rows > 1 ? a0 + <usize>sai * 4 : a0;
+        const ci = c + <usize>(i * ldc + j) * 4;
+        if (rows <= 2) {
+          tile2x8(a0, a1, sakB, panel, K, ci, <usize>ldc * 4, rows, cols, alpha, beta, act, bj);
+          continue;
+        }
         const a2 = rows > 2 ? a1 + <usize>sai * 4 : a1;
         const a3 = rows > 3 ? a2 + <usize>sai * 4 : a2;
-        const ci = c + <usize>(i * ldc + j) * 4;
         tile4x8(a0, a1, a2, a3, sakB, panel, K, ci, <usize>ldc * 4, rows, cols, alpha, beta, act, bj);
       }
     }

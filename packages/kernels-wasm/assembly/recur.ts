@@ -1,15 +1,11 @@
 // The recurrence of one layer-direction of any cell (Elman tanh/relu, LSTM with its projection, GRU),
 // all time steps in one call, in PyTorch's order of operations: per step gh = h_{t−1}·W_hhᵀ + b_hh as
 // one GEMM over the stacked gates, then the gate nonlinearities and the state update fused after it.
-import { ACT_RELU, ACT_TANH, activate4, Vec } from './activation';
+import { ACT_RELU, ACT_TANH } from './activation';
+import { CELL_GRU, CELL_LSTM, CELL_RNN_RELU, elmanRow, gruRow, lstmRow } from './cell';
 import { gemmPacked } from './gemm';
+import { recurPacked } from './recur-packed';
 import { rowGemm } from './row';
-
-/** Cell codes (the `CellSpec` modes of `@recurrent/nn`). */
-export const CELL_RNN_TANH: i32 = 0;
-export const CELL_RNN_RELU: i32 = 1;
-export const CELL_LSTM: i32 = 2;
-export const CELL_GRU: i32 = 3;
 
 /**
  * Every step t (reverse: from the last) of N batch rows:
@@ -27,6 +23,13 @@ export const CELL_GRU: i32 = 3;
  * floats or 0. `scratch` holds N rows of G·H floats, plus N rows of H with a projection (an Elman cell in
  * place, gx = out, needs none: its GEMM's store adds b_hh, then gx, then activates). Rows
  * [rowsFrom, rowsTo) only, so threads split the batch with no synchronization per step.
+ *
+ * Packed (`steps` ≠ 0, PyTorch's PackedSequence): `steps` holds T pairs of int32 (row offset, batch size);
+ * step t runs rows [rowsFrom, min(rowsTo, size_t)) only (sizes non-increasing, size_0 ≤ N), whose gx and
+ * out rows are contiguous from the step's offset: row (t, n) at gx + (offset_t − offset_0 + n)·gxRow, and
+ * likewise in out (gxStep and outStep unused). h0 is then the state: N rows of P holding h0, read by each
+ * row's first step and left holding its last h (a row that has finished keeps its last h, one that has
+ * not yet started its h0, as the reverse direction needs), and c likewise.
  */
 export function recur(
   mode: i32,
@@ -49,7 +52,32 @@ export function recur(
   reverse: i32,
   rowsFrom: i32,
   rowsTo: i32,
+  steps: usize,
 ): void {
+  if (steps) {
+    recurPacked(
+      mode,
+      T,
+      N,
+      H,
+      P,
+      gx,
+      gxRow,
+      out,
+      outRow,
+      h0,
+      c,
+      whh,
+      bhh,
+      whr,
+      scratch,
+      reverse,
+      rowsFrom,
+      rowsTo,
+      steps,
+    );
+    return;
+  }
   const G = mode === CELL_LSTM ? 4 : mode === CELL_GRU ? 3 : 1;
   const GH = G * H;
   const hc = scratch + <usize>(N * GH) * 4; // o⊙tanh(c) before the projection
@@ -84,84 +112,4 @@ export function recur(
     prev = ot;
     prevRow = outRow;
   }
-}
-
-/**
- * The per-vector bodies of the cell updates: `n` lanes (≤ 4) at byte offset `o`. The row loops call them
- * with n = 4 for every whole vector, a constant once inlined (plain loads and stores, no lane branches),
- * and once more for a partial last vector.
- */
-// biome-ignore lint/complexity/noStaticOnlyClass: the only form of @inline that biome can parse
-class Cell {
-  /** g = σ(g + x) or tanh(g + x). */
-  @inline
-  static gate(g: usize, x: usize, o: usize, n: i32, sigmoid: bool): void {
-    const v = f32x4.add(Vec.get(g + o, n), Vec.get(x + o, n));
-    Vec.put(g + o, sigmoid ? Vec.sigmoid(v) : Vec.tanh(v), n);
-  }
-
-  /** h = act(g + x). */
-  @inline
-  static elman(g: usize, x: usize, h: usize, o: usize, n: i32, act: i32): void {
-    Vec.put(h + o, activate4(f32x4.add(Vec.get(g + o, n), Vec.get(x + o, n)), act), n);
-  }
-
-  /** c = f⊙c + i⊙g; h = o⊙tanh(c), from the activated gates at g (`b` bytes apart). */
-  @inline
-  static lstm(g: usize, b: usize, c: usize, h: usize, o: usize, n: i32): void {
-    const ig = f32x4.mul(Vec.get(g + o, n), Vec.get(g + 2 * b + o, n));
-    const cn = Vec.madd(Vec.get(g + b + o, n), Vec.get(c + o, n), ig);
-    Vec.put(c + o, cn, n);
-    Vec.put(h + o, f32x4.mul(Vec.get(g + 3 * b + o, n), Vec.tanh(cn)), n);
-  }
-
-  /** n = tanh(gx_n + r⊙gh_n); h = (h_{t−1} − n)⊙z + n, from r and z activated at g. */
-  @inline
-  static gru(g: usize, x: usize, b: usize, prev: usize, h: usize, o: usize, n: i32): void {
-    const r = Vec.get(g + o, n);
-    const ng = Vec.tanh(Vec.madd(r, Vec.get(g + 2 * b + o, n), Vec.get(x + 2 * b + o, n)));
-    const z = Vec.get(g + b + o, n);
-    Vec.put(h + o, Vec.madd(f32x4.sub(Vec.get(prev + o, n), ng), z, ng), n);
-  }
-}
-
-/**
- * gh = σ(gh + gx) (or tanh) in place over `len` floats: one independent vector per iteration, so the
- * iterations overlap (the cell update that follows has one transcendental per vector, not five).
- */
-function gates(g: usize, x: usize, len: i32, sigmoid: bool): void {
-  const full = len & ~3;
-  let j = 0;
-  for (; j < full; j += 4) Cell.gate(g, x, <usize>j * 4, 4, sigmoid);
-  if (j < len) Cell.gate(g, x, <usize>j * 4, len - j, sigmoid);
-}
-
-/** h = act(gh + gx), for an Elman cell whose gx is not its output. */
-function elmanRow(g: usize, x: usize, h: usize, H: i32, act: i32): void {
-  const full = H & ~3;
-  let j = 0;
-  for (; j < full; j += 4) Cell.elman(g, x, h, <usize>j * 4, 4, act);
-  if (j < H) Cell.elman(g, x, h, <usize>j * 4, H - j, act);
-}
-
-/** i, f, o = σ(gh + gx), g = tanh(gh + gx); c = f⊙c + i⊙g; h = o⊙tanh(c). */
-function lstmRow(g: usize, x: usize, c: usize, h: usize, H: i32): void {
-  const b = <usize>H * 4;
-  gates(g, x, 2 * H, true);
-  gates(g + 2 * b, x + 2 * b, H, false);
-  gates(g + 3 * b, x + 3 * b, H, true);
-  const full = H & ~3;
-  let j = 0;
-  for (; j < full; j += 4) Cell.lstm(g, b, c, h, <usize>j * 4, 4);
-  if (j < H) Cell.lstm(g, b, c, h, <usize>j * 4, H - j);
-}
-
-/** r, z = σ(gh + gx); n = tanh(gx_n + r⊙gh_n); h = (h_{t−1} − n)⊙z + n. */
-function gruRow(g: usize, x: usize, prev: usize, h: usize, H: i32): void {
-  const b = <usize>H * 4;
-  gates(g, x, 2 * H, true);
-  const full = H & ~3;
-  let j = 0;
-  for (; j < full; j += 4) Cell.gru(g, x, b, prev, h, <usize>j * 4, 4);
-  if (j < H) Cell.gru(g, x, b, prev, h, <usize>j * 4, H - j);
 }

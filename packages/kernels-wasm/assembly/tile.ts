@@ -1,4 +1,5 @@
-// The GEMM micro-kernels: a 4×8 tile of C (eight f32x4 accumulators) and a 1×32 row for M = 1.
+// The GEMM micro-kernels: a 4×8 tile of C (eight f32x4 accumulators), a 2×8 one for partial tiles,
+// and a 1×32 row for M = 1.
 // A is read in place through row pointers and a k-stride (bytes), so row-major A, transposed A and
 // the hidden state of an RNN step need no packing; B comes as packed panels of 8 columns, k-major.
 import { activate4, Vec } from './activation';
@@ -137,6 +138,47 @@ export function tile4x8(
   if (rows > 1) storeRow(c + ldc, c10, c11, cols, alpha, beta, act, bias);
   if (rows > 2) storeRow(c + 2 * ldc, c20, c21, cols, alpha, beta, act, bias);
   if (rows > 3) storeRow(c + 3 * ldc, c30, c31, cols, alpha, beta, act, bias);
+}
+
+/**
+ * `tile4x8` for rows ≤ 2 (a0, a1; repeat a0 for one row): a partial tile at the end of a range of rows,
+ * as a packed batch's shrinking steps leave, at half the multiply-adds. The same order of operations
+ * per element, so the same results.
+ */
+export function tile2x8(
+  a0: usize,
+  a1: usize,
+  sak: usize,
+  b: usize,
+  K: i32,
+  c: usize,
+  ldc: usize,
+  rows: i32,
+  cols: i32,
+  alpha: f32,
+  beta: f32,
+  act: i32,
+  bias: usize,
+): void {
+  let c00 = f32x4.splat(0),
+    c01 = f32x4.splat(0),
+    c10 = f32x4.splat(0),
+    c11 = f32x4.splat(0);
+  for (let p = 0; p < K; p++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const x0 = v128.load32_splat(a0);
+    const x1 = v128.load32_splat(a1);
+    c00 = Vec.madd(x0, b0, c00);
+    c01 = Vec.madd(x0, b1, c01);
+    c10 = Vec.madd(x1, b0, c10);
+    c11 = Vec.madd(x1, b1, c11);
+    a0 += sak;
+    a1 += sak;
+    b += 32;
+  }
+  storeRow(c, c00, c01, cols, alpha, beta, act, bias);
+  if (rows > 1) storeRow(c + ldc, c10, c11, cols, alpha, beta, act, bias);
 }
 
 /**

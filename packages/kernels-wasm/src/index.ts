@@ -16,6 +16,7 @@ export { type PackJobArgs, type PackLayout, packedFloats, packJob, packTranspose
 export {
   type CellMode,
   cellGates,
+  packedSteps,
   type RecurJobArgs,
   recurJob,
   recurLayout,

@@ -5,10 +5,10 @@ import { NULL_PTR, type Ptr } from '../runtime/arena.js';
 import type { WasmExecutor } from '../runtime/executor.js';
 import { initWasm } from '../runtime/init.js';
 import { createWasmPool } from '../runtime/pool.js';
-import { type RecurCase, type RecurData, recurReference } from '../testing/recur-reference.js';
+import { caseRows, type RecurCase, type RecurData, recurReference } from '../testing/recur-reference.js';
 import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { packedFloats, packTransposedJob } from './pack.js';
-import { type CellMode, cellGates, recurJob, recurLayout, recurScratchFloats } from './recur.js';
+import { type CellMode, cellGates, packedSteps, recurJob, recurLayout, recurScratchFloats } from './recur.js';
 
 // the relaxed-SIMD build (fused multiply-adds) where this engine has it, else the plain one; and the plain
 enableRelaxedSimd();
@@ -25,7 +25,7 @@ function dataFor(k: RecurCase, seed: number): RecurData {
   const GH = cellGates(k.mode) * k.H;
   const scaled = (n: number, fanIn: number) => fill(n, () => rnd() / Math.sqrt(fanIn));
   return {
-    gx: fill(k.T * k.N * GH, rnd),
+    gx: fill(caseRows(k) * GH, rnd),
     whh: scaled(GH * P, P),
     bhh: k.bias ? scaled(GH, P) : null,
     whr: k.proj ? scaled(P * k.H, k.H) : null,
@@ -34,8 +34,17 @@ function dataFor(k: RecurCase, seed: number): RecurData {
   };
 }
 
-/** Runs the case on the kernels: rows split into `threads` jobs (multiples of 4) when N ≥ 8. */
-function runRecur(ex: WasmExecutor, k: RecurCase, d: RecurData): { out: Float32Array; c: Float32Array } {
+/**
+ * Runs the case on the kernels: rows split into `threads` jobs (multiples of 4) when N ≥ 8. Packed, in
+ * chunks of `chunk` steps (default all T), each job pointing into the middle of one steps table, the
+ * state carried from chunk to chunk (the reverse direction's chunks from the end).
+ */
+function runRecur(
+  ex: WasmExecutor,
+  k: RecurCase,
+  d: RecurData,
+  chunk = k.T,
+): { out: Float32Array; h: Float32Array; c: Float32Array } {
   const { mode, T, N, H } = k;
   const P = k.proj || H;
   const GH = cellGates(mode) * H;
@@ -49,24 +58,42 @@ function runRecur(ex: WasmExecutor, k: RecurCase, d: RecurData): { out: Float32A
     const whh = pack(d.whh, GH, P);
     const whr = d.whr ? pack(d.whr, P, H) : null;
     const gx = s.put(d.gx);
-    const out = s.alloc(T * N * P).fill(Number.NaN); // every element must be written
+    const out = s.alloc(caseRows(k) * P).fill(Number.NaN); // every element must be written
     const c = s.put(d.c0);
     const [strideT, strideN] = k.batchFirst ? [1, T] : [N, 1];
     const size = N >= 8 ? Math.ceil(N / ex.threads / 4) * 4 : N;
     const parts: [number, number][] = [];
     for (let from = 0; from < N; from += size) parts.push([from, Math.min(N, from + size)]);
     const scratch = s.alloc(recurScratchFloats(mode, N, H, whr !== null));
+    const h0 = s.put(d.h0);
+    if (k.batchSizes) {
+      const table = packedSteps(k.batchSizes);
+      const steps = s.alloc(table.length);
+      steps.i32.set(table);
+      const starts = Array.from({ length: Math.ceil(T / chunk) }, (_, i) => i * chunk);
+      for (const t0 of k.reverse ? starts.reverse() : starts) {
+        const row = table[2 * t0] as number;
+        const job = {
+          ...{ mode, T: Math.min(chunk, T - t0), N, H, P, gx: gx.at(row * GH), gxRow: GH, gxStep: 0 },
+          ...{ out: out.at(row * P), outRow: P, outStep: 0, h0: h0.at(), steps: steps.at(2 * t0) },
+          ...{ c: mode === 'LSTM' ? c.at() : null, whh: whh.at(), whr: whr?.at() ?? null },
+          ...{ bhh: d.bhh ? s.put(d.bhh).at() : null, scratch: scratch.at(), reverse: k.reverse },
+        };
+        ex.run(parts.map((rows) => recurJob({ ...job, rows })));
+      }
+      return { out: out.read(), h: h0.read(), c: c.read() };
+    }
     ex.run(
       parts.map((rows) =>
         recurJob({
           ...{ mode, T, N, H, P, gx: gx.at(), gxRow: strideN * GH, gxStep: strideT * GH },
-          ...{ out: out.at(), outRow: strideN * P, outStep: strideT * P, h0: s.put(d.h0).at() },
+          ...{ out: out.at(), outRow: strideN * P, outStep: strideT * P, h0: h0.at() },
           ...{ c: mode === 'LSTM' ? c.at() : null, whh: whh.at(), whr: whr?.at() ?? null },
           ...{ bhh: d.bhh ? s.put(d.bhh).at() : null, scratch: scratch.at(), reverse: k.reverse, rows },
         }),
       ),
     );
-    return { out: out.read(), c: c.read() };
+    return { out: out.read(), h: h0.read(), c: c.read() };
   });
 }
 
@@ -94,11 +121,12 @@ describe.each(executors)('recurJob ($name) equals a plain loop', ({ create }) =>
   });
   afterAll(() => ex.dispose());
 
-  const check = (k: RecurCase, seed = 1) => {
+  const check = (k: RecurCase, seed = 1, chunk = k.T) => {
     const d = dataFor(k, seed);
     const want = recurReference(k, d);
-    const got = runRecur(ex, k, d);
+    const got = runRecur(ex, k, d, chunk);
     expectClose(got.out, want.out, `${JSON.stringify(k)} out`);
+    if (k.batchSizes) expectClose(got.h, want.h, `${JSON.stringify(k)} h`);
     if (k.mode === 'LSTM') expectClose(got.c, want.c, `${JSON.stringify(k)} c`);
   };
 
@@ -139,6 +167,61 @@ describe.each(executors)('recurJob ($name) equals a plain loop', ({ create }) =>
       fc.property(cases, fc.nat(), (k, seed) => {
         const proj = k.mode === 'LSTM' && k.proj < k.H ? k.proj : 0;
         check({ ...k, proj }, seed);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it.each(MODES)(
+    '%s packed: rows stop at their own last step, reverse starts each at its own end',
+    (mode) => {
+      // N = 1 (the row kernel), and batches that shrink through a tile, past a thread split and to one row
+      check({ ...base, mode, N: 1, H: 40, T: 5, batchSizes: [1, 1, 1, 1, 1] });
+      check({ ...base, mode, N: 3, H: 7, T: 4, batchSizes: [3, 2, 2, 1] });
+      check({ ...base, mode, N: 3, H: 7, T: 4, batchSizes: [3, 2, 2, 1], reverse: true });
+      const sizes = [13, 13, 11, 9, 8, 8, 5, 4, 1];
+      check({ ...base, mode, N: 13, H: 20, T: 9, batchSizes: sizes, bias: false });
+      check({ ...base, mode, N: 13, H: 33, T: 9, batchSizes: sizes, reverse: true });
+      check({ ...base, mode, N: 10, H: 260, T: 3, batchSizes: [10, 6, 3], reverse: true });
+    },
+  );
+
+  it('packed LSTM with a projection, forward and reverse', () => {
+    const sizes = [9, 9, 7, 7, 2];
+    check({ ...base, N: 9, H: 33, proj: 17, T: 5, batchSizes: sizes });
+    check({ ...base, N: 9, H: 40, proj: 5, T: 5, batchSizes: sizes, reverse: true });
+    check({ ...base, N: 1, H: 33, proj: 5, T: 4, batchSizes: [1, 1, 1, 1], reverse: true });
+  });
+
+  it.each(MODES)('%s packed in chunks of steps, the state carried between them', (mode) => {
+    const sizes = [12, 11, 11, 8, 8, 6, 3, 3, 2, 1];
+    for (const reverse of [false, true]) {
+      check(
+        { ...base, mode, N: 12, H: 19, T: 10, batchSizes: sizes, reverse, proj: mode === 'LSTM' ? 7 : 0 },
+        2,
+        3,
+      );
+      check({ ...base, mode, N: 1, H: 36, T: 7, batchSizes: [1, 1, 1, 1, 1, 1, 1], reverse }, 3, 2);
+    }
+  });
+
+  it('packed, on random cases (property)', () => {
+    const cases = fc.record({
+      mode: fc.constantFrom(...MODES),
+      lengths: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 12 }),
+      H: fc.integer({ min: 1, max: 40 }),
+      proj: fc.integer({ min: 0, max: 12 }),
+      reverse: fc.boolean(),
+      bias: fc.boolean(),
+      chunk: fc.integer({ min: 1, max: 7 }),
+    });
+    fc.assert(
+      fc.property(cases, fc.nat(), ({ lengths, chunk, ...k }, seed) => {
+        const sorted = [...lengths].sort((a, b) => b - a);
+        const T = sorted[0] as number;
+        const batchSizes = Array.from({ length: T }, (_, t) => sorted.filter((l) => l > t).length);
+        const proj = k.mode === 'LSTM' && k.proj < k.H ? k.proj : 0;
+        check({ ...k, T, N: sorted.length, proj, batchFirst: false, batchSizes }, seed, chunk);
       }),
       { numRuns: 120 },
     );

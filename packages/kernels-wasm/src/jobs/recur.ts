@@ -45,9 +45,12 @@ export interface RecurJobArgs {
   readonly out: Ptr;
   readonly outRow: number;
   readonly outStep: number;
-  /** N rows of P, contiguous: zeros when there is no h0 (the kernel still computes 0·W_hh). */
+  /**
+   * N rows of P, contiguous: zeros when there is no h0 (the kernel still computes 0·W_hh). Packed
+   * (`steps` given): the state, read and written, left holding each row's h after its last step.
+   */
   readonly h0: Ptr;
-  /** LSTM: N rows of H holding c0, left holding the last c; null otherwise. */
+  /** LSTM: N rows of H holding c0, left holding each row's last c; null otherwise. */
   readonly c?: Ptr | null;
   /** W_hhᵀ (K = P, N = G·H) packed in `recurLayout(N)`. */
   readonly whh: Ptr;
@@ -61,6 +64,32 @@ export interface RecurJobArgs {
   readonly reverse: boolean;
   /** Batch rows [from, to) of this job; default all N. */
   readonly rows?: readonly [number, number];
+  /**
+   * A packed batch (PyTorch's PackedSequence), or null for a rectangular one: T pairs of int32 (row
+   * offset, batch size), one per step, batch sizes non-increasing and at most N (`packedSteps`). Step t
+   * runs only its first `size_t` rows (of this job's `rows`); they are contiguous, row (t, n) of gx at
+   * `gx + (offset_t − offset_0 + n)·gxRow` (the offsets are relative to the first step's, so a job may
+   * point into the middle of a longer table) and of out likewise; `gxStep` and `outStep` are unused. `h0`
+   * is the state then (see there), which the reverse direction needs: a row that has not started yet
+   * still holds its h0 when its sequence joins.
+   */
+  readonly steps?: Ptr | null;
+}
+
+/**
+ * The `steps` table of a packed batch with these batch sizes: (row offset, batch size) per step, the
+ * offsets the prefix sums of the sizes. 2·T int32.
+ */
+export function packedSteps(batchSizes: ArrayLike<number>): Int32Array {
+  const table = new Int32Array(2 * batchSizes.length);
+  let offset = 0;
+  for (let t = 0; t < batchSizes.length; t++) {
+    const size = batchSizes[t] as number;
+    table[2 * t] = offset;
+    table[2 * t + 1] = size;
+    offset += size;
+  }
+  return table;
 }
 
 /** The recurrence of `r`, over batch rows `rows` (default `r.rows`, else all N): one job per share. */
@@ -96,6 +125,7 @@ export function recurJob(r: RecurJobArgs, rows: readonly [number, number] = r.ro
       r.reverse ? 1 : 0,
       from,
       to,
+      r.steps ?? NULL_PTR,
     ],
   };
 }

@@ -20,6 +20,16 @@ describe('Arena', () => {
     expect(() => b.at(9)).toThrow('Block.at: 9 is outside [0, 8]');
   });
 
+  it('views a block as int32s (the tables kernels read as integers) over the same bytes', () => {
+    const arena = fresh();
+    const table = arena.alloc(4);
+    table.i32.set([0, 5, 5, -3]);
+    expect([...table.i32]).toEqual([0, 5, 5, -3]);
+    expect(new Int32Array(arena.memory.buffer, table.at(1), 1)[0]).toBe(5);
+    table.free();
+    expect(() => table.i32).toThrow('Block.i32: the block was freed');
+  });
+
   it('reuses freed space first fit, coalescing neighbours', () => {
     const arena = fresh();
     const [a, b, c] = [arena.alloc(100), arena.alloc(100), arena.alloc(10)];

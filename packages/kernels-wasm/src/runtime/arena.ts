@@ -64,6 +64,12 @@ export class Block {
     return this.arena.f32.subarray(at, at + this.floats);
   }
 
+  /** The block's bytes as int32s (tables the kernels read as integers), valid like `f32`. */
+  get i32(): Int32Array {
+    this.#check('i32');
+    return new Int32Array(this.arena.memory.buffer, this.ptr, this.floats);
+  }
+
   /** Copies `src` into the block from float `at`. */
   write(src: ArrayLike<number>, at = 0): this {
     if (at + src.length > this.floats) {

@@ -68,6 +68,7 @@ export interface KernelExports {
     reverse: number,
     rowsFrom: number,
     rowsTo: number,
+    steps: number,
   ): void;
   activateRows(c: number, rows: number, cols: number, ld: number, act: number): void;
   /** Writes the vector constants (at byte 1024) the activations read: once per memory, before any kernel. */

@@ -13,10 +13,15 @@ export interface RecurCase {
   /** Rows (t, n) at t·strideT + n·strideN: batch-first when true. */
   batchFirst: boolean;
   bias: boolean;
+  /**
+   * A packed batch: the sequences of each step (T entries, non-increasing, the first N), rows of step t
+   * contiguous after those of the steps before it (`batchFirst` unused); absent for a rectangular one.
+   */
+  batchSizes?: readonly number[];
 }
 
 export interface RecurData {
-  /** (T·N rows, G·H), rows in the case's order. */
+  /** (T·N rows, or Σ batchSizes packed, G·H), rows in the case's order. */
   gx: Float32Array;
   /** (G·H, P) */
   whh: Float32Array;
@@ -31,20 +36,34 @@ export interface RecurData {
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-/** out (T·N rows of P, the case's order) and the last c (N, H). */
-export function recurReference(k: RecurCase, d: RecurData): { out: Float64Array; c: Float64Array } {
+/** Rows of a case: T·N, or Σ batchSizes packed. */
+export function caseRows(k: RecurCase): number {
+  return k.batchSizes ? k.batchSizes.reduce((a, b) => a + b, 0) : k.T * k.N;
+}
+
+/**
+ * out (`caseRows` rows of P, the case's order), each row's last h (N, P: packed, a row that ran no step
+ * keeps its h0) and last c (N, H).
+ */
+export function recurReference(
+  k: RecurCase,
+  d: RecurData,
+): { out: Float64Array; h: Float64Array; c: Float64Array } {
   const { mode, T, N, H } = k;
   const P = k.proj || H;
   const G = mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;
   const [strideT, strideN] = k.batchFirst ? [1, T] : [N, 1];
-  const out = new Float64Array(T * N * P);
+  const sizes = k.batchSizes ?? null;
+  const offsets = [0];
+  for (let t = 0; t < T; t++) offsets.push((offsets[t] as number) + (sizes ? (sizes[t] as number) : N));
+  const out = new Float64Array(caseRows(k) * P);
   const c = Float64Array.from(d.c0);
   let prev = Float64Array.from(d.h0);
   for (let i = 0; i < T; i++) {
     const t = k.reverse ? T - 1 - i : i;
-    const next = new Float64Array(N * P);
-    for (let n = 0; n < N; n++) {
-      const row = t * strideT + n * strideN;
+    const next = Float64Array.from(prev); // rows a packed step does not run keep their h
+    for (let n = 0; n < (sizes ? (sizes[t] as number) : N); n++) {
+      const row = sizes ? (offsets[t] as number) + n : t * strideT + n * strideN;
       const gh = new Float64Array(G * H);
       for (let j = 0; j < G * H; j++) {
         let s = 0;
@@ -85,5 +104,5 @@ export function recurReference(k: RecurCase, d: RecurData): { out: Float64Array;
     }
     prev = next;
   }
-  return { out, c };
+  return { out, h: prev, c };
 }

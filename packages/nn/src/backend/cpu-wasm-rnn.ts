@@ -3,16 +3,17 @@ import {
   type Job,
   type PackLayout,
   packedGemmJob,
+  packedSteps,
   recurJob,
   recurLayout,
   recurScratchFloats,
   type WasmExecutor,
 } from '@recurrent/kernels-wasm';
 import { cpuData, Tensor } from '@recurrent/tensor';
-import type { WasmPlan } from './cpu-wasm-plan.js';
+import { splitRows, splitRowsByWork, type WasmPlan } from './cpu-wasm-plan.js';
 import type { PreparedWeights } from './cpu-wasm-weights.js';
 import { dropoutInPlace } from './dropout.js';
-import { layerInputSize, type SeqGeometry } from './geometry.js';
+import { layerInputSize, rowOf, type SeqGeometry } from './geometry.js';
 import type { RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
 
 /**
@@ -69,6 +70,12 @@ type Sequence = { block: Block } | { array: Float32Array };
  * (batch-first needs no transpose). The Elman cell's gx is its output buffer itself, overwritten in place
  * by the recurrence; LSTM and GRU have a gx buffer per direction.
  *
+ * A packed batch (`g.batchSizes`) runs the same way over its Σ batchSizes rows, a chunk's rows being the
+ * contiguous rows of its steps: the kernel takes the table of each step's first row and batch size and
+ * runs only the rows a step holds, keeping each direction's h in `carry` (from h0), so a finished
+ * sequence keeps its last h and the reverse direction starts each sequence from its h0 at its own end;
+ * `carry` is then hN.
+ *
  * Parameters are prepared once (`PreparedWeights`); everything else lives in one scratch, released when
  * the forward returns. When the sequence runs whole, each layer's output stays in the kernels' memory as
  * the next layer's input and the last is copied out; in chunks, each layer reads its input from and
@@ -106,7 +113,9 @@ export function recurrentWasm(
     const gxs = inPlace ? [] : Array.from({ length: D }, () => s.alloc((whole ? rows : steps * N) * GH));
     const scratch = Array.from({ length: D }, () => s.alloc(recurScratchFloats(mode, N, H, P !== H)));
     const hN = new Float32Array(L * D * N * P);
-    const chunk = { ex, g, args, params, h0, c, carry, gxs, scratch };
+    const table = g.batchSizes ? s.alloc(2 * T) : null;
+    table?.i32.set(packedSteps(g.batchSizes as Int32Array));
+    const chunk = { ex, g, args, params, h0, c, carry, gxs, scratch, table };
 
     let x = x0;
     let out: Sequence = x0;
@@ -121,7 +130,9 @@ export function recurrentWasm(
         hN.set(carry.f32.subarray(d * N * P, (d + 1) * N * P), (layer * D + d) * N * P);
       if (args.dropout && layer < L - 1) {
         const f32 = 'block' in out ? out.block.f32 : out.array;
-        dropoutInPlace(f32, T, N, width, g.batchFirst, args.dropout);
+        // packed: PyTorch draws the mask over the packed rows in order
+        if (g.batchSizes) dropoutInPlace(f32, rows, 1, width, false, args.dropout);
+        else dropoutInPlace(f32, T, N, width, g.batchFirst, args.dropout);
       }
       x = out;
     }
@@ -145,6 +156,8 @@ interface ChunkContext {
   carry: Block;
   gxs: Block[];
   scratch: Block[];
+  /** Packed: the kernels' steps table (`packedSteps(g.batchSizes)`); null for a rectangular batch. */
+  table: Block | null;
 }
 
 /**
@@ -161,7 +174,7 @@ function runChunk(
   chunkX: Block[],
   chunkOut: Block | null,
 ): void {
-  const { ex, g, args, params, h0, c, carry, gxs, scratch } = ctx;
+  const { ex, g, args, params, h0, c, carry, gxs, scratch, table } = ctx;
   const { N, D, G, H, P, width } = g;
   const { mode } = args.cell;
   const GH = G * H;
@@ -171,14 +184,15 @@ function runChunk(
   const spans: [number, number][] = [];
   // the recurrences' threads: directions side by side, each over a share of the batch rows
   const recurThreads = 2 * plan.steps * N * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-  const batchParts = split(N, N >= 8 ? Math.max(1, Math.floor(recurThreads / D)) : 1);
+  const shares = N >= 8 ? Math.max(1, Math.floor(recurThreads / D)) : 1;
   for (let d = 0; d < D; d++) {
     const w = params[layer]?.[d] as DirectionBlocks;
     const index = d === 0 ? k : plan.chunks - 1 - k;
     const t0 = index * plan.steps;
     const steps = Math.min(plan.steps, g.T - t0);
     spans.push([t0, steps]);
-    const rows = steps * N;
+    // the chunk's rows: steps·N, or packed those of its steps
+    const rows = g.batchSizes ? rowOf(g, t0 + steps, 0) - rowOf(g, t0, 0) : steps * N;
     // the chunk's own row order: batch-first keeps its steps together, per batch row
     const [strideT, strideN] = g.batchFirst ? [1, steps] : [N, 1];
     let xb: Block;
@@ -192,9 +206,11 @@ function runChunk(
     const projThreads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
     const [a, b, bias] = [xb.at(), w.ih.at(), w.bih?.at() ?? null];
     ex.run(
-      split(rows, projThreads).map((range) =>
+      splitRows(rows, projThreads).map((range) =>
         packedGemmJob({
-          M: rows,
+          // M ≥ 2 keeps a one-row chunk (packed: a last step of one sequence) off the one-row kernel,
+          // so it rounds as the same row does in a longer chunk
+          M: Math.max(rows, 2),
           N: GH,
           K: xWidth,
           a,
@@ -209,6 +225,11 @@ function runChunk(
       ),
     );
     const state = (layer * D + d) * N;
+    if (table && k === 0) {
+      // packed: the carry is the state the kernel reads and writes, from h0
+      if (args.h0) carry.write(h0.f32.subarray(state * P, (state + N) * P), d * N * P);
+      else carry.fill(0, d * N * P, (d + 1) * N * P);
+    }
     const recurrence = {
       mode,
       T: steps,
@@ -221,15 +242,18 @@ function runChunk(
       out: outBlock.at(d * P),
       outRow: strideN * width,
       outStep: strideT * width,
-      h0: k > 0 ? carry.at(d * N * P) : args.h0 ? h0.at(state * P) : h0.at(),
+      h0: k > 0 || table ? carry.at(d * N * P) : args.h0 ? h0.at(state * P) : h0.at(),
       c: c?.at(state * H) ?? null,
       whh: w.hh.at(),
       bhh: w.bhh?.at() ?? null,
       whr: w.hr?.at() ?? null,
       scratch: (scratch[d] as Block).at(),
       reverse: d === 1,
+      steps: table?.at(2 * t0) ?? null,
     };
-    for (const part of batchParts) recurrences.push(recurJob(recurrence, part));
+    const parts =
+      g.batchSizes && shares > 1 ? splitRowsByWork(g.batchSizes, t0, steps, shares) : splitRows(N, shares);
+    for (const part of parts) recurrences.push(recurJob(recurrence, part));
   }
   if (recurThreads > 1) ex.run(recurrences);
   else for (const job of recurrences) ex.run([job]); // on this thread, no workers woken
@@ -238,9 +262,10 @@ function runChunk(
   const cf = carry.f32;
   for (let d = 0; d < D; d++) {
     const [t0, steps] = spans[d] as [number, number];
-    // the step this direction ran last: the chunk's last (forward) or first (reverse)
+    // the step this direction ran last: the chunk's last (forward) or first (reverse); packed, the
+    // kernel keeps the carry itself
     const i = d === 0 ? steps - 1 : 0;
-    for (let n = 0; n < N; n++) {
+    for (let n = 0; !table && n < N; n++) {
       const row = g.batchFirst ? n * steps + i : i * N + n;
       cf.set(f32.subarray(row * width + d * P, row * width + d * P + P), (d * N + n) * P);
     }
@@ -267,9 +292,13 @@ function copyRows(
   toSequence = false,
 ): void {
   const { N, T } = g;
-  // runs of rows contiguous in both: all N·steps rows time-major, `steps` rows per batch row batch-first
-  const [runs, run, seqRun, chunkRun] = g.batchFirst ? [N, steps, T, steps] : [1, steps * N, 0, 0];
-  const seqStart = g.batchFirst ? t0 : t0 * N;
+  // runs of rows contiguous in both: all the chunk's rows time-major (or packed), `steps` rows per batch
+  // row batch-first
+  const first = rowOf(g, t0, 0);
+  const [runs, run, seqRun, chunkRun] = g.batchFirst
+    ? [N, steps, T, steps]
+    : [1, rowOf(g, t0 + steps, 0) - first, 0, 0];
+  const seqStart = g.batchFirst ? t0 : first;
   for (let r = 0; r < runs; r++) {
     const si = (r * seqRun + seqStart) * seqWidth + seqCol;
     const ci = r * chunkRun * chunkWidth + chunkCol;
@@ -303,12 +332,4 @@ function prepare(
     bih: w.biasIh ? weights.raw(w.biasIh, 'bias_ih', key) : null,
     bhh: w.biasHh ? weights.raw(w.biasHh, 'bias_hh', key) : null,
   };
-}
-
-/** Splits [0, n) into up to `parts` ranges whose bounds are multiples of 4 (whole micro-kernel tiles). */
-function split(n: number, parts: number): [number, number][] {
-  const size = parts > 1 ? Math.ceil(n / parts / 4) * 4 : n;
-  const out: [number, number][] = [];
-  for (let from = 0; from < n; from += size) out.push([from, Math.min(n, from + size)]);
-  return out;
 }

@@ -9,10 +9,12 @@ import { assertClose } from '../../../../fixtures/load.js';
 import { enableRelaxedSimd } from '../../../kernels-wasm/src/testing/relaxed-simd.js';
 import { GRU } from '../gru.js';
 import { LSTM } from '../lstm.js';
+import { PackedSequence, packPaddedSequence, padPackedSequence } from '../packed-sequence.js';
 import { RNN } from '../rnn.js';
 import { rnnOptions } from '../testing/arbitraries.js';
 import { cpuBackend } from './cpu.js';
 import { type WasmCpuBackend, wasmCpuBackend } from './cpu-wasm.js';
+import { splitRowsByWork } from './cpu-wasm-plan.js';
 
 // the relaxed-SIMD build (fused multiply-adds) where this engine has it, and the plain one
 enableRelaxedSimd();
@@ -348,5 +350,203 @@ describe.each(variants)('wasmCpuBackend ($name) in bounded memory', ({ executor 
     wasm.dispose();
     expect(fresh?.disposed).toBe(true);
     expect(wasm.executor).toBeNull();
+  });
+});
+
+/** A packed forward of `m` over the first `lengths[b]` steps of each sequence b of `x` `(T, N, I)`. */
+function packedForward(m: RNN | LSTM | GRU, x: Tensor, lengths: number[], withState: boolean, seed: number) {
+  const packed = packPaddedSequence(x, lengths, { enforceSorted: false });
+  const g = new Generator(seed);
+  const D = m.bidirectional ? 2 : 1;
+  const P = m instanceof LSTM ? m.projSize || m.hiddenSize : m.hiddenSize;
+  const h0 = withState ? randn([D * m.numLayers, lengths.length, P], { generator: g }) : null;
+  if (m instanceof LSTM) {
+    const c0 = randn([D * m.numLayers, lengths.length, m.hiddenSize], { generator: g });
+    const [out, [h, c]] = m.forward(packed, h0 ? [h0, c0] : undefined);
+    return { out, h0, c0: h0 ? c0 : null, results: [out.data, h, c] };
+  }
+  const [out, h] = m.forward(packed, h0);
+  return { out, h0, c0: null, results: [out.data, h] };
+}
+
+/** Rows [from, to) of dimension `dim` of a 3-d CPU tensor. */
+function slice3(t: Tensor, dim: 0 | 1, from: number, to: number): Tensor {
+  const [a, b, c] = t.shape as [number, number, number];
+  const src = t.dataSync();
+  const shape = dim === 0 ? [to - from, b, c] : [a, to - from, c];
+  const out = new Float32Array((shape[0] as number) * (shape[1] as number) * c);
+  let k = 0;
+  for (let i = 0; i < (shape[0] as number); i++)
+    for (let j = 0; j < (shape[1] as number); j++) {
+      const at = ((dim === 0 ? i + from : i) * b + (dim === 1 ? j + from : j)) * c;
+      out.set(src.subarray(at, at + c), k);
+      k += c;
+    }
+  return Tensor.fromArray(out, shape);
+}
+
+const PACKED_CELLS = ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'] as const;
+type PackedCell = (typeof PACKED_CELLS)[number];
+
+function buildPacked(
+  cell: PackedCell,
+  options: { inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean },
+  projSize: number,
+  dropout: number,
+  generator: Generator,
+): RNN | LSTM | GRU {
+  const { inputSize, hiddenSize, numLayers, bidirectional } = options;
+  const o = { inputSize, hiddenSize, numLayers, bidirectional, dropout, generator };
+  if (cell === 'LSTM') return new LSTM({ ...o, projSize: projSize < options.hiddenSize ? projSize : 0 });
+  if (cell === 'GRU') return new GRU(o);
+  return new RNN({ ...o, nonlinearity: cell === 'RNN_RELU' ? 'relu' : 'tanh' });
+}
+
+/** Lengths in [1, T] with T itself among them (so the padded input is all used), in no particular order. */
+const lengthsOf = (T: number, batch: number) =>
+  fc.array(fc.integer({ min: 1, max: T }), { minLength: batch, maxLength: batch }).map((l) => {
+    l[l.length > 1 ? 1 : 0] = T;
+    return l;
+  });
+
+describe.each(variants)('wasmCpuBackend ($name) on packed sequences', ({ executor }) => {
+  let wasm: WasmCpuBackend;
+  let chunked: WasmCpuBackend;
+  beforeAll(async () => {
+    wasm = wasmCpuBackend(await executor(), { minFlops: 0 });
+    // 16 KiB: a few steps per chunk
+    chunked = wasmCpuBackend(await executor(), { minFlops: 0, chunkBytes: 16 * 1024 });
+  });
+  afterAll(() => {
+    wasm.dispose();
+    chunked.dispose();
+  });
+
+  const run = fc
+    .record({
+      cell: fc.constantFrom(...PACKED_CELLS),
+      inputSize: fc.integer({ min: 1, max: 24 }),
+      hiddenSize: fc.integer({ min: 1, max: 40 }),
+      numLayers: fc.integer({ min: 1, max: 3 }),
+      bidirectional: fc.boolean(),
+      projSize: fc.integer({ min: 0, max: 12 }),
+      withState: fc.boolean(),
+      dropout: fc.constantFrom(0, 0, 0.3),
+      T: fc.integer({ min: 1, max: 14 }),
+      batch: fc.integer({ min: 1, max: 11 }),
+      seed: fc.nat(),
+    })
+    .chain((k) => lengthsOf(k.T, k.batch).map((lengths) => ({ ...k, lengths })));
+
+  it('equals cpuBackend on random packed batches (every cell, 1–3 layers, both directions, dropout)', async () => {
+    await fc.assert(
+      fc.asyncProperty(run, async (k) => {
+        const generator = new Generator(k.seed);
+        const m = buildPacked(k.cell, k, k.projSize, k.dropout, generator);
+        // training with dropout: the same seed draws the same masks on both backends
+        m.train(k.dropout > 0);
+        const x = randn([k.T, k.batch, k.inputSize], { generator });
+        const forwardOn = (b: WasmCpuBackend | typeof cpuBackend) => {
+          generator.manualSeed(k.seed + 1);
+          return packedForward(m.to(b), x, k.lengths, k.withState, 5).results;
+        };
+        const want = forwardOn(cpuBackend);
+        for (const backend of [wasm, chunked]) {
+          const got = forwardOn(backend);
+          for (const [i, t] of got.entries())
+            await assertClose(t, want[i] as Tensor, ['output', 'hN', 'cN'][i] as string);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('equals running each sequence alone (rectangular), and chunks change no bit', async () => {
+    await fc.assert(
+      fc.asyncProperty(run, async (k) => {
+        const generator = new Generator(k.seed);
+        const m = buildPacked(k.cell, k, k.projSize, 0, generator).eval().to(wasm);
+        const x = randn([k.T, k.batch, k.inputSize], { generator });
+        const { out, h0, c0, results } = packedForward(m, x, k.lengths, true, 5);
+        const [padded] = padPackedSequence(out);
+        for (const [b, length] of k.lengths.entries()) {
+          const xb = slice3(x, 1, b, b + 1);
+          const alone = slice3(xb, 0, 0, length);
+          const hb = slice3(h0 as Tensor, 1, b, b + 1);
+          const [o, h, c] =
+            m instanceof LSTM
+              ? (([o, [h, c]]) => [o, h, c])(m.forward(alone, [hb, slice3(c0 as Tensor, 1, b, b + 1)]))
+              : m.forward(alone, hb);
+          await assertClose(slice3(slice3(padded, 1, b, b + 1), 0, 0, length), o as Tensor, `output ${b}`);
+          await assertClose(slice3(results[1] as Tensor, 1, b, b + 1), h as Tensor, `hN ${b}`);
+          if (c) await assertClose(slice3(results[2] as Tensor, 1, b, b + 1), c, `cN ${b}`);
+        }
+        // in time chunks: the very same numbers
+        const again = packedForward(m.to(chunked), x, k.lengths, true, 5).results;
+        for (const [i, t] of again.entries()) expect(t.dataSync()).toEqual((results[i] as Tensor).dataSync());
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it.each(PACKED_CELLS)('%s on a batch large enough to split over threads, in chunks too', async (cell) => {
+    // one direction: its rows split over the threads; two: the directions side by side
+    for (const bidirectional of [false, true]) {
+      const generator = new Generator(21);
+      const options = { inputSize: 32, hiddenSize: 64, numLayers: 2, bidirectional };
+      const m = buildPacked(cell, options, 24, 0.25, generator).train();
+      const lengths = Array.from({ length: 19 }, (_, b) => 8 + ((b * 7) % 33));
+      const x = randn([40, 19, 32], { generator });
+      const forwardOn = (b: WasmCpuBackend | typeof cpuBackend) => {
+        generator.manualSeed(4);
+        return packedForward(m.to(b), x, lengths, true, 6).results;
+      };
+      const want = forwardOn(cpuBackend);
+      const got = forwardOn(wasm);
+      const small = forwardOn(chunked);
+      for (const [i, t] of got.entries()) {
+        await assertClose(t, want[i] as Tensor, ['output', 'hN', 'cN'][i] as string);
+        expect((small[i] as Tensor).dataSync()).toEqual(t.dataSync());
+      }
+    }
+  });
+
+  it('keeps the chunked memory within chunkBytes and the packed output a PackedSequence', async () => {
+    const generator = new Generator(22);
+    const lstm = new LSTM({ inputSize: 8, hiddenSize: 24, generator }).eval().to(chunked);
+    const lengths = [300, 120, 299, 7];
+    const x = randn([300, 4, 8], { generator });
+    const ex = chunked.executor;
+    if (!ex) throw new Error('no executor');
+    ex.arena.resetPeak();
+    const [out, [hN]] = lstm.forward(packPaddedSequence(x, lengths, { enforceSorted: false }));
+    expect(out).toBeInstanceOf(PackedSequence);
+    expect(out.data.shape).toEqual([726, 24]);
+    const { peakBytes, bytes } = ex.arena.stats();
+    expect(peakBytes - bytes).toBeLessThanOrEqual(16 * 1024);
+    const [wantOut, [wantH]] = lstm
+      .to(cpuBackend)
+      .forward(packPaddedSequence(x, lengths, { enforceSorted: false }));
+    await assertClose(out.data, wantOut.data, 'output');
+    await assertClose(hN, wantH, 'hN');
+  });
+});
+
+describe('splitRowsByWork', () => {
+  it('gives the longest rows a smaller share, in whole tiles, covering every row once', () => {
+    // all 16 rows run steps 0–3, rows 0–7 steps 4–7, rows 0–3 steps 8–15: rows 0–3 hold half the work
+    const sizes = Int32Array.from([...Array(4).fill(16), ...Array(4).fill(8), ...Array(8).fill(4)]);
+    expect(splitRowsByWork(sizes, 0, 16, 2)).toEqual([
+      [0, 4],
+      [4, 16],
+    ]);
+    // the last 8 steps alone: only rows 0–3 run them, one share
+    expect(splitRowsByWork(sizes, 8, 8, 2)).toEqual([[0, 16]]);
+    expect(splitRowsByWork(sizes, 0, 16, 1)).toEqual([[0, 16]]);
+    expect(splitRowsByWork(Int32Array.from([12, 12, 12]), 0, 3, 3)).toEqual([
+      [0, 4],
+      [4, 8],
+      [8, 12],
+    ]);
   });
 });

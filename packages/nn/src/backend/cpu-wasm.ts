@@ -55,10 +55,11 @@ const DEFAULT_RELEASE_BYTES = 256 * 2 ** 20;
 /**
  * The CPU backend on the WebAssembly SIMD kernels of `@recurrent/kernels-wasm`, run by `executor`:
  * `initWasm()` / `initWasmSync()` for one thread, `createWasmPool(threads)` for workers sharing the
- * kernels' memory. Every cell (Elman, LSTM with its projection, GRU), PyTorch's numbers within float32
- * rounding. Tensors stay plain CPU tensors (`device` `'cpu'`), so modules move between this and
- * `cpuBackend` freely. The label names the kernels' build: `'cpu (WebAssembly SIMD + FMA, 1 thread)'`
- * for the relaxed-SIMD one (fused multiply-adds), `'cpu (WebAssembly SIMD, 2 threads)'` for the plain.
+ * kernels' memory. Every cell (Elman, LSTM with its projection, GRU), rectangular or packed batches
+ * (a `PackedSequence` costs its real steps only), PyTorch's numbers within float32 rounding. Tensors
+ * stay plain CPU tensors (`device` `'cpu'`), so modules move between this and `cpuBackend` freely.
+ * The label names the kernels' build: `'cpu (WebAssembly SIMD + FMA, 1 thread)'` for the relaxed-SIMD
+ * one (fused multiply-adds), `'cpu (WebAssembly SIMD, 2 threads)'` for the plain.
  *
  * Parameters are packed into the kernels' memory once per parameter tensor and stay there for later
  * forwards; inputs and states are copied in per forward and results copied out. Long sequences run in
@@ -127,8 +128,7 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
         throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');
       }
       const g = seqGeometry(args);
-      // a packed batch runs on the TypeScript path until the kernels take batchSizes
-      return forwardFlops(g) < minFlops || g.batchSizes ? cpuBackend.rnn(args) : wasmForward(args, g);
+      return forwardFlops(g) < minFlops ? cpuBackend.rnn(args) : wasmForward(args, g);
     },
     get executor(): WasmExecutor | null {
       return current;
