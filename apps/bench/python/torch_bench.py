@@ -3,7 +3,9 @@
 {"cmd": "setup", "file": path, "config": {...}} builds nn.RNN, nn.LSTM or nn.GRU (config["cell"]), loads
 the input and weights (raw float32, in the order input, then per layer and direction weight_ih, weight_hh,
 bias_ih, bias_hh, each G*H rows: G = 1, 4, 3), runs one forward, writes the output (B, T, D*H) to
-path + ".out" and replies {"threads": n}.
+path + ".out" and replies {"threads": n}. A config with "lengths" (packed) runs, in every forward,
+pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), the module, and
+pad_packed_sequence(..., batch_first=True, total_length=T): zeros past each length.
 {"cmd": "time", "n": n, "batch": b} replies {"times": [...]}: n samples, each the mean ms of b forwards.
 A request that raises replies {"error": message}.
 """
@@ -13,14 +15,23 @@ import time
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 model = None
 x = None
+lengths = None
 MODULES = {"RNN": (torch.nn.RNN, 1), "LSTM": (torch.nn.LSTM, 4), "GRU": (torch.nn.GRU, 3)}
 
 
+def forward():
+    if lengths is None:
+        return model(x)[0]
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    return pad_packed_sequence(model(packed)[0], batch_first=True, total_length=x.shape[1])[0]
+
+
 def setup(msg):
-    global model, x
+    global model, x, lengths
     c = msg["config"]
     D = 2 if c["bidirectional"] else 1
     H = c["hiddenSize"]
@@ -36,6 +47,7 @@ def setup(msg):
         return t
 
     x = take(c["batch"], c["steps"], c["inputSize"])
+    lengths = torch.tensor(c["lengths"], dtype=torch.int64) if c.get("lengths") else None
     model = module(
         c["inputSize"], H, c["numLayers"], batch_first=True, bidirectional=c["bidirectional"]
     ).eval()
@@ -49,7 +61,7 @@ def setup(msg):
             state[f"bias_hh_l{k}{s}"] = take(G * H)
     model.load_state_dict(state)
     with torch.no_grad():
-        y, _ = model(x)
+        y = forward()
     y.numpy().astype("<f4").tofile(msg["file"] + ".out")
     return {"threads": torch.get_num_threads()}
 
@@ -60,7 +72,7 @@ def timing(msg):
         for _ in range(msg["n"]):
             start = time.perf_counter()
             for _ in range(msg["batch"]):
-                model(x)
+                forward()
             times.append((time.perf_counter() - start) * 1000 / msg["batch"])
     return {"times": times}
 

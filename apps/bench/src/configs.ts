@@ -6,7 +6,8 @@ export const GATES: Readonly<Record<Cell, number>> = { RNN: 1, LSTM: 4, GRU: 3 }
 
 /**
  * One benchmark configuration: `torch.nn.<cell>(I, H, layers, batch_first=True, bidirectional=…)` on
- * (B, T, I). The id is the issue's (`C2`) for the RNN, and `C2-LSTM`, `C2-GRU` for the other cells.
+ * (B, T, I). The id is the issue's (`C2`) for the RNN, and `C2-LSTM`, `C2-GRU` for the other cells; a
+ * `-packed` suffix (`C2-GRU-packed`) runs the same padded input as a packed batch of `lengths`.
  */
 export interface BenchConfig {
   readonly id: string;
@@ -17,9 +18,15 @@ export interface BenchConfig {
   readonly hiddenSize: number;
   readonly numLayers: number;
   readonly bidirectional: boolean;
+  /**
+   * Packed configs: sequence b's length (B of them, in [1, T], caller order, not sorted). The forward is
+   * `packPaddedSequence(x, lengths, { batchFirst: true, enforceSorted: false })` and the output is padded back,
+   * zeros past each length. Undefined: the rectangular forward on all T steps.
+   */
+  readonly lengths?: readonly number[];
 }
 
-type Shape = Omit<BenchConfig, 'id' | 'cell'>;
+type Shape = Omit<BenchConfig, 'id' | 'cell' | 'lengths'>;
 const shape = (
   batch: number,
   steps: number,
@@ -42,29 +49,93 @@ const SHAPES: Readonly<Record<string, Shape>> = {
 const withCell = (cell: Cell, ids: readonly string[]): BenchConfig[] =>
   ids.map((id) => ({ id: cell === 'RNN' ? id : `${id}-${cell}`, cell, ...(SHAPES[id] as Shape) }));
 
-/** The RNN (tanh) on C0–C5, then the LSTM and the GRU on C1, C2, C3 and C5. */
+/**
+ * Lengths for a packed batch, drawn once from a fixed seed (mulberry32): uniform integers in [⌈T/4⌉, T],
+ * the longest then set to T so the padded batch is exactly T steps (and `padPackedSequence` returns T).
+ */
+export function drawLengths(batch: number, steps: number, seed = 1): number[] {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const lo = Math.ceil(steps / 4);
+  const lengths = Array.from({ length: batch }, () => lo + Math.floor(next() * (steps - lo + 1)));
+  lengths[lengths.indexOf(Math.max(...lengths))] = steps;
+  return lengths;
+}
+
+/**
+ * `id-packed` configs of a shape, one per cell: the issue's packed row is C2 with lengths from [T/4, T].
+ * `changes` alters the shape (the quick set's smaller batches); the lengths are drawn for the result.
+ */
+const packed = (cells: readonly Cell[], id: string, changes: Partial<Shape> = {}): BenchConfig[] => {
+  const s = { ...(SHAPES[id] as Shape), ...changes };
+  const lengths = drawLengths(s.batch, s.steps);
+  return cells.map((cell) => ({
+    id: cell === 'RNN' ? `${id}-packed` : `${id}-${cell}-packed`,
+    cell,
+    ...s,
+    lengths,
+  }));
+};
+
+/**
+ * The RNN (tanh) on C0–C5, then the LSTM and the GRU on C1, C2, C3 and C5; then the packed configs: C2 for
+ * every cell (the issue's row), and for the quick set C0 (bidirectional, B=3) and C1 (B=4, 2 layers).
+ */
 export const CONFIGS: readonly BenchConfig[] = [
   ...withCell('RNN', ['C0', 'C1', 'C2', 'C3', 'C4', 'C5']),
   ...withCell('LSTM', ['C1', 'C2', 'C3', 'C5']),
   ...withCell('GRU', ['C1', 'C2', 'C3', 'C5']),
+  ...packed(['RNN'], 'C0', { batch: 3, bidirectional: true }),
+  ...packed(['RNN', 'LSTM', 'GRU'], 'C1', { batch: 4, numLayers: 2 }),
+  ...packed(['RNN', 'LSTM', 'GRU'], 'C2'),
 ];
 
-/** The CI smoke subset: small enough to run in seconds, big enough to exercise every code path and cell. */
-export const QUICK: readonly string[] = ['C0', 'C1', 'C1-LSTM', 'C1-GRU'];
+/**
+ * The CI smoke subset: small enough to run in seconds, big enough to exercise every code path and cell
+ * (packed: unsorted lengths, a layer fed packed output, a reverse direction starting at each length).
+ */
+export const QUICK: readonly string[] = [
+  'C0',
+  'C1',
+  'C1-LSTM',
+  'C1-GRU',
+  'C0-packed',
+  'C1-packed',
+  'C1-LSTM-packed',
+  'C1-GRU-packed',
+];
 
-/** Σ over layers and directions of 2·T·B·G·H·(I_l + H), G the gate count (1 RNN, 4 LSTM, 3 GRU). */
+/** Real tokens of a forward: Σ lengths when packed, else B·T. */
+export function tokensOf(c: BenchConfig): number {
+  return c.lengths ? c.lengths.reduce((s, l) => s + l, 0) : c.batch * c.steps;
+}
+
+/**
+ * Σ over layers and directions of 2·tokens·G·H·(I_l + H), G the gate count (1 RNN, 4 LSTM, 3 GRU), tokens
+ * B·T or, packed, Σ lengths: the work a forward needs, so a padded forward of a packed config is charged
+ * only for the real tokens too.
+ */
 export function flopsOf(c: BenchConfig): number {
   const D = c.bidirectional ? 2 : 1;
   const rows = GATES[c.cell] * c.hiddenSize;
   let total = 0;
   for (let layer = 0; layer < c.numLayers; layer++) {
     const inputs = layer === 0 ? c.inputSize : D * c.hiddenSize;
-    total += D * 2 * c.steps * c.batch * rows * (inputs + c.hiddenSize);
+    total += D * 2 * tokensOf(c) * rows * (inputs + c.hiddenSize);
   }
   return total;
 }
 
 export function describeConfig(c: BenchConfig): string {
   const bi = c.bidirectional ? ', bidirectional' : '';
-  return `${c.cell}, B=${c.batch}, T=${c.steps}, I=${c.inputSize}, H=${c.hiddenSize}, layers=${c.numLayers}${bi}`;
+  const packedNote = c.lengths
+    ? `, packed: lengths [${c.lengths.join(', ')}] (${tokensOf(c)} of ${c.batch * c.steps} tokens)`
+    : '';
+  return `${c.cell}, B=${c.batch}, T=${c.steps}, I=${c.inputSize}, H=${c.hiddenSize}, layers=${c.numLayers}${bi}${packedNote}`;
 }

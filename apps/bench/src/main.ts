@@ -9,7 +9,7 @@ import { ours } from './ours.js';
 import { ortNode, ortWeb } from './peers/ort.js';
 import { tfjs } from './peers/tfjs.js';
 import { torch } from './peers/torch.js';
-import { cellTargets, configSection, gemmPeak, ratioSummary } from './report.js';
+import { cellTargets, configSection, gemmPeak, packedTargets, ratioSummary } from './report.js';
 import type { Runner, RunnerFactory } from './runner.js';
 import { measureConfig, type Schedule } from './schedule.js';
 
@@ -30,12 +30,14 @@ const schedule: Schedule = {
 };
 
 /**
- * `--only` names configs (C2, C2-LSTM); `--cell=lstm,gru` keeps those cells, and with it `--only=C2` means
- * C2 of each chosen cell. `--quick` alone: the QUICK list.
+ * `--only` names configs (C2, C2-LSTM, C2-GRU-packed); `--cell=lstm,gru` keeps those cells, and with it
+ * `--only=C2` means C2 of each chosen cell (`--only=C2-packed`: their packed configs). `--quick` alone: the
+ * QUICK list.
  */
 function wanted(c: BenchConfig): boolean {
   if (cells && !cells.includes(c.cell)) return false;
-  if (only) return only.includes(c.id) || (cells !== undefined && only.includes(c.id.split('-')[0] ?? ''));
+  if (only)
+    return only.includes(c.id) || (cells !== undefined && only.includes(c.id.replace(`-${c.cell}`, '')));
   return !quick || QUICK.includes(c.id);
 }
 
@@ -55,10 +57,15 @@ async function main(): Promise<void> {
   const runners: Runner[] = [];
   const notes: string[] = [];
   for (const factory of factories) {
-    const r = await factory();
-    if ('skipped' in r) notes.push(`- skipped: ${r.skipped}`);
-    else if (skip.some((s) => r.name.includes(s))) notes.push(`- skipped by --skip: ${r.name}`);
-    else runners.push(r);
+    const made = await factory();
+    if ('skipped' in made) {
+      notes.push(`- skipped: ${made.skipped}`);
+      continue;
+    }
+    for (const r of Array.isArray(made) ? made : [made]) {
+      if (skip.some((s) => r.name.includes(s))) notes.push(`- skipped by --skip: ${r.name}`);
+      else runners.push(r);
+    }
   }
   const configs = CONFIGS.filter(wanted);
   const command = `pnpm bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   // the memory probe runs the RNN's C4: not with --only without it, nor with --cell without rnn
   const noMemory = quick || (only && !only.includes('memory')) || (cells && !cells.includes('RNN'));
   const memory = noMemory ? '' : memorySection();
-  const targets = cellTargets(all, gemmPeak(gemm));
+  const targets = [cellTargets(all, gemmPeak(gemm)), packedTargets(all)].filter(Boolean).join('\n');
   process.stdout.write(`${gemm}\n${memory}\n${targets}\n`);
   const summary = ratioSummary(all);
   process.stdout.write(`## Ratios\n\n${summary}\n`);

@@ -6,6 +6,7 @@ import type { Problem } from './problem.js';
 const VARINT = 0;
 const BYTES = 2;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT32 = 6; // TensorProto.DataType.INT32
 const INT64 = 7; // TensorProto.DataType.INT64
 const ATTR_INT = 2;
 const ATTR_STRING = 3;
@@ -88,13 +89,13 @@ function node(
   ]);
 }
 
-/** ValueInfoProto with a float tensor type of fixed dims: name (1), type (2) → tensor_type (1). */
-function valueInfo(field: number, name: string, dims: readonly number[]): Chunk {
+/** ValueInfoProto with a tensor type of fixed dims: name (1), type (2) → tensor_type (1): elem_type (1), shape (2). */
+function valueInfo(field: number, name: string, dims: readonly number[], elemType = FLOAT): Chunk {
   const shape = message(
     2,
     dims.map((d) => message(1, [intField(1, d)])),
   );
-  return message(field, [stringField(1, name), message(2, [message(1, [intField(1, FLOAT), shape])])]);
+  return message(field, [stringField(1, name), message(2, [message(1, [intField(1, elemType), shape])])]);
 }
 
 /** Concatenates arrays: per-direction weights into one (D, …) initializer. */
@@ -144,11 +145,14 @@ function cellAttributes(cell: Cell, H: number, D: number): Attr[] {
 /**
  * The problem as an ONNX model (opset 17): input `X` (B, T, I) batch-first, output `Y` (B, T, D·H).
  * Each layer is one `RNN`, `LSTM` or `GRU` node on sequence-first data, its weights in ONNX's gate order
- * and B = [Wb, Rb]; Transpose/Reshape nodes convert between layouts.
+ * and B = [Wb, Rb]; Transpose/Reshape nodes convert between layouts. A packed config adds the input `L`
+ * (B) int32, every node's `sequence_lens`: ONNX Runtime then runs each sequence for its own length (the
+ * reverse direction from its last real step) and writes zeros to Y past it, which the next layer reads
+ * but, with the same `sequence_lens`, never uses.
  */
 export function onnxModel(problem: Problem): Uint8Array {
   const { config, layers } = problem;
-  const { cell, batch: B, steps: T, hiddenSize: H } = config;
+  const { cell, batch: B, steps: T, hiddenSize: H, lengths } = config;
   const G = GATES[cell];
   const D = config.bidirectional ? 2 : 1;
   const gates = (a: Float32Array): Float32Array => toOnnxGates(cell, a);
@@ -166,7 +170,7 @@ export function onnxModel(problem: Problem): Uint8Array {
       node(
         cell,
         `${cell.toLowerCase()}${k}`,
-        [x, `W${k}`, `R${k}`, `B${k}`],
+        [x, `W${k}`, `R${k}`, `B${k}`, ...(lengths ? ['L'] : [])],
         [`y${k}`],
         cellAttributes(cell, H, D),
       ),
@@ -182,6 +186,7 @@ export function onnxModel(problem: Problem): Uint8Array {
     stringField(2, cell.toLowerCase()),
     ...inits,
     valueInfo(11, 'X', [B, T, config.inputSize]),
+    ...(lengths ? [valueInfo(11, 'L', [B], INT32)] : []),
     valueInfo(12, 'Y', [B, T, D * H]),
   ]);
   const opset = message(8, [stringField(1, ''), intField(2, 17)]);

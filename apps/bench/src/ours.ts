@@ -1,36 +1,76 @@
 import { initWasm } from '@recurrent/kernels-wasm';
-import { type Backend, cpuBackend, createCpuBackend, wasmCpuBackend } from '@recurrent/nn';
+import {
+  type Backend,
+  cpuBackend,
+  createCpuBackend,
+  packPaddedSequence,
+  padPackedSequence,
+  wasmCpuBackend,
+} from '@recurrent/nn';
 import type { Tensor } from '@recurrent/tensor';
-import { createModel, forwardAll, type Model, type Problem } from './problem.js';
-import { type Runner, type RunnerFactory, timeCalls } from './runner.js';
+import type { BenchConfig } from './configs.js';
+import { createModel, forwardAll, forwardPacked, type Model, type Problem, zeroPadding } from './problem.js';
+import { paddedName, type Runner, type RunnerFactory, timeCalls } from './runner.js';
+
+/**
+ * How a runner computes a packed config: `packed` packs the padded input with the config's lengths, runs the
+ * packed forward and pads the output back (every step of the timing); `padded` runs the rectangular forward
+ * on the whole padded batch, the reference a packed forward must beat (it only has rows on packed configs).
+ */
+type Mode = 'packed' | 'padded';
 
 /**
  * `@recurrent/nn`'s RNN, LSTM or GRU on a backend (null: never moved, so on `defaultBackend()` as a new user
  * runs it); CPU outputs are read synchronously, GPU outputs awaited.
  */
-function oursRunner(name: string, backend: Backend | null, close?: () => void): Runner {
+function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: () => void): Runner {
   let model: Model | null = null;
   let input: Tensor | null = null;
-  const forward = (): Float32Array | Promise<Float32Array> => {
-    if (!model || !input) throw new Error(`${name}: not set up`);
-    const { output, states } = forwardAll(model, input);
-    if (output.device === 'cpu') return output.dataSync();
+  let lengths: readonly number[] | null = null;
+  const read = (output: Tensor, owned: readonly Tensor[]): Float32Array | Promise<Float32Array> => {
+    if (output.device === 'cpu') return output.dataSync() as Float32Array;
     return output.data().then((data) => {
-      output.dispose();
-      for (const s of states) s.dispose();
-      return data;
+      for (const t of owned) t.dispose();
+      return data as Float32Array;
     });
   };
+  const forward = (): Float32Array | Promise<Float32Array> => {
+    if (!model || !input) throw new Error(`${name}: not set up`);
+    if (!lengths) {
+      const { output, states } = forwardAll(model, input);
+      return read(output, [output, ...states]);
+    }
+    const onDevice = input.device === 'cpu' ? {} : { backend: model.backend };
+    const packed = packPaddedSequence(input, lengths, {
+      batchFirst: true,
+      enforceSorted: false,
+      ...onDevice,
+    });
+    const { output, states } = forwardPacked(model, packed);
+    const [padded] = padPackedSequence(output, { batchFirst: true, totalLength: input.shape[1] as number });
+    return read(padded, [packed.data, output.data, padded, ...states]);
+  };
   return {
-    name,
+    name: mode === 'padded' ? paddedName(name) : name,
     ours: true,
+    ...(mode === 'padded'
+      ? {
+          appliesTo: (c: BenchConfig) => c.lengths !== undefined,
+          unsupported: (c: BenchConfig) =>
+            c.bidirectional
+              ? 'bidirectional: a padded forward runs the reverse direction from step T, not from each length, so it is not the packed computation'
+              : undefined,
+        }
+      : {}),
     async setup(problem: Problem) {
       model = createModel(problem.config);
       model.loadStateDict(problem.stateDict);
       model.eval();
       if (backend) model.to(backend);
       input = model.backend.fromCpu(problem.input);
-      return (await forward()).slice();
+      lengths = mode === 'packed' ? (problem.config.lengths ?? null) : null;
+      // the padded forward computes the padding positions too: compared on the valid ones only
+      return zeroPadding(problem.config, (await forward()).slice());
     },
     time: (n, batch) => timeCalls(n, batch, forward),
     async teardown() {
@@ -41,21 +81,27 @@ function oursRunner(name: string, backend: Backend | null, close?: () => void): 
   };
 }
 
+/** The packed (or, not packed, the plain) runner and its padded reference, on one backend. */
+const withPadded = (name: string, backend: Backend | null, close?: () => void): Runner[] => [
+  oursRunner(name, backend, 'packed', close),
+  oursRunner(name, backend, 'padded'),
+];
+
 /** The plain-TypeScript CPU backend (`cpuBackend`). */
-const oursTs: RunnerFactory = async () => oursRunner('recurrent cpu (TS)', cpuBackend);
+const oursTs: RunnerFactory = async () => oursRunner('recurrent cpu (TS)', cpuBackend, 'packed');
 
 /** The WebAssembly SIMD CPU backend, one thread. */
 const oursWasm: RunnerFactory = async () => {
   const kernels = await initWasm();
   if (!kernels) return { skipped: 'no WebAssembly SIMD in this Node' };
-  return oursRunner('recurrent cpu (wasm, 1 thr)', wasmCpuBackend(kernels));
+  return withPadded('recurrent cpu (wasm, 1 thr)', wasmCpuBackend(kernels));
 };
 
 /** The WebAssembly SIMD CPU backend on two threads (worker_threads sharing the kernels' memory). */
 const oursWasm2: RunnerFactory = async () => {
   const backend = await createCpuBackend({ threads: 2 });
   if (backend.threads !== 2) return { skipped: 'no WebAssembly threads in this Node' };
-  return oursRunner('recurrent cpu (wasm, 2 thr)', backend, () => backend.dispose());
+  return withPadded('recurrent cpu (wasm, 2 thr)', backend, () => backend.dispose());
 };
 
 /**
@@ -74,14 +120,14 @@ const oursWebGpu: RunnerFactory = async () => {
   if (typeof create !== 'function') return { skipped: `${specifier} has no createWebGPUBackend()` };
   try {
     const backend = (await create()) as Backend & { dispose?: () => void };
-    return oursRunner('recurrent webgpu', backend, () => backend.dispose?.());
+    return withPadded('recurrent webgpu', backend, () => backend.dispose?.());
   } catch (e) {
     return { skipped: `no WebGPU adapter (${e instanceof Error ? e.message : String(e)})` };
   }
 };
 
 /** A module never moved with `to()` (`new RNN(…)`, `new LSTM(…)`…): the default backend, WASM SIMD in Node. */
-const oursDefault: RunnerFactory = async () => oursRunner('recurrent default backend (no .to())', null);
+const oursDefault: RunnerFactory = async () => withPadded('recurrent default backend (no .to())', null);
 
 /** Our implementations, the reference (the TS CPU backend, whose output every other runner must match) first. */
 export const ours: readonly RunnerFactory[] = [oursTs, oursWasm, oursDefault, oursWasm2, oursWebGpu];

@@ -1,4 +1,4 @@
-import { GRU, LSTM, RNN } from '@recurrent/nn';
+import { GRU, LSTM, type PackedSequence, RNN } from '@recurrent/nn';
 import { manualSeed, randn, type Tensor } from '@recurrent/tensor';
 import type { BenchConfig } from './configs.js';
 
@@ -42,6 +42,19 @@ export function forwardAll(model: Model, input: Tensor): { output: Tensor<'float
   return { output, states: [hN] };
 }
 
+/** One forward of a model on a packed batch: the packed output and the final states. */
+export function forwardPacked(
+  model: Model,
+  input: PackedSequence,
+): { output: PackedSequence; states: Tensor[] } {
+  if (model instanceof LSTM) {
+    const [output, state] = model.forward(input);
+    return { output, states: state };
+  }
+  const [output, hN] = model instanceof GRU ? model.forward(input) : model.forward(input);
+  return { output, states: [hN] };
+}
+
 /** A benchmark problem: PyTorch-initialized weights (seed 0), a standard-normal input, and the config. */
 export interface Problem {
   readonly config: BenchConfig;
@@ -76,6 +89,21 @@ export function makeProblem(config: BenchConfig): Problem {
     layers.push(dirs);
   }
   return { config, layers, stateDict, input };
+}
+
+/**
+ * A (B, T, F) batch-first output with the positions past each sequence's length set to 0, in place: what
+ * `padPackedSequence` (and PyTorch's `pad_packed_sequence`) gives there. For checking a runner whose padding
+ * positions hold something else (a padded forward runs them; a masked one carries its state on), so only the
+ * valid positions are compared. Not packed: unchanged.
+ */
+export function zeroPadding(c: BenchConfig, output: Float32Array): Float32Array {
+  if (!c.lengths) return output;
+  const F = output.length / (c.batch * c.steps);
+  c.lengths.forEach((length, b) => {
+    output.fill(0, (b * c.steps + length) * F, (b + 1) * c.steps * F);
+  });
+  return output;
 }
 
 /** The flat output shape (B, T, D·H) of a problem. */

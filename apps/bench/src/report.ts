@@ -1,4 +1,5 @@
-import { type BenchConfig, describeConfig, flopsOf } from './configs.js';
+import { type BenchConfig, describeConfig, flopsOf, tokensOf } from './configs.js';
+import { paddedName } from './runner.js';
 import type { Measurement } from './schedule.js';
 
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toPrecision(2));
@@ -100,7 +101,7 @@ export function cellTargets(
   all: readonly { config: BenchConfig; results: readonly Measurement[] }[],
   peak: { name: string; gflops: number } | undefined,
 ): string {
-  const rows = all.filter(({ config }) => config.cell !== 'RNN');
+  const rows = all.filter(({ config }) => config.cell !== 'RNN' && !config.lengths);
   if (rows.length === 0) return '';
   const medianOf = (
     results: readonly Measurement[],
@@ -142,6 +143,71 @@ export function cellTargets(
       `| ${config.id} | ${ms(ours)} | ${ratio(ours / web)} | ${nodeRatio} | ${withPeak(gflopsAt(ours))} | ` +
         `${withPeak(gflopsAt(limitMs))} | ${ours <= limitMs ? 'yes' : 'no'} |`,
     );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The packed targets: a packed forward ≤ 0.7× the padded forward of the same batch, ≤ 0.6× ORT Web's. */
+const PACKED_VS_PADDED = 0.7;
+const PACKED_VS_WEB = 0.6;
+
+/**
+ * One row per packed config and our backend that ran both its packed and its padded forward: the two
+ * medians, packed ÷ padded, packed ÷ ONNX Runtime Web and Node (with `sequence_lens`) and ÷ PyTorch (the
+ * OpenBLAS one when it ran), and whether the targets are met (the issue's targets are for WASM; the other
+ * rows are for reading). Empty when no packed config ran.
+ */
+export function packedTargets(
+  all: readonly { config: BenchConfig; results: readonly Measurement[] }[],
+): string {
+  const rows = all.filter(({ config }) => config.lengths);
+  if (rows.length === 0) return '';
+  const lines = [
+    '### Packed sequences: packed forward against the padded forward and the peers',
+    '',
+    `Targets (WASM): packed ≤ ${PACKED_VS_PADDED}× the padded forward of the same batch (cost follows real ` +
+      `tokens), ≤ ${PACKED_VS_WEB}× ONNX Runtime Web (wasm, 2 thr) with \`sequence_lens\`. Each timing ` +
+      'includes packing the padded input and padding the output back, as in PyTorch.',
+    '',
+    '| config | ours | tokens | packed ms | padded ms | ÷ padded | ÷ ORT Web | ÷ ORT Node | ÷ PyTorch | met |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const { config, results } of rows) {
+    const medianOf = (match: (name: string) => boolean): number | undefined => {
+      const m = results.find((r) => match(r.runner.name));
+      return m && 'summary' in m ? m.summary.median : undefined;
+    };
+    const web = medianOf((n) => n.startsWith('ONNX Runtime Web'));
+    const node = medianOf((n) => n.startsWith('ONNX Runtime Node'));
+    const torch =
+      medianOf((n) => n.startsWith('PyTorch + OpenBLAS')) ?? medianOf((n) => n.startsWith('PyTorch'));
+    const tokens = `${tokensOf(config)}/${config.batch * config.steps}`;
+    const oursNames = results
+      .filter((m) => m.runner.ours && results.some((p) => p.runner.name === paddedName(m.runner.name)))
+      .map((m) => m.runner.name);
+    if (oursNames.length === 0)
+      lines.push(`| ${config.id} | — | ${tokens} | — | — | — | — | — | — | not timed |`);
+    for (const name of oursNames) {
+      const packed = medianOf((n) => n === name);
+      const padded = medianOf((n) => n === paddedName(name));
+      const of = (peer: number | undefined): string =>
+        packed !== undefined && peer !== undefined ? ratio(packed / peer) : '—';
+      const wasm = /wasm|default/.test(name);
+      const paddedRow = results.find((m) => m.runner.name === paddedName(name));
+      const met =
+        paddedRow && 'unsupported' in paddedRow
+          ? 'no padded reference (see its row)'
+          : packed === undefined || padded === undefined || web === undefined
+            ? 'not timed (ours, padded or ORT Web)'
+            : packed <= PACKED_VS_PADDED * padded && packed <= PACKED_VS_WEB * web
+              ? 'yes'
+              : 'no';
+      lines.push(
+        `| ${config.id} | ${name} | ${tokens} | ${packed === undefined ? '—' : ms(packed)} | ` +
+          `${padded === undefined ? '—' : ms(padded)} | ${of(padded)} | ${of(web)} | ${of(node)} | ${of(torch)} | ` +
+          `${wasm ? met : '— (the targets are for WASM)'} |`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -12,6 +12,8 @@ export interface Runner {
    * not counted as a failure); undefined when it can.
    */
   unsupported?(config: BenchConfig): string | undefined;
+  /** False: this runner has no row at all on the config (a padded reference on a config that is not packed). */
+  appliesTo?(config: BenchConfig): boolean;
   /** Builds the model from the problem's weights; returns the output (B, T, D·H) of one forward. */
   setup(problem: Problem): Promise<Float32Array>;
   /** n samples, each the mean milliseconds of `batch` back-to-back forwards (each to a readable output). */
@@ -21,6 +23,9 @@ export interface Runner {
   /** Ends what the factory started (a subprocess, worker threads); called once at the end. */
   close?(): void;
 }
+
+/** The row of a backend's padded forward on a packed config: `recurrent cpu (wasm, 1 thr), padded forward`. */
+export const paddedName = (name: string): string => `${name}, padded forward`;
 
 /**
  * n samples of the mean time of `batch` calls of a function that runs one forward. Synchronous calls
@@ -39,5 +44,8 @@ export async function timeCalls(n: number, batch: number, call: () => unknown): 
   return times;
 }
 
-/** A factory that says why it cannot run here (no PyTorch, no GPU adapter) instead of throwing. */
-export type RunnerFactory = () => Promise<Runner | { skipped: string }>;
+/**
+ * A factory that says why it cannot run here (no PyTorch, no GPU adapter) instead of throwing; several
+ * runners when they share what it started (our backends: the packed and the padded forward).
+ */
+export type RunnerFactory = () => Promise<Runner | readonly Runner[] | { skipped: string }>;

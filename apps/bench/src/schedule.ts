@@ -37,6 +37,7 @@ export async function measureConfig(
   const active: { runner: Runner; estimate: number; spent: number; samples: number[]; maxAbs: number }[] = [];
   let reference: Float32Array | null = null;
   for (const runner of runners) {
+    if (runner.appliesTo?.(config) === false) continue;
     const unsupported = runner.unsupported?.(config);
     if (unsupported) {
       results.set(runner, { runner, unsupported });

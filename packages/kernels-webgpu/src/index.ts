@@ -11,8 +11,10 @@ export { type DropoutArgs, dropoutKernel, recordDropout } from './kernels/dropou
 export { type GatherRowsArgs, gatherRowsKernel, recordGatherRows } from './kernels/gather-rows.js';
 export { type GemmArgs, type GemmTile, type GemmVariant, gemmKernel, recordGemm } from './kernels/gemm.js';
 export {
+  type PackedSteps,
   type PackedWeights,
   type PersistentPlan,
+  packedSteps,
   packWeights,
   persistentMaxHidden,
   persistentPlan,

@@ -26,6 +26,7 @@ import {
   decodeStateDict,
   ieeeFixtures,
   lstmGruFixtures,
+  packedFixtures,
   type RecurrentFixture,
   type RnnFixture,
   rnnFixtures,
@@ -39,6 +40,7 @@ import { GRUCell } from './gru-cell.js';
 import { Linear } from './linear.js';
 import { LSTM } from './lstm.js';
 import { LSTMCell } from './lstm-cell.js';
+import { PackedSequence, packPaddedSequence, padPackedSequence } from './packed-sequence.js';
 import { RNN } from './rnn.js';
 import { RNNCell } from './rnn-cell.js';
 import { rnnOptions } from './testing/arbitraries.js';
@@ -338,7 +340,123 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     await assertClose(cat(await Promise.all(parts.map(toCpu)), 1), whole, 'chunked output');
     await assertClose(h as Tensor, wholeH, 'chunked hN');
   });
+
+  describe('packed sequences equal PyTorch 1.13 on every fixture (packed and unpacked on the backend)', () => {
+    it.each(packedFixtures.recurrent.map((c) => [`${c.module} ${c.name}`, c] as const))(
+      '%s',
+      async (_, c) => {
+        manualSeed(c.seed); // replay PyTorch's draws: init, input, h0, c0, then the dropout masks
+        const m =
+          c.module === 'LSTM'
+            ? new LSTM(c.config)
+            : c.module === 'GRU'
+              ? new GRU(c.config)
+              : new RNN(c.config);
+        randn(c.padded.shape);
+        if (c.h0) randn(c.h0.shape);
+        if (c.c0) randn(c.c0.shape);
+        m.loadStateDict(decodeStateDict(c.stateDict));
+        m.train(c.train).to(backend);
+        const padded = backend.fromCpu(decode(c.padded));
+        const options = { batchFirst: c.config.batchFirst, enforceSorted: c.enforceSorted, backend };
+        const packed = packPaddedSequence(padded, c.lengths, options);
+        const [out, hN, cN] = runRecurrent(m, packed, c.h0 ? decode(c.h0) : null, c.c0 ? decode(c.c0) : null);
+        expect([out.data.device, hN.device]).toEqual([backend.device, backend.device]);
+        const [unpacked, lengths] = padPackedSequence(out, { batchFirst: c.config.batchFirst });
+        expect(lengths).toEqual(c.outputLengths);
+        const errors = [
+          await assertClose(out.data, c.outputData, `${c.name} output data`),
+          await assertClose(unpacked, c.output, `${c.name} padded output`),
+          await assertClose(hN, c.hN, `${c.name} hN`),
+          ...(c.cN && cN ? [await assertClose(cN, c.cN, `${c.name} cN`)] : []),
+        ];
+        worst.set(`packed ${c.module}/${c.name}`, Math.max(...errors));
+        for (const t of [padded, packed.data, out.data, unpacked, hN, cN])
+          if (t && t.device !== 'cpu') t.dispose();
+      },
+      // SwiftShader compiles a packed persistent pipeline with 8192 floats of workgroup memory in 25–60 s
+      300_000,
+    );
+  });
+
+  it.each(['RNN', 'LSTM', 'GRU'] as const)(
+    '%s: a packed batch equals running each sequence alone, on random configurations',
+    async (kind) => {
+      const run = fc.record({
+        config: rnnOptions({ inputSize: 7, hiddenSize: 9, numLayers: 2 }),
+        proj: fc.nat({ max: 8 }),
+        lengths: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 5 }),
+        withState: fc.boolean(),
+        seed: fc.integer({ min: 0, max: 2 ** 31 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(run, async ({ config, proj, lengths, withState, seed }) => {
+          const generator = new Generator(seed);
+          const { nonlinearity, ...common } = config;
+          const projSize = kind === 'LSTM' && proj < config.hiddenSize ? proj : 0;
+          const m =
+            kind === 'LSTM'
+              ? new LSTM({ ...common, projSize, generator })
+              : kind === 'GRU'
+                ? new GRU({ ...common, generator })
+                : new RNN({ ...config, generator });
+          m.eval().to(backend);
+          const { batchFirst, inputSize, hiddenSize } = config;
+          const N = lengths.length;
+          const T = Math.max(...lengths);
+          const K = (config.bidirectional ? 2 : 1) * config.numLayers;
+          const x = randn(batchFirst ? [N, T, inputSize] : [T, N, inputSize], { generator });
+          const h0 = withState ? randn([K, N, projSize || hiddenSize], { generator }) : null;
+          const c0 = withState && kind === 'LSTM' ? randn([K, N, hiddenSize], { generator }) : null;
+          const packed = packPaddedSequence(x, lengths, { batchFirst, enforceSorted: false });
+          const [out, hN, cN] = runRecurrent(m, packed, h0, c0);
+          const [unpacked] = padPackedSequence(out, { batchFirst });
+          const outCpu = await toCpu(unpacked);
+          for (let b = 0; b < N; b++) {
+            const len = lengths[b] as number;
+            const dim = batchFirst ? 0 : 1;
+            const xb = narrow(narrow(x, dim, b, 1), 1 - dim, 0, len);
+            const [ob, hb, cb] = runRecurrent(m, xb, h0 && narrow(h0, 1, b, 1), c0 && narrow(c0, 1, b, 1));
+            await assertClose(
+              narrow(narrow(outCpu, dim, b, 1), 1 - dim, 0, len),
+              await toCpu(ob),
+              `output ${b}`,
+            );
+            await assertClose(narrow(await toCpu(hN), 1, b, 1), await toCpu(hb), `hN ${b}`);
+            if (cN && cb) await assertClose(narrow(await toCpu(cN), 1, b, 1), await toCpu(cb), `cN ${b}`);
+          }
+        }),
+        { numRuns: 25 },
+      );
+    },
+    300_000,
+  );
 });
+
+/** `m.forward(input, state)` for any of the three modules: `[output, hN, cN]` (cN null but for an LSTM). */
+function runRecurrent<I extends Tensor | PackedSequence>(
+  m: RNN | LSTM | GRU,
+  input: I,
+  h0: Tensor | null,
+  c0: Tensor | null,
+): [I extends PackedSequence ? PackedSequence : Tensor, Tensor, Tensor | null] {
+  type Out = I extends PackedSequence ? PackedSequence : Tensor;
+  if (m instanceof LSTM) {
+    const state = h0 && c0 ? ([h0, c0] as [Tensor, Tensor]) : null;
+    const [out, [hN, cN]] =
+      input instanceof PackedSequence ? m.forward(input, state) : m.forward(input as Tensor, state);
+    return [out as Out, hN, cN];
+  }
+  const [out, hN] =
+    input instanceof PackedSequence
+      ? m instanceof GRU
+        ? m.forward(input, h0)
+        : m.forward(input, h0)
+      : m instanceof GRU
+        ? m.forward(input as Tensor, h0)
+        : m.forward(input as Tensor, h0);
+  return [out as Out, hN, null];
+}
 
 // A model head's ops (Backend.linear, embedding, argmax, softmax, logSoftmax, dropout) on every backend,
 // against @recurrent/tensor's CPU ops on random data with ties, NaN and infinities.

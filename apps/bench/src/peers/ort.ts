@@ -13,7 +13,10 @@ interface OrtSession {
   release(): Promise<void>;
 }
 interface Ort {
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  Tensor: {
+    new (type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
+    new (type: 'int32', data: Int32Array, dims: readonly number[]): OrtTensor;
+  };
   InferenceSession: { create(model: Uint8Array, options?: object): Promise<OrtSession> };
   env: { wasm: { numThreads?: number; simd?: boolean; wasmPaths?: string } };
 }
@@ -39,8 +42,10 @@ function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
     ours: false,
     async setup(problem: Problem) {
       session = await ort.InferenceSession.create(onnxModel(problem), sessionOptions);
-      const { batch, steps, inputSize } = problem.config;
+      const { batch, steps, inputSize, lengths } = problem.config;
       feeds = { X: new ort.Tensor('float32', problem.input.dataSync(), [batch, steps, inputSize]) };
+      // packed configs: the `sequence_lens` of every node (Y is zero past each length; compared as it is)
+      if (lengths) feeds.L = new ort.Tensor('int32', Int32Array.from(lengths), [batch]);
       return forward();
     },
     time: (n, batch) => timeCalls(n, batch, forward),

@@ -67,6 +67,12 @@ function buildModel(tf: Tf, problem: Problem): LayersModel {
 const NO_PYTORCH_GRU =
   'tfjs has no PyTorch-style GRU (its GRUCell rejects resetAfter: true; reset-before differs)';
 
+/**
+ * tfjs has no packed sequences; its nearest thing, a `masking` layer, keys the mask on the input's values
+ * (every feature equal to `maskValue`), not on lengths, and still steps every sequence through all T steps.
+ */
+const NO_PACKED = 'tfjs has no packed sequences (its Masking layer still runs all T steps of every sequence)';
+
 /** tfjs `tf.layers.simpleRNN` / `lstm` on the `backend` backend (`'wasm'`: XNNPACK SIMD; `'cpu'`: plain JS). */
 export function tfjs(backend: 'wasm' | 'cpu'): RunnerFactory {
   return async () => {
@@ -87,7 +93,8 @@ export function tfjs(backend: 'wasm' | 'cpu'): RunnerFactory {
     const runner: Runner = {
       name: `tfjs ${backend}`,
       ours: false,
-      unsupported: (config: BenchConfig) => (config.cell === 'GRU' ? NO_PYTORCH_GRU : undefined),
+      unsupported: (config: BenchConfig) =>
+        config.cell === 'GRU' ? NO_PYTORCH_GRU : config.lengths ? NO_PACKED : undefined,
       async setup(problem: Problem) {
         await tf.setBackend(backend);
         await tf.ready();

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { STORAGE_USAGE } from '../runtime/buffers.js';
 import { testRuntime } from '../testing.js';
 import { CELL_GATES, type CellKind } from '../wgsl/cell.js';
-import { persistentMaxHidden, persistentPlan, type RecurrenceArgs } from './recurrence.js';
+import { packedSteps, persistentMaxHidden, persistentPlan, type RecurrenceArgs } from './recurrence.js';
 import { recordPersistentRecurrence } from './rnn-persistent.js';
 import { recordStepRecurrence } from './rnn-step.js';
 
@@ -20,6 +20,8 @@ interface Case {
   proj?: number;
   D?: 1 | 2;
   batchFirst?: boolean;
+  /** Packed: each sequence's length, longest first (lengths[0] = T, N = lengths.length). */
+  lengths?: number[];
   bias?: boolean;
   withH0?: boolean;
   seed?: number;
@@ -45,17 +47,31 @@ function sizes(c: Case) {
   const P = c.proj || H;
   const G = CELL_GATES[c.cell];
   const [strideT, strideN] = c.batchFirst ? [1, T] : [N, 1];
-  return { T, N, H, P, D, G, strideT, strideN, hBase: D * N * P, cBase: D * N * H };
+  const batchSizes = c.lengths ? batchSizesOf(c.lengths, T) : null;
+  const offsets = [0];
+  for (const b of batchSizes ?? []) offsets.push((offsets[offsets.length - 1] as number) + b);
+  /** The row of (t, n), or −1 where a packed sequence has no step t. */
+  const rowOf = (t: number, n: number): number => {
+    if (!batchSizes) return t * strideT + n * strideN;
+    return n < (batchSizes[t] as number) ? (offsets[t] as number) + n : -1;
+  };
+  const rows = batchSizes ? (offsets[T] as number) : T * N;
+  return { T, N, H, P, D, G, strideT, strideN, hBase: D * N * P, cBase: D * N * H, batchSizes, rows, rowOf };
+}
+
+/** PyTorch's batch sizes of lengths sorted longest first. */
+function batchSizesOf(lengths: readonly number[], T: number): Int32Array {
+  return Int32Array.from({ length: T }, (_, t) => lengths.filter((l) => l > t).length);
 }
 
 function makeData(c: Case): Data {
-  const { T, N, H, P, D, G } = sizes(c);
+  const { N, H, P, D, G, rows } = sizes(c);
   const g = new Generator(c.seed ?? 1);
   const rand = (n: number, scale: number) => uniform([n], -scale, scale, { generator: g }).dataSync().slice();
   const per = (n: number, scale: number) => Array.from({ length: D }, () => rand(n, scale));
   const k = 1 / Math.sqrt(H);
   const data = {
-    gx: rand(T * N * D * G * H, 1.5),
+    gx: rand(rows * D * G * H, 1.5),
     wHh: per(G * H * P, k),
     bHh: per(G * H, k),
     wHr: per(P * H, k),
@@ -68,10 +84,13 @@ function makeData(c: Case): Data {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** The recurrence as plain loops in float64, PyTorch's order of operations. */
+/**
+ * The recurrence as plain loops in float64, PyTorch's order of operations. Packed, a sequence without
+ * step t keeps its state (its last h and c forward; its h0 and c0 until it starts, reverse).
+ */
 function reference(c: Case, data: Data): Result {
-  const { T, N, H, P, D, G, strideT, strideN, hBase, cBase } = sizes(c);
-  const out = new Float32Array(T * N * D * P);
+  const { T, N, H, P, D, G, hBase, cBase, rows, rowOf } = sizes(c);
+  const out = new Float32Array(rows * D * P);
   const hN = new Float32Array(D * N * P);
   const cN = new Float32Array(D * N * H);
   for (let d = 0; d < D; d++) {
@@ -85,7 +104,8 @@ function reference(c: Case, data: Data): Result {
     for (let i = 0; i < T; i++) {
       const t = d ? T - 1 - i : i;
       for (let n = 0; n < N; n++) {
-        const row = t * strideT + n * strideN;
+        const row = rowOf(t, n);
+        if (row < 0) continue;
         const hp = h[n] as number[];
         const raw: number[] = [];
         const next: number[] = [];
@@ -145,7 +165,7 @@ describe.skipIf(!runtime)(
 
     async function run(kind: 'persistent' | 'step', c: Case, data: Data): Promise<Result> {
       const s = sizes(c);
-      const { T, N, H, P, D, hBase, cBase } = s;
+      const { T, N, H, P, D, hBase, cBase, rows } = s;
       const held: GPUBuffer[] = [];
       const up = (x: Float32Array) => {
         const b = upload(x);
@@ -153,7 +173,8 @@ describe.skipIf(!runtime)(
         return b;
       };
       const lstm = c.cell === 'lstm';
-      const [out, hN, cN] = [T * N * D * P, 2 * D * N * P, 2 * D * N * H].map((n) => up(new Float32Array(n)));
+      const [out, hN, cN] = [rows * D * P, 2 * D * N * P, 2 * D * N * H].map((n) => up(new Float32Array(n)));
+      const rec = gpu.recorder();
       const args: RecurrenceArgs = {
         ...{ cell: c.cell, T, N, H, P, strideT: s.strideT, strideN: s.strideN, hBase, cBase },
         wHh: data.wHh.map(up),
@@ -163,12 +184,12 @@ describe.skipIf(!runtime)(
         h0: c.withH0 ? up(data.h0) : null,
         c0: c.withH0 && lstm ? up(data.c0) : null,
         ...{ out: out as GPUBuffer, hN: hN as GPUBuffer, cN: lstm ? (cN as GPUBuffer) : null },
+        packed: s.batchSizes ? packedSteps(rec, s.batchSizes) : null,
       };
-      const rec = gpu.recorder();
       (kind === 'persistent' ? recordPersistentRecurrence : recordStepRecurrence)(rec, args);
       rec.submit();
       const result = {
-        out: await gpu.read(out as GPUBuffer, T * N * D * P),
+        out: await gpu.read(out as GPUBuffer, rows * D * P),
         hN: (await gpu.read(hN as GPUBuffer, 2 * D * N * P)).slice(hBase),
         cN: (await gpu.read(cN as GPUBuffer, 2 * D * N * H)).slice(cBase),
       };
@@ -275,6 +296,59 @@ describe.skipIf(!runtime)(
       };
       for (const kind of ['persistent', 'step'] as const) {
         for (const base of cells) await check(kind, { ...base, poison, N: 2, T: 4 });
+      }
+    });
+
+    const packedVariants: Partial<Case>[] = [
+      { T: 5, N: 4, lengths: [5, 3, 3, 1], withH0: true },
+      { T: 4, N: 1, lengths: [4], D: 1, bias: false },
+      { T: 3, N: 3, lengths: [3, 3, 3], batchFirst: true }, // all equal: as rectangular
+      { T: 3, N: 13, lengths: [3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1], withH0: true }, // skinny tile edge
+      { T: 2, N: 40, H: 11, lengths: [...Array(25).fill(2), ...Array(15).fill(1)], withH0: true }, // wide tile; 2 workgroups
+    ];
+
+    for (const kind of ['persistent', 'step'] as const) {
+      it.each(cells.map((c) => [c.proj ? 'lstm (projection)' : c.cell, c] as const))(
+        `${kind}: %s on packed batches equals the loops (the batch shrinks; reverse starts at each end from h0)`,
+        async (_, base) => {
+          for (const v of packedVariants) {
+            const c = { ...base, ...v, seed: (v.N ?? 0) + 7 };
+            if (c.proj && c.proj >= c.H) c.proj = c.H - 1;
+            if (kind === 'persistent' && !persistentPlan(c.cell, c.H, c.proj || c.H, gpu.limits)) continue;
+            await check(kind, c);
+          }
+        },
+      );
+    }
+
+    it('equals the loops on random packed batches (both kernels, every cell)', async () => {
+      const arb = fc.record({
+        cell: fc.constantFrom<CellKind>('tanh', 'relu', 'lstm', 'gru'),
+        lengths: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 18 }),
+        H: fc.integer({ min: 1, max: 33 }),
+        proj: fc.integer({ min: 0, max: 8 }),
+        D: fc.constantFrom<1 | 2>(1, 2),
+        bias: fc.boolean(),
+        withH0: fc.boolean(),
+        seed: fc.integer({ min: 0, max: 1000 }),
+        step: fc.boolean(),
+      });
+      await fc.assert(
+        fc.asyncProperty(arb, async ({ step, lengths, ...c }) => {
+          const proj = c.cell === 'lstm' && c.proj < c.H ? c.proj : 0;
+          const sorted = [...lengths].sort((a, b) => b - a);
+          const shape = { T: sorted[0] as number, N: sorted.length, lengths: sorted };
+          const kind = step || !persistentPlan(c.cell, c.H, proj || c.H, gpu.limits) ? 'step' : 'persistent';
+          await check(kind, { ...c, ...shape, proj });
+        }),
+        { numRuns: 24 },
+      );
+    });
+
+    it('persistent, packed: a sequence joining in a later dispatch starts from its h0 (T = 1,100)', async () => {
+      const lengths = [1100, 1030, 5];
+      for (const cell of ['lstm', 'gru'] as const) {
+        await check('persistent', { cell, T: 1100, N: 3, H: 5, lengths, withH0: true });
       }
     });
 

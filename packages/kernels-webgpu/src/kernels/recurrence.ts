@@ -2,9 +2,36 @@ import type { Recorder } from '../runtime/recorder.js';
 import { CELL_GATES, type CellKind } from '../wgsl/cell.js';
 
 /**
+ * A packed batch (PyTorch's `PackedSequence`) as the recurrence kernels take it: step t holds the first
+ * `batchSizes[t]` sequences (non-increasing), its rows starting at `offsets[t]`.
+ */
+export interface PackedSteps {
+  /** `(T)` on the CPU: sequences per step (what sizes the per-step dispatches). */
+  readonly batchSizes: Int32Array;
+  /** `(T + 1)` on the CPU: prefix sums of `batchSizes`, the first row of each step. */
+  readonly offsets: Int32Array;
+  /** `(T, 2)` u32 on the GPU: (first row, sequences) per step, what the persistent kernel reads. */
+  readonly table: GPUBuffer;
+}
+
+/** Uploads the step table of `batchSizes` into `rec` (once per forward: every layer shares it). */
+export function packedSteps(rec: Recorder, batchSizes: Int32Array): PackedSteps {
+  const T = batchSizes.length;
+  const offsets = new Int32Array(T + 1);
+  const table = new Int32Array(2 * T);
+  for (let t = 0; t < T; t++) {
+    table[2 * t] = offsets[t] as number;
+    table[2 * t + 1] = batchSizes[t] as number;
+    offsets[t + 1] = (offsets[t] as number) + (batchSizes[t] as number);
+  }
+  return { batchSizes, offsets, table: rec.upload(table) };
+}
+
+/**
  * One layer's recurrence, all its directions (`wHh.length`), over the input projections `gx`; what
  * `recordPersistentRecurrence` and `recordStepRecurrence` both take. Sequence matrices are `(T·N, ·)`
- * rows in the input's own order (row (t, n) = t·strideT + n·strideN).
+ * rows in the input's own order (row (t, n) = t·strideT + n·strideN), or, packed, `(Σ batchSizes, ·)`
+ * rows step after step (row (t, n) = offsets[t] + n).
  */
 export interface RecurrenceArgs {
   cell: CellKind;
@@ -36,6 +63,12 @@ export interface RecurrenceArgs {
   hN: GPUBuffer;
   /** LSTM: `(L·D, N, H)`, the last c written at `cBase`; null for the other cells. */
   cN: GPUBuffer | null;
+  /**
+   * A packed batch (`strideT`/`strideN` unused): step t updates only its first `batchSizes[t]` rows, so
+   * hN/cN hold each sequence's own last state, and the reverse direction starts each sequence at its own
+   * end from its h0/c0. Absent or null: rectangular.
+   */
+  packed?: PackedSteps | null;
 }
 
 /** Where the recurrent weights of direction d start in the packed buffer, and their parts. */

@@ -2,7 +2,7 @@ import { defineKernel, type Kernel, memoizeKernel } from '../runtime/pipelines.j
 import type { Recorder } from '../runtime/recorder.js';
 import { flagBits, type StorageBinding, u32, wgslFlags } from '../wgsl/bindings.js';
 import { CELL_GATES, type CellKind, cellUpdate, gateVec } from '../wgsl/cell.js';
-import { seqRow, stepTime } from '../wgsl/indexing.js';
+import { packedSeqRow, seqRow, stepTime } from '../wgsl/indexing.js';
 import {
   packWeights,
   persistentPlan,
@@ -27,12 +27,25 @@ const UNIFORMS = u32(...RECURRENCE_UNIFORMS, ...NAMES);
  * cell update with `gx` (c stays in its register). One barrier per step publishes h_t (double-buffered);
  * LSTM's projection `h = (o⊙tanh c)·W_hrᵀ` takes a second. Batch rows are independent, so workgroups never
  * wait for each other. h and c cross dispatches through hN and cN.
+ *
+ * The `packed` variant reads rows and each step's batch from a `steps` table (`packedSteps`): a row past
+ * its step's batch skips the step and carries its h to the next buffer, so a sequence's state stops at
+ * its own last step (forward) or still holds its h0/c0 when its first step comes (reverse).
  */
-export const persistentKernel: (v: { cell: CellKind; size: number }) => Kernel<PersistentUniform> =
-  memoizeKernel('rnn-persistent', (v) => `${v.cell}.s${v.size}`, buildPersistent);
+export const persistentKernel: (v: PersistentVariant) => Kernel<PersistentUniform> = memoizeKernel(
+  'rnn-persistent',
+  (v) => `${v.cell}.s${v.size}${v.packed ? '.packed' : ''}`,
+  buildPersistent,
+);
+
+interface PersistentVariant {
+  cell: CellKind;
+  size: number;
+  packed?: boolean;
+}
 
 function buildPersistent(
-  { cell, size }: { cell: CellKind; size: number },
+  { cell, size, packed }: PersistentVariant,
   variant: string,
 ): Kernel<PersistentUniform> {
   const G = CELL_GATES[cell];
@@ -46,10 +59,11 @@ function buildPersistent(
     { name: 'out', access: 'read_write' },
     { name: 'hN', access: 'read_write' },
     ...(lstm ? [{ name: 'cN', access: 'read_write' } as const] : []),
+    ...(packed ? [{ name: 'steps', access: 'read', type: 'u32' } as const] : []),
   ];
   const body = /* wgsl */ `
 ${cellUpdate(cell)}
-${seqRow}
+${packed ? packedSeqRow : seqRow}
 ${stepTime}
 ${wgslFlags(FLAGS)}
 const G = ${G}u;
@@ -92,8 +106,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   for (var s = 0u; s < p.steps; s++) {
     let cur = p.hsS + (s & 1u) * rowP + r * P;
     let nxt = p.hsS + rowP - (s & 1u) * rowP + r * P;
-    let row = seq_row(step_time(p.t0 + s, reverse), n);
-    if (live) {
+    let t = step_time(p.t0 + s, reverse);
+    let row = seq_row(t, n);
+    let runs = ${packed ? 'live && n < step_batch(t)' : 'live'};
+    if (runs) {
       ${gates.map((g) => `var a${g} = 0.0;`).join(' ')}
       for (var k = 0u; k < P; k++) {
         let hk = S[cur + k];
@@ -109,10 +125,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
         S[nxt + j] = y.x;
         out[row * p.width + d * P + j] = y.x;
       }
-    }
+    }${packed ? ' else if (live && j < P) { S[nxt + j] = S[cur + j]; } // h carries over' : ''}
     if (has(PROJ)) {
       workgroupBarrier();
-      if (live && j < P) {
+      if (runs && j < P) {
         var v = 0.0;
         for (var q = 0u; q < H; q++) { v += S[p.rawS + r * H + q] * w_hr(base, j, q); }
         S[nxt + j] = v;
@@ -140,11 +156,12 @@ export function recordPersistentRecurrence(rec: Recorder, a: RecurrenceArgs): vo
     );
   }
   const w = packWeights(rec, a);
-  const kernel = persistentKernel({ cell: a.cell, size: plan.size });
+  const kernel = persistentKernel({ cell: a.cell, size: plan.size, packed: !!a.packed });
   const rows = Math.max(1, Math.min(a.N, plan.rows));
   const lstm = a.cell === 'lstm';
   const buffers = [w.buffer, a.h0 ?? w.buffer, ...(lstm ? [a.c0 ?? w.buffer] : []), a.gx, a.out, a.hN];
   if (lstm) buffers.push(a.cN ?? rec.scratch(4));
+  if (a.packed) buffers.push(a.packed.table);
   const proj = a.wHr !== null;
   const flags = flagBits(FLAGS, {
     HAS_BIAS: a.bHh !== null,

@@ -11,6 +11,7 @@ import {
   type RecurrenceUniform,
   recurrenceUniforms,
 } from './recurrence.js';
+import { type PackedSchedule, packedSchedule, projectPacked } from './rnn-step-packed.js';
 
 /**
  * Tiles of BM batch rows × 64 units, a thread computing TM rows × 4 units of every gate, over K chunks
@@ -21,28 +22,72 @@ const [BJ, BK, THREADS] = [64, 8, 256];
 export type StepTile = keyof typeof TILES;
 const FLAGS = { HAS_BIAS: 1, HAS_H0: 2, HAS_C0: 4, PROJ: 8 } as const;
 const NAMES = ['step', 'flags'] as const;
-type StepUniform = RecurrenceUniform | (typeof NAMES)[number];
+type PackedUniform = keyof PackedSchedule;
+/** A packed step's schedule, per direction (0 forward, 1 reverse): see `packedSchedule`. */
+const PACKED: readonly PackedUniform[] = [
+  'row0',
+  'row1',
+  'active0',
+  'active1',
+  'prev0',
+  'prev1',
+  'carry0',
+  'carry1',
+  'done0',
+  'done1',
+];
+type StepUniform = RecurrenceUniform | (typeof NAMES)[number] | PackedUniform;
 const UNIFORMS = u32(...RECURRENCE_UNIFORMS, ...NAMES);
+const PACKED_UNIFORMS = u32(...RECURRENCE_UNIFORMS, ...NAMES, ...PACKED);
+const RECTANGULAR = Object.fromEntries(PACKED.map((k) => [k, 0])) as Record<PackedUniform, number>;
 
 /**
  * One time step of a layer, every direction (workgroup z): a tiled GEMM of all G gates at once,
  * `gh = h_{t−1}·W_hhᵀ + b_hh` (h_{t−1} from h0 or zeros at step 0, else from `out`; W_hh·0 is computed,
  * so NaN in W_hh propagates as in PyTorch), then the cell update with `gx` in the epilogue: h into `out` (and hN at the last step), LSTM's c into cN (its live
  * state), or o⊙tanh c into `hr` when an LSTM projection follows (a GEMM per step, see `recordStepRecurrence`).
+ *
+ * The `packed` variant takes the step's rows from uniforms (`packedSchedule`): only the step's first
+ * `active` rows compute, h_{t−1} comes from the previous step's rows for the first `carry` of them and
+ * from h0 (or zeros) for the rest (reverse: sequences that start here), and rows from `done` on end here
+ * (their h goes to hN).
  */
-export const stepKernel: (v: { cell: CellKind; tile: StepTile }) => Kernel<StepUniform> = memoizeKernel(
+export const stepKernel: (v: StepVariant) => Kernel<StepUniform> = memoizeKernel(
   'rnn-step',
-  (v) => `${v.cell}.${v.tile}`,
+  (v) => `${v.cell}.${v.tile}${v.packed ? '.packed' : ''}`,
   buildStep,
 );
 
-function buildStep({ cell, tile }: { cell: CellKind; tile: StepTile }, variant: string): Kernel<StepUniform> {
+interface StepVariant {
+  cell: CellKind;
+  tile: StepTile;
+  packed?: boolean;
+}
+
+/** The WGSL expressions where the packed variant differs: rows, h_{t−1}'s source, the last step. */
+function rowMath(packed: boolean) {
+  const pk = (name: string) => `select(p.${name}0, p.${name}1, d == 1u)`;
+  if (!packed) {
+    return {
+      limit: 'p.N',
+      carried: 'p.step > 0u',
+      prevRow: 'seq_row(step_time(p.step - 1u, d == 1u), n)',
+      row: 'seq_row(step_time(p.step, d == 1u), n)',
+      last: 'p.step == p.T - 1u',
+    };
+  }
+  const [limit, carried, prevRow] = [pk('active'), `n < ${pk('carry')}`, `${pk('prev')} + n`];
+  return { limit, carried, prevRow, row: `${pk('row')} + n`, last: `n >= ${pk('done')}` };
+}
+
+function buildStep({ cell, tile, packed = false }: StepVariant, variant: string): Kernel<StepUniform> {
   const { BM, TM } = TILES[tile];
+  const m = rowMath(packed);
   const G = CELL_GATES[cell];
   const lstm = cell === 'lstm';
   const gates = Array.from({ length: G }, (_, g) => g);
-  const rows = Array.from({ length: TM }, (_, m) => m);
-  const acc = (g: number, m: number) => `acc${g}_${m}`;
+  const rows = Array.from({ length: TM }, (_, i) => i);
+  const acc = (g: number, i: number) => `acc${g}_${i}`;
   const bindings: StorageBinding[] = [
     { name: 'w', access: 'read' },
     { name: 'h0', access: 'read' },
@@ -69,8 +114,8 @@ var<workgroup> Ws: array<vec4<f32>, ${(G * BK * BJ) / 4}>; // [g][k][j / 4]
 fn has(flag: u32) -> bool { return (p.flags & flag) != 0u; }
 
 fn h_prev(d: u32, n: u32, k: u32) -> f32 {
-  if (n >= p.N || k >= p.P) { return 0.0; }
-  if (p.step > 0u) { return out[seq_row(step_time(p.step - 1u, d == 1u), n) * p.width + d * p.P + k]; }
+  if (n >= ${m.limit} || k >= p.P) { return 0.0; }
+  if (${m.carried}) { return out[(${m.prevRow}) * p.width + d * p.P + k]; }
   if (has(HAS_H0)) { return h0[p.hBase + (d * p.N + n) * p.P + k]; }
   return 0.0;
 }
@@ -78,17 +123,17 @@ fn h_prev(d: u32, n: u32, k: u32) -> f32 {
 /** The cell update of unit j of batch row n from its gate sums h_{t−1}·W_hhᵀ. */
 fn finish(d: u32, n: u32, j: u32, sums: vec4<f32>) {
   let H = p.H;
-  if (n >= p.N || j >= H) { return; }
+  if (n >= ${m.limit} || j >= H) { return; }
   var gh = sums;
   if (has(HAS_BIAS)) { gh += ${gateVec(cell, (g) => `w[d * p.wStride + p.bOff + ${g}u * H + j]`)}; }
-  let row = seq_row(step_time(p.step, d == 1u), n);
+  let row = ${m.row};
   let gxAt = row * p.gxWidth + d * G * H + j;
   var c = 0.0;
-  ${lstm ? 'let cAt = p.cBase + (d * p.N + n) * H + j;\n  if (p.step > 0u) { c = cN[cAt]; } else if (has(HAS_C0)) { c = c0[cAt]; }' : ''}
+  ${lstm ? `let cAt = p.cBase + (d * p.N + n) * H + j;\n  if (${m.carried}) { c = cN[cAt]; } else if (has(HAS_C0)) { c = c0[cAt]; }` : ''}
   let y = cell_update(gh, ${gateVec(cell, (g) => `gx[gxAt + ${g}u * H]`)}, ${cell === 'gru' ? 'h_prev(d, n, j)' : '0.0'}, c);
   ${lstm ? 'cN[cAt] = y.y;\n  if (has(PROJ)) { hr[(d * p.N + n) * H + j] = y.x; return; }' : ''}
   out[row * p.width + d * p.P + j] = y.x;
-  if (p.step == p.T - 1u) { hN[p.hBase + (d * p.N + n) * p.P + j] = y.x; }
+  if (${m.last}) { hN[p.hBase + (d * p.N + n) * p.P + j] = y.x; }
 }
 
 @compute @workgroup_size(${THREADS})
@@ -121,19 +166,22 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     ${rows.map((m) => `finish(d, n0 + tr + ${m}u, j0 + tc * 4u + jj, ${gateVec(cell, (g) => `${acc(g, m)}[jj]`)});`).join('\n    ')}
   }
 }`;
-  return defineKernel({ name: 'rnn-step', variant, uniforms: UNIFORMS, bindings, body });
+  const uniforms = packed ? PACKED_UNIFORMS : UNIFORMS;
+  return defineKernel<StepUniform>({ name: 'rnn-step', variant, uniforms, bindings, body });
 }
 
 /**
  * Records one layer's recurrence as one fused dispatch per step (both directions at once); with LSTM's
  * projection, each step's `h = hr·W_hrᵀ` follows as a GEMM into `out` (and into hN at the last step).
+ * Packed, step i's grid covers only the rows its directions hold (`batchSizes` is on the CPU), so the
+ * cost follows the real tokens.
  */
 export function recordStepRecurrence(rec: Recorder, a: RecurrenceArgs): void {
   const D = a.wHh.length;
   const w = packWeights(rec, a);
   const tile: StepTile = a.N > 32 ? 'wide' : 'skinny';
   const { BM } = TILES[tile];
-  const kernel = stepKernel({ cell: a.cell, tile });
+  const kernel = stepKernel({ cell: a.cell, tile, packed: !!a.packed });
   const lstm = a.cell === 'lstm';
   const hr = a.wHr ? rec.scratch(D * a.N * a.H * 4) : null;
   const buffers = [w.buffer, a.h0 ?? w.buffer, ...(lstm ? [a.c0 ?? w.buffer] : []), a.gx, a.out, a.hN];
@@ -148,7 +196,14 @@ export function recordStepRecurrence(rec: Recorder, a: RecurrenceArgs): void {
   const groups = [Math.ceil(a.H / BJ), Math.ceil(a.N / BM), D] as const;
   const width = D * a.P;
   for (let step = 0; step < a.T; step++) {
-    rec.dispatch(kernel, buffers, { ...shared, step, flags }, groups);
+    if (a.packed) {
+      const s = packedSchedule(a.packed, step);
+      const rows = D === 2 ? Math.max(s.active0, s.active1) : s.active0;
+      rec.dispatch(kernel, buffers, { ...shared, ...s, step, flags }, [groups[0], Math.ceil(rows / BM), D]);
+      if (hr && a.wHr) projectPacked(rec, a, hr, a.wHr, s);
+      continue;
+    }
+    rec.dispatch(kernel, buffers, { ...shared, ...RECTANGULAR, step, flags }, groups);
     if (!hr || !a.wHr) continue;
     const t = (d: number) => (d === 1 ? a.T - 1 - step : step);
     const project = { M: a.N, N: a.P, K: a.H, a: hr, aOffset: [0, a.N * a.H], sai: a.H, sap: 1 };

@@ -88,8 +88,8 @@ export class Recorder {
   }
 
   /** A scratch buffer holding `data` (written through the queue, before the submitted work runs). */
-  upload(data: Float32Array): GPUBuffer {
-    const buffer = this.scratch(data.byteLength);
+  upload(data: Float32Array | Int32Array): GPUBuffer {
+    const buffer = this.scratch(Math.max(4, data.byteLength));
     this.runtime.write(buffer, data);
     return buffer;
   }

@@ -6,8 +6,11 @@ export interface StorageBinding {
   readonly name: string;
   /** `read` binds as read-only storage; `read_write` as writable storage. */
   readonly access: 'read' | 'read_write';
-  /** The element type of the WGSL array: `f32` (the default) or `i32` (int32 tensors: indices). */
-  readonly type?: 'f32' | 'i32';
+  /**
+   * The element type of the WGSL array: `f32` (the default), `i32` (int32 tensors: indices) or `u32`
+   * (tables of offsets and counts).
+   */
+  readonly type?: 'f32' | 'i32' | 'u32';
 }
 
 /** One scalar of a kernel's uniform block. Shapes, strides and offsets travel here, not in the source. */

@@ -3,13 +3,27 @@
  *
  * Sequence matrices are `(T·N, width)` rows in the tensor's own order: row (t, n) is
  * `t·strideT + n·strideN`, with (strideT, strideN) = (N, 1) sequence-first and (1, T) batch-first,
- * so a batch-first input needs no transpose (`seqGeometry` in `@recurrent/nn` computes them).
+ * so a batch-first input needs no transpose (`seqGeometry` in `@recurrent/nn` computes them). A packed
+ * batch's rows are step after step instead, step t holding its first `batchSizes[t]` sequences.
  */
 
 /** WGSL `fn seq_row(t, n) -> u32`: the row of (t, n), to scale by a matrix's width; needs `p.strideT`, `p.strideN`. */
 export const seqRow: string = `
 fn seq_row(t: u32, n: u32) -> u32 {
   return t * p.strideT + n * p.strideN;
+}`;
+
+/**
+ * The packed counterpart of `seqRow` (a `PackedSequence`: step t's rows follow step t − 1's):
+ * WGSL `fn seq_row(t, n)` = `steps[2t] + n` and `fn step_batch(t)` = `steps[2t + 1]`, the sequences
+ * step t holds; needs a `steps: array<u32>` binding of (first row, batch) per step (`packedSteps`).
+ */
+export const packedSeqRow: string = `
+fn seq_row(t: u32, n: u32) -> u32 {
+  return steps[2u * t] + n;
+}
+fn step_batch(t: u32) -> u32 {
+  return steps[2u * t + 1u];
 }`;
 
 /** WGSL `fn step_time(i) -> u32`: time index of step i; reverse directions walk from T − 1 (needs `p.T`). */

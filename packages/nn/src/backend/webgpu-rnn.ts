@@ -1,6 +1,7 @@
 import {
   type CellKind,
   type GpuRuntime,
+  packedSteps,
   persistentPlan,
   type Recorder,
   recordDropout,
@@ -37,11 +38,14 @@ function fitsPersistent(runtime: GpuRuntime, cell: CellKind, g: SeqGeometry): bo
  * d·G·H), then the recurrence (the persistent kernel, or one fused dispatch per step) writing h into the
  * layer output at columns d·P and the last h and c into hN and cN, then dropout. Rows keep the input's own
  * order (batch-first needs no transpose).
+ *
+ * Packed (`batchSizes`): the GEMMs run over the Σ batchSizes real rows only, the step table (first row and
+ * batch of every step) is uploaded once in the same submit and shared by every layer, and the recurrence
+ * computes only each step's sequences (each sequence's own last h and c land in hN and cN).
  */
 export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolean): RnnResult {
   runtime.check();
   const g = seqGeometry(args);
-  if (g.batchSizes) throw new Error('webgpu: packed sequences are not implemented yet'); // TODO(packed)
   const { T, N, D, L, G, H, P, width, rows } = g;
   const cell = CELL_KIND[args.cell.mode];
   const module = modeModule(args.cell.mode);
@@ -74,6 +78,7 @@ export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolea
     rec = runtime.recorder();
     const gxWidth = D * G * H;
     const gx = rec.scratch(rows * gxWidth * 4, `the gate pre-activations (${rows} rows of ${gxWidth})`);
+    const packed = g.batchSizes ? packedSteps(rec, g.batchSizes) : null;
     let x = input;
     for (const [layer, w] of weights.entries()) {
       const K = layerInputSize(g, layer);
@@ -88,7 +93,7 @@ export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolea
       recordGemm(rec, { ...a, b: w.ih, sbp: 1, sbj: K, bias: w.bih, c: gx, cOffset, ldc: gxWidth });
       record(rec, {
         ...{ cell, T, N, H, P, strideT: g.strideT, strideN: g.strideN },
-        ...{ wHh: w.hh, bHh: w.bhh, wHr: w.hr, gx, h0, c0, out, hN, cN },
+        ...{ wHh: w.hh, bHh: w.bhh, wHr: w.hr, gx, h0, c0, out, hN, cN, packed },
         ...{ hBase: layer * D * N * P, cBase: layer * D * N * H },
       });
       if (args.dropout && layer < L - 1) recordMask(rec, g, out, args.dropout);
@@ -109,9 +114,13 @@ export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolea
   };
 }
 
-/** Dropout with a mask drawn on the CPU in PyTorch's order (sequence-first), as the CPU backend draws it. */
+/**
+ * Dropout with a mask drawn on the CPU in PyTorch's order (sequence-first; packed: the rows in order), as
+ * the CPU backend draws it.
+ */
 function recordMask(rec: Recorder, g: SeqGeometry, out: GPUBuffer, { p, generator }: DropoutSpec): void {
-  const base = { out, T: g.T, N: g.N, width: g.width, batchFirst: g.batchFirst };
+  const [T, N] = g.batchSizes ? [g.rows, 1] : [g.T, g.N];
+  const base = { out, T, N, width: g.width, batchFirst: g.batchFirst };
   if (p === 1) {
     recordDropout(rec, { ...base, mask: null, scale: 0, zero: true });
     return;

@@ -2,19 +2,21 @@
 // (Every PyTorch fixture runs on WebGPU in conformance.test.ts.)
 
 import { getGpu } from '@recurrent/kernels-webgpu';
-import { Generator, manualSeed, randn, type Tensor, tensor } from '@recurrent/tensor';
+import { Generator, manualSeed, randn, type Tensor, tensor, uniform } from '@recurrent/tensor';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertClose, decodeStateDict, rnnFixtures } from '../../../../fixtures/load.js';
-import { cellSpec } from '../cell.js';
+import { cellSpec, type RnnMode } from '../cell.js';
 import { GRU } from '../gru.js';
 import { LSTM } from '../lstm.js';
+import { type PackedSequence, packPaddedSequence, padPackedSequence } from '../packed-sequence.js';
 import type { RecurrentOptions } from '../recurrent.js';
 import { RNN } from '../rnn.js';
 import { RNNCell } from '../rnn-cell.js';
 import { rnnOptions } from '../testing/arbitraries.js';
 import { webgpuUnavailable } from '../testing/backends.js';
 import { cpuBackend } from './cpu.js';
+import type { RnnArgs, RnnDirectionWeights } from './types.js';
 import { createWebGPUBackend, type WebGPUBackend } from './webgpu.js';
 
 const suite = webgpuUnavailable ? describe.skip : describe;
@@ -43,6 +45,93 @@ function forward(m: RNN | LSTM | GRU, x: Tensor, h0?: Tensor, c0?: Tensor): [Ten
 const dispose = (ts: readonly (Tensor | null)[]): void => {
   for (const t of ts) t?.dispose();
 };
+
+/** `forward` of a packed batch on any cell, flattened to [output, hN, cN | null]. */
+function forwardPacked(
+  m: RNN | LSTM | GRU,
+  x: PackedSequence,
+  h0?: Tensor,
+  c0?: Tensor,
+): [PackedSequence, Tensor, Tensor | null] {
+  if (m instanceof LSTM) {
+    const [output, [hN, cN]] = m.forward(x, h0 && c0 ? [h0, c0] : null);
+    return [output, hN, cN];
+  }
+  const [output, hN] = m.forward(x, h0);
+  return [output, hN, null];
+}
+
+interface PackedConfig {
+  mode: RnnMode;
+  /** Sorted longest first. */
+  lengths: number[];
+  inputSize: number;
+  H: number;
+  proj?: number;
+  D: 1 | 2;
+  L: number;
+  withH0: boolean;
+  /** Dropout between layers (training), or 0. */
+  dropout: number;
+  seed: number;
+}
+
+/** The backend arguments of a packed forward, on the CPU: random weights and data, PyTorch's layouts. */
+function packedArgs(c: PackedConfig): RnnArgs {
+  const g = new Generator(c.seed);
+  const cell = cellSpec(c.mode, c.H, c.proj ?? 0);
+  const { gates: G, stateSize: P } = cell;
+  const T = c.lengths[0] as number;
+  const batchSizes = Int32Array.from({ length: T }, (_, t) => c.lengths.filter((l) => l > t).length);
+  const rows = c.lengths.reduce((a, b) => a + b, 0);
+  const N = c.lengths.length;
+  const k = 1 / Math.sqrt(c.H);
+  const rand = (shape: number[], scale = k) => uniform(shape, -scale, scale, { generator: g });
+  const layers = Array.from({ length: c.L }, (_, layer) =>
+    Array.from(
+      { length: c.D },
+      (): RnnDirectionWeights => ({
+        weightIh: rand([G * c.H, layer === 0 ? c.inputSize : c.D * P]),
+        weightHh: rand([G * c.H, P]),
+        biasIh: rand([G * c.H]),
+        biasHh: rand([G * c.H]),
+        weightHr: c.proj ? rand([P, c.H]) : null,
+      }),
+    ),
+  );
+  return {
+    cell,
+    input: rand([rows, c.inputSize], 1),
+    batchFirst: false,
+    batchSizes,
+    h0: c.withH0 ? rand([c.D * c.L, N, P], 1) : null,
+    c0: c.withH0 && c.mode === 'LSTM' ? rand([c.D * c.L, N, c.H], 1) : null,
+    layers,
+    dropout: c.dropout ? { p: c.dropout, generator: new Generator(c.seed + 1) } : null,
+  };
+}
+
+/** `args` with every tensor copied to `backend` (and a fresh dropout generator of the same seed). */
+function argsOn(backend: WebGPUBackend, args: RnnArgs, seed: number): RnnArgs {
+  const on = (t: Tensor) => backend.fromCpu(t);
+  const maybe = (t: Tensor | null) => (t ? on(t) : null);
+  return {
+    ...args,
+    input: on(args.input),
+    h0: maybe(args.h0),
+    c0: maybe(args.c0),
+    layers: args.layers.map((dirs) =>
+      dirs.map((w) => ({
+        weightIh: on(w.weightIh),
+        weightHh: on(w.weightHh),
+        biasIh: maybe(w.biasIh),
+        biasHh: maybe(w.biasHh),
+        weightHr: maybe(w.weightHr),
+      })),
+    ),
+    dropout: args.dropout ? { p: args.dropout.p, generator: new Generator(seed + 1) } : null,
+  };
+}
 
 suite('the WebGPU backend', () => {
   let gpu: WebGPUBackend;
@@ -89,6 +178,18 @@ suite('the WebGPU backend', () => {
           expect(after.readbacks - before.readbacks).toBe(0);
           expect(results[2]?.shape ?? null).toEqual(kind === 'LSTM' ? [6, 2, 7] : null);
           dispose(results);
+          // packed (lengths sorted, no state to reorder): also one submit, no readback
+          const packed = packPaddedSequence(randn([6, 3, 5]), [6, 4, 1]);
+          const beforePacked = backend.stats();
+          const [out, hN, cN] = forwardPacked(m, packed);
+          const afterPacked = backend.stats();
+          expect(afterPacked.submits - beforePacked.submits).toBe(1);
+          expect(afterPacked.readbacks - beforePacked.readbacks).toBe(0);
+          expect([out.data.shape, hN.shape]).toEqual([
+            [11, 2 * (kind === 'LSTM' ? 3 : 7)],
+            [6, 3, kind === 'LSTM' ? 3 : 7],
+          ]);
+          dispose([out.data, hN, cN]);
         }
         const otherShapes = (): void => {
           for (let i = 0; i < 5; i++) dispose(forward(m, randn([3 + i, 1 + 10 * i, 5])));
@@ -101,6 +202,108 @@ suite('the WebGPU backend', () => {
         const before = backend.stats();
         await out.data();
         expect(backend.stats().readbacks - before.readbacks).toBe(1);
+        m.to(cpuBackend);
+      }
+    },
+  );
+
+  it.each([
+    ['RNN_TANH', 0],
+    ['LSTM', 0],
+    ['LSTM', 3],
+    ['GRU', 0],
+  ] as const)(
+    'packed %s (projSize %i): equals cpuBackend.rnn on both kernels (bidirectional, 2 layers, dropout), one submit, no readback',
+    async (mode, proj) => {
+      const configs: PackedConfig[] = [
+        {
+          mode,
+          proj,
+          lengths: [6, 5, 5, 3, 2, 1],
+          inputSize: 4,
+          H: 7,
+          D: 2,
+          L: 2,
+          withH0: true,
+          dropout: 0.4,
+          seed: 3,
+        },
+        {
+          mode,
+          proj,
+          lengths: [4, 4, 1],
+          inputSize: 3,
+          H: 5,
+          D: 2,
+          L: 2,
+          withH0: false,
+          dropout: 0,
+          seed: 4,
+        },
+        { mode, proj, lengths: [3], inputSize: 2, H: 6, D: 1, L: 2, withH0: true, dropout: 1, seed: 5 },
+      ];
+      const cell = { RNN_TANH: 'tanh', LSTM: 'lstm', GRU: 'gru' }[mode];
+      for (const c of configs) {
+        const args = packedArgs(c);
+        const want = cpuBackend.rnn(args);
+        for (const backend of [gpu, stepwise]) {
+          const onGpu = argsOn(backend, args, c.seed);
+          const before = backend.stats();
+          const got = backend.rnn(onGpu);
+          const after = backend.stats();
+          const what = `${backend === gpu ? 'persistent' : 'stepwise'} ${JSON.stringify(c)}`;
+          expect(after.submits - before.submits, what).toBe(1);
+          expect(after.readbacks - before.readbacks, what).toBe(0);
+          await assertClose(got.output, want.output, `${what} output`);
+          await assertClose(got.hN, want.hN, `${what} hN`);
+          if (want.cN) await assertClose(got.cN as Tensor, want.cN, `${what} cN`);
+          dispose([got.output, got.hN, got.cN]);
+        }
+      }
+      const packedKeys = (b: WebGPUBackend, name: string) =>
+        b.runtime.pipelines
+          .keys()
+          .filter((k) => k.startsWith(`${name}/f32/${cell}.`) && k.endsWith('.packed'));
+      expect(packedKeys(gpu, 'rnn-persistent').length).toBeGreaterThan(0);
+      expect(packedKeys(stepwise, 'rnn-step').length).toBeGreaterThan(0);
+      expect(packedKeys(stepwise, 'rnn-persistent')).toEqual([]);
+    },
+  );
+
+  it.each(['RNN', 'LSTM', 'GRU'] as const)(
+    '%s: packPaddedSequence → forward(packed, h0) → padPackedSequence on WebGPU equals the CPU, with no readback before .data()',
+    async (kind) => {
+      const make = () =>
+        recurrent(kind, {
+          ...{ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, batchFirst: true },
+          ...{ projSize: kind === 'LSTM' ? 2 : 0, generator: new Generator(11) },
+        }).eval();
+      const g = new Generator(12);
+      const lengths = [5, 2, 4];
+      const P = kind === 'LSTM' ? 2 : 5;
+      const padded = randn([3, 5, 3], { generator: g });
+      const h0 = randn([4, 3, P], { generator: g });
+      const c0 = kind === 'LSTM' ? randn([4, 3, 5], { generator: g }) : undefined;
+      const run = (m: RNN | LSTM | GRU, backend: WebGPUBackend | null) => {
+        const on = (t: Tensor | undefined) => (t && backend ? backend.fromCpu(t) : t);
+        const packed = packPaddedSequence(padded, lengths, { batchFirst: true, enforceSorted: false });
+        const [out, hN, cN] = forwardPacked(m, packed, on(h0), on(c0));
+        const [unpacked, outLengths] = padPackedSequence(out, { batchFirst: true });
+        expect(outLengths).toEqual(lengths);
+        return [unpacked, hN, cN] as const;
+      };
+      const want = run(make(), null);
+      for (const backend of [gpu, stepwise]) {
+        const m = make().to(backend);
+        const before = backend.stats();
+        const got = run(m, backend);
+        expect(backend.stats().readbacks - before.readbacks).toBe(0);
+        expect(got[0].device).toBe('webgpu');
+        expect(got[0].shape).toEqual([3, 5, 2 * P]);
+        await assertClose(got[0], want[0], 'padded output');
+        await assertClose(got[1], want[1], 'hN');
+        if (kind === 'LSTM') await assertClose(got[2] as Tensor, want[2] as Tensor, 'cN');
+        dispose([...got]);
         m.to(cpuBackend);
       }
     },

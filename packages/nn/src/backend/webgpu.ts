@@ -76,7 +76,8 @@ export interface WebGPUBackend extends Backend {
  *
  * `rnn.to(backend)` moves a module's parameters (lazily, once); `forward` then takes CPU or GPU tensors
  * and returns GPU tensors: read them with `await t.data()`, release them with `t.dispose()`. One forward
- * is one command buffer and one queue submit, with no readback, for every cell (RNN, LSTM, GRU).
+ * is one command buffer and one queue submit, with no readback, for every cell (RNN, LSTM, GRU), packed
+ * batches (`PackedSequence`) included: they compute only each sequence's real steps.
  * `Linear`, `Embedding` and `Dropout` compute here too, and `backend.argmax` / `softmax` / `logSoftmax`
  * return GPU tensors (argmax's int32), so a generation step reads back only the chosen token.
  */
