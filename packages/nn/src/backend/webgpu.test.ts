@@ -442,6 +442,30 @@ suite('the WebGPU backend', () => {
     }
   });
 
+  it('refuses a PackedSequence that lives on another backend, naming both', async () => {
+    const other = await createWebGPUBackend();
+    try {
+      const x = other.fromCpu(randn([4, 3, 2]));
+      const packed = packPaddedSequence(x, [4, 2, 1], { backend: other });
+      expect(packed.backend).toBe(other);
+      expect(() => new GRU({ inputSize: 2, hiddenSize: 3 }).to(gpu).forward(packed)).toThrow(
+        /GRU: PackedSequence data is on another 'webgpu' backend but the module runs on 'webgpu \(/,
+      );
+      expect(() => new GRU({ inputSize: 2, hiddenSize: 3 }).to(cpuBackend).forward(packed)).toThrow(
+        "GRU: PackedSequence data is on 'webgpu' but the module runs on 'cpu (TypeScript)'; move the module with .to(backend) or pass a CPU tensor",
+      );
+      // packing a GPU tensor needs its backend, and only that one
+      expect(() => packPaddedSequence(x, [4, 2, 1])).toThrow(
+        "packPaddedSequence: input lives on 'webgpu'; pass { backend } (the backend that holds it) to pack it there",
+      );
+      expect(() => packPaddedSequence(x, [4, 2, 1], { backend: gpu })).toThrow(
+        /packPaddedSequence: input is on 'webgpu', not on the given backend 'webgpu \(/,
+      );
+    } finally {
+      other.dispose();
+    }
+  });
+
   it('throws a clear error, instead of hanging, once the device is lost', async () => {
     const doomed = await createWebGPUBackend();
     const rnn = new RNN({ inputSize: 2, hiddenSize: 3 }).to(doomed);
