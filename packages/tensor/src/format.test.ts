@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPrintOptions, type PrintOptionsUpdate, setPrintOptions } from './format.js';
+import { mul } from './ops/elementwise.js';
 import { Tensor } from './tensor.js';
 
 /** Written by scripts/fixtures/format_cases.py from PyTorch 1.13's `str(tensor)`. */
@@ -10,6 +11,8 @@ interface FormatCase {
   data: (number | 'nan' | 'inf' | '-inf')[];
   options: PrintOptionsUpdate | null;
   expected: string;
+  /** Printed as a leaf that requires grad, or as `leaf * 1` (grad_fn=<MulBackward0>); absent: plain. */
+  autograd?: 'requires_grad' | 'grad_fn';
 }
 
 const cases: FormatCase[] = JSON.parse(
@@ -35,7 +38,8 @@ describe('format matches PyTorch 1.13 str(tensor)', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     if (c.options) setPrintOptions(c.options);
     const t = Tensor.fromArray(new Float32Array(c.data.map(decode)), c.shape);
-    expect(String(t)).toEqual(c.expected);
+    if (c.autograd !== undefined) t.requiresGrad_();
+    expect(String(c.autograd === 'grad_fn' ? mul(t, 1) : t)).toEqual(c.expected);
   });
 });
 

@@ -184,7 +184,8 @@ function makeIntFormatter(values: readonly number[]): { width: number; fmt: (v: 
 
 /**
  * PyTorch's `str(tensor)` for a CPU tensor, honoring the print options. An int32 tensor gets the
- * `dtype=torch.int32` suffix (PyTorch's default integer dtype is int64, so it always shows).
+ * `dtype=torch.int32` suffix (PyTorch's default integer dtype is int64, so it always shows); a tensor made
+ * by a recorded op gets `grad_fn=<MulBackward0>`, a leaf that requires grad `requires_grad=True`.
  */
 export function format(t: Tensor<DType>): string {
   const o = options;
@@ -236,6 +237,8 @@ export function format(t: Tensor<DType>): string {
     body = render(0, 0, indent);
   }
   if (t.dtype === 'int32') suffixes.push('dtype=torch.int32');
+  if (t.gradFn !== null) suffixes.push(`grad_fn=<${t.gradFn.name}>`);
+  else if (t.requiresGrad) suffixes.push('requires_grad=True');
   return addSuffixes(`tensor(${body}`, suffixes, indent, o.linewidth);
 }
 

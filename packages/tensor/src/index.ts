@@ -1,3 +1,14 @@
+export type { BackwardOptions } from './autograd/engine.js';
+export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
+export {
+  anyNeedsGrad,
+  type BackwardFormula,
+  type MultiBackwardFormula,
+  Node,
+  needsGrad,
+  record as recordGradFn,
+  recordMulti as recordGradFnMulti,
+} from './autograd/node.js';
 export {
   format,
   getPrintOptions,
@@ -11,7 +22,7 @@ export { checkSgemmArgs } from './gemm-args.js';
 export { argmax, argmin, type ValuesIndices } from './ops/argreduce.js';
 export * from './ops/creation.js';
 export * from './ops/elementwise.js';
-export { gather, indexSelect } from './ops/indexing.js';
+export { type EmbeddingOptions, embedding, gather, indexSelect } from './ops/indexing.js';
 export * from './ops/matmul.js';
 export * from './ops/reduce.js';
 export { type MultinomialOptions, multinomial } from './ops/sampling.js';

@@ -23,6 +23,11 @@ export interface Storage<D extends DType = 'float32'> {
   readonly dtype?: D;
   /** Number of elements. */
   readonly length: number;
+  /**
+   * The version counter autograd checks (PyTorch's `_version`): every in-place write bumps it, and
+   * every tensor viewing this storage shares it. Absent means 0.
+   */
+  version?: number;
   /** The elements, row-major. */
   read(): Promise<ArrayOf<D>>;
   /** The elements, row-major; throws on storage that can only be read asynchronously. */
@@ -36,6 +41,7 @@ export class CpuStorage<D extends DType = 'float32'> implements Storage<D> {
   readonly device = 'cpu';
   readonly dtype: D;
   readonly array: ArrayOf<D>;
+  version = 0;
   constructor(array: ArrayOf<D>) {
     this.array = array;
     this.dtype = (array instanceof Int32Array ? 'int32' : 'float32') as D;

@@ -1,5 +1,8 @@
+import { type BackwardOptions, runBackward } from './autograd/engine.js';
+import { isGradEnabled } from './autograd/grad-mode.js';
+import { bumpVersion, type Node, needsGrad, record, versionOf } from './autograd/node.js';
 import { format } from './format.js';
-import { checkShape, formatShape, normalizeDim, numelOf, type Shape } from './shape.js';
+import { checkShape, formatShape, normalizeDim, numelOf, type Shape, shapesEqual } from './shape.js';
 import { type ArrayOf, CpuStorage, type DType, type Storage } from './storage.js';
 
 /**
@@ -7,13 +10,28 @@ import { type ArrayOf, CpuStorage, type DType, type Storage } from './storage.js
  * `'float32'` (the default, so a plain `Tensor` is a float32 tensor) or `'int32'` (`Tensor<'int32'>`,
  * what `argmax`, `max(t, dim)` and `topk` return as indices). `data()`/`dataSync()` are typed by it:
  * Float32Array for a `Tensor`, Int32Array for a `Tensor<'int32'>`; `Tensor<DType>` accepts either.
- * Tensors are immutable values: ops return new tensors (shape-only ops such as `reshape` share storage).
+ * Tensors are immutable values: ops return new tensors (shape-only ops such as `reshape` share storage);
+ * the few in-place methods end in `_` (`copy_`, `fill_`, `zero_`) and bump the storage's version.
+ *
+ * Autograd as PyTorch's: a float32 leaf made with `{ requiresGrad: true }` (or `requiresGrad_()`) records
+ * the ops applied to it; `loss.backward()` fills `.grad` of every leaf that requires grad.
  */
 export class Tensor<D extends DType = DType> {
   readonly shape: Shape;
   readonly storage: Storage<D>;
   /** The element type, `'float32'` or `'int32'` (from the storage; storage without one is float32). */
   readonly dtype: D;
+  /**
+   * The accumulated gradient (PyTorch's `.grad`): on leaves that require grad after `backward()`, on
+   * non-leaves only after `retainGrad()`; null before. Backward calls add into it; set it to null to reset.
+   */
+  grad: Tensor<'float32'> | null = null;
+  /** @internal Whether this leaf requires grad (true for every tensor with a `gradFn`). */
+  _requiresGrad = false;
+  /** @internal The node that made this tensor. */
+  _gradFn: Node | null = null;
+  /** @internal Which output of `_gradFn` this is (PyTorch's `output_nr`). */
+  _outputNr = 0;
 
   constructor(storage: Storage<D>, shape: Shape) {
     checkShape(shape);
@@ -33,6 +51,117 @@ export class Tensor<D extends DType = DType> {
   static fromArray<D extends DType>(array: ArrayOf<D>, shape: Shape): Tensor<D>;
   static fromArray<D extends DType>(array: ArrayOf<D>, shape: Shape): Tensor<D> {
     return new Tensor<D>(new CpuStorage<D>(array), shape);
+  }
+
+  /** The node that made this tensor (PyTorch's `grad_fn`, e.g. `gradFn.name === 'MulBackward0'`); null for leaves. */
+  get gradFn(): Node | null {
+    return this._gradFn;
+  }
+
+  /** Whether gradients flow to this tensor: set on leaves, true for every result of a recorded op. */
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(flag: boolean) {
+    this.requiresGrad_(flag);
+  }
+
+  /**
+   * Sets `requiresGrad` on a leaf (PyTorch's `requires_grad_()`) and returns the tensor. Only float32
+   * tensors can require grad; a non-leaf cannot be switched off (use `detach()`).
+   */
+  requiresGrad_(flag = true): this {
+    if (this._gradFn !== null) {
+      if (flag) return this;
+      throw new Error(
+        "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
+      );
+    }
+    if (flag && this.dtype !== 'float32') {
+      throw new TypeError('only Tensors of floating point dtype can require gradients');
+    }
+    this._requiresGrad = flag;
+    return this;
+  }
+
+  /** Whether this is a leaf of the graph (PyTorch's `is_leaf`): made by the user, not by a recorded op. */
+  get isLeaf(): boolean {
+    return this._gradFn === null;
+  }
+
+  /** Whether a non-leaf keeps its `.grad` (after `retainGrad()`). */
+  get retainsGrad(): boolean {
+    return this._gradFn !== null && this._gradFn.retained[this._outputNr] === this;
+  }
+
+  /** The storage's version counter (PyTorch's `_version`): how many in-place writes it has seen. */
+  get version(): number {
+    return versionOf(this);
+  }
+
+  /**
+   * Backpropagates from this tensor (PyTorch's `backward`): adds d(this)/d(leaf) · `gradient` into the
+   * `.grad` of every leaf that requires grad. `gradient` (same shape) may be omitted for a one-element
+   * tensor. The graph's saved tensors are freed unless `options.retainGraph`.
+   */
+  backward(gradient?: Tensor, options?: BackwardOptions): void {
+    runBackward(this as Tensor<'float32'>, gradient, options);
+  }
+
+  /** Keeps `.grad` on this non-leaf after backward (PyTorch's `retain_grad()`); a no-op on leaves. */
+  retainGrad(): void {
+    if (!this._requiresGrad) throw new Error("can't retain_grad on Tensor that has requires_grad=False");
+    if (this._gradFn !== null) this._gradFn.retained[this._outputNr] = this as Tensor<'float32'>;
+  }
+
+  /** The same data (shared storage and version counter) cut from the graph: a leaf that does not require grad. */
+  detach(): Tensor<D> {
+    return new Tensor(this.storage, this.shape);
+  }
+
+  /** @internal Makes this tensor the output of `node` (ops call it through `record`). */
+  _attach(node: Node, outputNr: number): void {
+    this._gradFn = node;
+    this._outputNr = outputNr;
+    this._requiresGrad = true;
+  }
+
+  /**
+   * Copies `src` (same shape and dtype) into this tensor in place (PyTorch's `copy_`) and bumps its version.
+   * Refused on a tensor that requires grad while grad mode is on (wrap optimizer updates in `noGrad`).
+   */
+  copy_(src: Tensor<D>): this {
+    this.checkInPlace('copy_');
+    if (src.dtype !== this.dtype || !shapesEqual(src.shape, this.shape)) {
+      throw new RangeError(
+        `copy_: expected a ${this.dtype} tensor of shape ${formatShape(this.shape)}, received ${src.dtype} ${formatShape(src.shape)}`,
+      );
+    }
+    (cpuArray(this, 'copy_') as Float32Array | Int32Array).set(cpuArray(src, 'copy_'));
+    bumpVersion(this);
+    return this;
+  }
+
+  /** Sets every element to `value` in place (PyTorch's `fill_`) and bumps the version. */
+  fill_(value: number): this {
+    this.checkInPlace('fill_');
+    (cpuArray(this, 'fill_') as Float32Array | Int32Array).fill(value);
+    bumpVersion(this);
+    return this;
+  }
+
+  /** Sets every element to zero in place (PyTorch's `zero_`) and bumps the version. */
+  zero_(): this {
+    return this.fill_(0);
+  }
+
+  private checkInPlace(op: string): void {
+    if (!isGradEnabled() || !this._requiresGrad) return;
+    if (this._gradFn === null) {
+      throw new Error('a leaf Variable that requires grad is being used in an in-place operation.');
+    }
+    throw new Error(`${op}: in-place operations on tensors that are part of a graph are not supported`);
   }
 
   /** Number of dimensions. */
@@ -77,14 +206,21 @@ export class Tensor<D extends DType = DType> {
     return this.storage.read();
   }
 
-  /** The elements, row-major, synchronously; throws for GPU-resident tensors (use `await data()`). */
+  /**
+   * The elements, row-major, synchronously; throws for GPU-resident tensors (use `await data()`).
+   * Writing through the returned array bypasses autograd's version check: write with `copy_`/`fill_`.
+   */
   dataSync(): ArrayOf<D> {
     return this.storage.readSync();
   }
 
-  /** A float32 copy (PyTorch's `t.float()`); int32 values convert exactly up to 2^24. */
+  /**
+   * A float32 copy (PyTorch's `t.float()`); int32 values convert exactly up to 2^24. A float32 tensor that
+   * requires grad keeps its graph (recorded as `t.to(torch.float32, copy=True)`, ToCopyBackward0).
+   */
   float(): Tensor<'float32'> {
-    return Tensor.fromArray(Float32Array.from(this.dataSync()), this.shape);
+    const out = Tensor.fromArray(Float32Array.from(this.dataSync()), this.shape);
+    return needsGrad(this) ? record(out, 'ToCopyBackward0', [this], [], (g) => [g]) : out;
   }
 
   /**

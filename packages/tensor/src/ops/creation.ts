@@ -9,6 +9,16 @@ export type TensorData = NestedArray | ArrayLike<number>;
 /** The `dtype` option of the creation functions: `'float32'` (the default) or `'int32'`. */
 export interface DTypeOptions<D extends DType = DType> {
   dtype?: D;
+  /** Make a leaf that records operations for autograd (PyTorch's `requires_grad`; float32 only; false). */
+  requiresGrad?: boolean;
+}
+
+/** Applies `options.requiresGrad` to a new tensor (PyTorch refuses it for integer dtypes). */
+function withGrad<D extends DType>(t: Tensor<D>, options: { requiresGrad?: boolean } | undefined): Tensor<D> {
+  if (!options?.requiresGrad) return t;
+  if (t.dtype !== 'float32')
+    throw new TypeError('Only Tensors of floating point and complex dtype can require gradients');
+  return t.requiresGrad_(true);
 }
 
 /** Options that name the dtype (the overloads that return `Tensor<D>` require it, so `D` comes from the call). */
@@ -31,6 +41,8 @@ function arrayOf<D extends DType>(values: ArrayLike<number>, dtype: D): ArrayOf<
 export interface RandomOptions {
   /** Generator to draw from; defaults to the one `manualSeed` seeds. */
   generator?: Generator;
+  /** Make a leaf that records operations for autograd (false). */
+  requiresGrad?: boolean;
 }
 
 /**
@@ -50,7 +62,10 @@ export function tensor<D extends DType>(
   shape?: Shape,
   options: DTypeOptions<D> = {},
 ): Tensor<D> {
-  const dtype = checkDType(options?.dtype, 'tensor') as D;
+  return withGrad(tensorOf(data, shape, checkDType(options?.dtype, 'tensor') as D), options);
+}
+
+function tensorOf<D extends DType>(data: TensorData, shape: Shape | undefined, dtype: D): Tensor<D> {
   if (shape !== undefined) checkShape(shape, 'tensor: shape');
   if (typeof data === 'number') {
     if (shape !== undefined && numelOf(shape) !== 1) {
@@ -137,7 +152,7 @@ function filled<D extends DType>(
   const dtype = checkDType(options?.dtype, op) as D;
   const fill = arrayOf([value], dtype)[0] as number;
   const out = dtype === 'int32' ? new Int32Array(numelOf(shape)) : new Float32Array(numelOf(shape));
-  return Tensor.fromArray<D>(out.fill(fill) as ArrayOf<D>, shape);
+  return withGrad(Tensor.fromArray<D>(out.fill(fill) as ArrayOf<D>, shape), options);
 }
 
 /** A tensor of `shape` filled with `value` (PyTorch's `torch.full`); `options.dtype` as in `tensor`. */
@@ -195,7 +210,7 @@ export function arange<D extends DType>(
   const n = Math.max(0, Math.ceil((hi - lo) / step));
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = lo + i * step;
-  return Tensor.fromArray<D>(arrayOf(out, dtype), [n]);
+  return withGrad(Tensor.fromArray<D>(arrayOf(out, dtype), [n]), options);
 }
 
 /** A float32 copy of `t` (PyTorch's `t.float()`; a new tensor even when `t` is float32). */
@@ -218,7 +233,7 @@ export function uniform(shape: Shape, low = 0, high = 1, options: RandomOptions 
   checkShape(shape, 'uniform: shape');
   const out = new Float32Array(numelOf(shape));
   fillUniform(out, low, high, options.generator ?? defaultGenerator);
-  return Tensor.fromArray(out, shape);
+  return withGrad(Tensor.fromArray(out, shape), options);
 }
 
 /** Standard normal samples; equal to `torch.randn` under the same seed. */
@@ -226,5 +241,5 @@ export function randn(shape: Shape, options: RandomOptions = {}): Tensor<'float3
   checkShape(shape, 'randn: shape');
   const out = new Float32Array(numelOf(shape));
   fillNormal(out, 0, 1, options.generator ?? defaultGenerator);
-  return Tensor.fromArray(out, shape);
+  return withGrad(Tensor.fromArray(out, shape), options);
 }

@@ -1,3 +1,5 @@
+import { recordBinary, recordUnary } from '../autograd/elementwise.js';
+import { needsGrad } from '../autograd/node.js';
 import { broadcastShapes, numelOf, shapesEqual, stridesOf } from '../shape.js';
 import { cpuData, Tensor } from '../tensor.js';
 import { gatherStrided } from './strided.js';
@@ -44,52 +46,62 @@ export function unary(t: Tensor, f: (x: number) => number, op = 'unary'): Tensor
 
 /** `a + b` with broadcasting. */
 export function add(a: Operand, b: Operand): Tensor<'float32'> {
-  return binary(a, b, 'add', (x, y) => x + y);
+  const out = binary(a, b, 'add', (x, y) => x + y);
+  return needsGrad(a, b) ? recordBinary(out, 'add', a, b) : out;
 }
 
 /** `a − b` with broadcasting. */
 export function sub(a: Operand, b: Operand): Tensor<'float32'> {
-  return binary(a, b, 'sub', (x, y) => x - y);
+  const out = binary(a, b, 'sub', (x, y) => x - y);
+  return needsGrad(a, b) ? recordBinary(out, 'sub', a, b) : out;
 }
 
 /** `a · b` elementwise with broadcasting. */
 export function mul(a: Operand, b: Operand): Tensor<'float32'> {
-  return binary(a, b, 'mul', (x, y) => x * y);
+  const out = binary(a, b, 'mul', (x, y) => x * y);
+  return needsGrad(a, b) ? recordBinary(out, 'mul', a, b) : out;
 }
 
 /** `a / b` elementwise with broadcasting (IEEE: x/0 is ±Infinity or NaN). */
 export function div(a: Operand, b: Operand): Tensor<'float32'> {
-  return binary(a, b, 'div', (x, y) => x / y);
+  const out = binary(a, b, 'div', (x, y) => x / y);
+  return needsGrad(a, b) ? recordBinary(out, 'div', a, b) : out;
 }
 
 /** `−x`. */
 export function neg(t: Tensor): Tensor<'float32'> {
-  return unary(t, (x) => -x, 'neg');
+  const out = unary(t, (x) => -x, 'neg');
+  return needsGrad(t) ? recordUnary(out, 'neg', t) : out;
 }
 
 /** `|x|`. */
 export function abs(t: Tensor): Tensor<'float32'> {
-  return unary(t, Math.abs, 'abs');
+  const out = unary(t, Math.abs, 'abs');
+  return needsGrad(t) ? recordUnary(out, 'abs', t) : out;
 }
 
 /** `eˣ`. */
 export function exp(t: Tensor): Tensor<'float32'> {
-  return unary(t, Math.exp, 'exp');
+  const out = unary(t, Math.exp, 'exp');
+  return needsGrad(t) ? recordUnary(out, 'exp', t) : out;
 }
 
 /** Hyperbolic tangent. */
 export function tanh(t: Tensor): Tensor<'float32'> {
-  return unary(t, Math.tanh, 'tanh');
+  const out = unary(t, Math.tanh, 'tanh');
+  return needsGrad(t) ? recordUnary(out, 'tanh', t) : out;
 }
 
 /** `max(x, 0)`; NaN stays NaN, as in PyTorch. */
 export function relu(t: Tensor): Tensor<'float32'> {
-  return unary(t, reluScalar, 'relu');
+  const out = unary(t, reluScalar, 'relu');
+  return needsGrad(t) ? recordUnary(out, 'relu', t) : out;
 }
 
 /** `1 / (1 + e⁻ˣ)`, composed from exp; saturates to 0 and 1 without overflow errors. */
 export function sigmoid(t: Tensor): Tensor<'float32'> {
-  return unary(t, (x) => 1 / (1 + Math.exp(-x)), 'sigmoid');
+  const out = unary(t, (x) => 1 / (1 + Math.exp(-x)), 'sigmoid');
+  return needsGrad(t) ? recordUnary(out, 'sigmoid', t) : out;
 }
 
 /** Scalar ReLU that lets NaN through (a plain `x > 0 ? x : 0` would turn NaN into 0). */

@@ -1,3 +1,5 @@
+import { recordEmbedding, recordGather, recordIndexSelect } from '../autograd/indexing.js';
+import { needsGrad } from '../autograd/node.js';
 import { formatShape, stridesOf } from '../shape.js';
 import type { ArrayOf, DType } from '../storage.js';
 import { cpuArray, cpuIndex, Tensor } from '../tensor.js';
@@ -53,7 +55,8 @@ export function gather<D extends DType>(t: Tensor<D>, dim: number, index: Tensor
       pos[a] = 0;
     }
   }
-  return Tensor.fromArray<D>(out as ArrayOf<D>, shape);
+  const result = Tensor.fromArray<D>(out as ArrayOf<D>, shape);
+  return needsGrad(t) ? recordGather(result, t, d, index) : result;
 }
 
 /**
@@ -62,7 +65,16 @@ export function gather<D extends DType>(t: Tensor<D>, dim: number, index: Tensor
  * `index.numel()`, in `t`'s dtype. An embedding lookup is `indexSelect(weight, 0, ids)`.
  */
 export function indexSelect<D extends DType>(t: Tensor<D>, dim: number, index: Tensor<'int32'>): Tensor<D> {
-  const op = 'indexSelect';
+  const out = indexSelectRaw(t, dim, index, 'indexSelect');
+  return needsGrad(t) ? recordIndexSelect(out, t, splitAt(t.shape, dim, 'indexSelect').d, index) : out;
+}
+
+function indexSelectRaw<D extends DType>(
+  t: Tensor<D>,
+  dim: number,
+  index: Tensor<'int32'>,
+  op: string,
+): Tensor<D> {
   const x: Float32Array | Int32Array = cpuArray(t, op);
   const idx = cpuIndex(index, op);
   if (index.ndim > 1) {
@@ -85,4 +97,41 @@ export function indexSelect<D extends DType>(t: Tensor<D>, dim: number, index: T
   }
   const shape = t.ndim === 0 && index.ndim === 0 ? [] : withDim(t.ndim === 0 ? [1] : t.shape, d, n);
   return Tensor.fromArray<D>(out as ArrayOf<D>, shape);
+}
+
+/** Options of {@link embedding}. */
+export interface EmbeddingOptions {
+  /** A row id whose gradient stays zero (PyTorch's `padding_idx`; negative counts from the end). */
+  paddingIdx?: number;
+}
+
+/**
+ * Rows of `weight` `(numEmbeddings, embeddingDim)` at the int32 ids of `input` (any shape `(…)`) →
+ * `(…, embeddingDim)`, like `torch.nn.functional.embedding`: the lookup `indexSelect(weight, 0, ids)`
+ * recorded as EmbeddingBackward0, whose gradient sums the rows per id (none for `paddingIdx`).
+ */
+export function embedding(
+  input: Tensor<'int32'>,
+  weight: Tensor,
+  options: EmbeddingOptions = {},
+): Tensor<'float32'> {
+  const op = 'embedding';
+  if (weight.ndim !== 2) {
+    throw new RangeError(
+      `${op}: weight must be 2-D (numEmbeddings, embeddingDim), received shape ${formatShape(weight.shape)}`,
+    );
+  }
+  const [n, dim] = weight.shape as [number, number];
+  let pad = options.paddingIdx ?? -1;
+  if (options.paddingIdx !== undefined) {
+    if (!Number.isInteger(pad) || pad < -n || pad >= n) {
+      throw new RangeError(`${op}: paddingIdx must be within num_embeddings (${n}), received ${pad}`);
+    }
+    if (pad < 0) pad += n;
+  }
+  cpuIndex(input, op, 'input');
+  const flat = new Tensor(input.storage, [input.numel()]);
+  const rows = indexSelectRaw(weight, 0, flat, op);
+  const out = new Tensor(rows.storage, [...input.shape, dim]) as Tensor<'float32'>;
+  return needsGrad(weight) ? recordEmbedding(out, input, weight, pad) : out;
 }

@@ -1,3 +1,5 @@
+import { recordAddmm, recordBmm, recordMatmul } from '../autograd/matmul.js';
+import { needsGrad } from '../autograd/node.js';
 import { sgemm } from '../gemm.js';
 import { broadcastShapes, formatShape, numelOf, type Shape } from '../shape.js';
 import { cpuData, Tensor } from '../tensor.js';
@@ -63,7 +65,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor<'float32'> {
     }
   }
   const shape = [...batch, ...(a.ndim === 1 ? [] : [n]), ...(b.ndim === 1 ? [] : [p])];
-  return Tensor.fromArray(out, shape);
+  const result = Tensor.fromArray(out, shape);
+  return needsGrad(a, b) ? recordMatmul(result, a, b) : result;
 }
 
 /** Batched matrix product like `torch.bmm`: (B, n, m)·(B, m, p) → (B, n, p); no broadcasting. */
@@ -81,7 +84,8 @@ export function bmm(a: Tensor, b: Tensor): Tensor<'float32'> {
   if (m !== k) throw cannotMultiply('bmm', a, b, m, k);
   const out = new Float32Array(batch * n * p);
   for (let t = 0; t < batch; t++) gemm(n, p, m, x, t * n * m, y, t * m * p, out, t * n * p);
-  return Tensor.fromArray(out, [batch, n, p]);
+  const result = Tensor.fromArray(out, [batch, n, p]);
+  return needsGrad(a, b) ? recordBmm(result, a, b) : result;
 }
 
 /**
@@ -141,7 +145,8 @@ export function addmm(
     0,
     Math.max(1, p),
   );
-  return Tensor.fromArray(out, target);
+  const result = Tensor.fromArray(out, target);
+  return needsGrad(input, mat1, mat2) ? recordAddmm(result, input, mat1, mat2, beta, alpha) : result;
 }
 
 /** out[o..] = x[a..]·y[b..] for contiguous row-major (n, m) and (m, p) matrices. */

@@ -1,3 +1,6 @@
+import { noGrad } from '../autograd/grad-mode.js';
+import { needsGrad } from '../autograd/node.js';
+import { recordAlong, recordExtremum, recordMean, recordSum } from '../autograd/reduce.js';
 import { normalizeDim, numelOf } from '../shape.js';
 import type { DType } from '../storage.js';
 import { cpuData, Tensor } from '../tensor.js';
@@ -36,17 +39,18 @@ function reduce(
 
 /** Sum of all elements, or along `dim` (removed unless `keepdim`). */
 export function sum(t: Tensor, dim?: number, keepdim = false): Tensor<'float32'> {
-  return reduce(t, dim, keepdim, 'sum', 0, (a, x) => a + x);
+  const out = reduce(t, dim, keepdim, 'sum', 0, (a, x) => a + x);
+  return needsGrad(t) ? recordSum(out, t, dim) : out;
 }
 
 /** Mean of all elements, or along `dim`. */
 export function mean(t: Tensor, dim?: number, keepdim = false): Tensor<'float32'> {
   const n =
     dim === undefined ? t.numel() : t.ndim === 0 ? 1 : (t.shape[normalizeDim(dim, t.ndim, 'mean')] as number);
-  const s = sum(t, dim, keepdim);
+  const s = reduce(t, dim, keepdim, 'mean', 0, (a, x) => a + x);
   const d = s.dataSync();
   for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) / n;
-  return s;
+  return needsGrad(t) ? recordMean(s, t, dim, n) : s;
 }
 
 /**
@@ -62,7 +66,13 @@ export function max<D extends DType>(
   dim?: number,
   keepdim = false,
 ): Tensor<D> | ValuesIndices<D> {
-  return dim === undefined ? extremum(t, 'max') : maxAlong(t, dim, keepdim);
+  if (dim === undefined) {
+    const out = extremum(t, 'max');
+    return needsGrad(t) ? (recordExtremum(out as Tensor<'float32'>, t as Tensor, 'max') as Tensor<D>) : out;
+  }
+  const [values, indices] = maxAlong(t, dim, keepdim);
+  if (needsGrad(t)) recordAlong(values as Tensor<'float32'>, indices, t as Tensor, dim, 'max');
+  return [values, indices];
 }
 
 /** `min(t)`: the smallest element; `min(t, dim, keepdim)`: `[values, indices]`, as `max` (NaN wins too). */
@@ -73,7 +83,13 @@ export function min<D extends DType>(
   dim?: number,
   keepdim = false,
 ): Tensor<D> | ValuesIndices<D> {
-  return dim === undefined ? extremum(t, 'min') : minAlong(t, dim, keepdim);
+  if (dim === undefined) {
+    const out = extremum(t, 'min');
+    return needsGrad(t) ? (recordExtremum(out as Tensor<'float32'>, t as Tensor, 'min') as Tensor<D>) : out;
+  }
+  const [values, indices] = minAlong(t, dim, keepdim);
+  if (needsGrad(t)) recordAlong(values as Tensor<'float32'>, indices, t as Tensor, dim, 'min');
+  return [values, indices];
 }
 
 /** Options of `allclose`, with PyTorch's defaults. */
@@ -102,5 +118,5 @@ export function allclose(a: Tensor, b: Tensor, options: AllcloseOptions = {}): b
 
 /** `max |a − b|` over all elements (with broadcasting): the number the notebook prints. */
 export function maxAbsDiff(a: Tensor, b: Tensor): number {
-  return max(abs(sub(a, b))).item();
+  return noGrad(() => max(abs(sub(a, b))).item());
 }

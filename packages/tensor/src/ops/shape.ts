@@ -1,3 +1,15 @@
+import { anyNeedsGrad, needsGrad } from '../autograd/node.js';
+import {
+  recordCat,
+  recordExpand,
+  recordFlip,
+  recordNarrow,
+  recordPermute,
+  recordReshape,
+  recordSelect,
+  recordStack,
+  recordTile,
+} from '../autograd/shape.js';
 import {
   checkShape,
   formatShape,
@@ -11,54 +23,75 @@ import type { ArrayOf, DType } from '../storage.js';
 import { cpuArray, Tensor } from '../tensor.js';
 import { allocLike, gatherStrided } from './strided.js';
 
-function view<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
+function alias<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   return new Tensor(t.storage, shape);
 }
 
 /** Same data, new shape; one entry may be `-1` (inferred). Shares storage (tensors are contiguous). */
 export function reshape<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
+  const out = alias(t, resolveShape(t, shape, 'reshape'));
+  return needsGrad(t) ? recordReshape(out, t, 'ReshapeAliasBackward0') : out;
+}
+
+/** PyTorch's `view`: `reshape` (shares storage), recorded as ViewBackward0. */
+export function view<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
+  const out = alias(t, resolveShape(t, shape, 'view'));
+  return needsGrad(t) ? recordReshape(out, t, 'ViewBackward0') : out;
+}
+
+function resolveShape(t: Tensor<DType>, shape: Shape, op: string): number[] {
   const inferAt = shape.indexOf(-1);
   if (shape.filter((d) => d === -1).length > 1)
-    throw new RangeError('reshape: only one dimension can be inferred (-1)');
+    throw new RangeError(`${op}: only one dimension can be inferred (-1)`);
   const known = numelOf(shape.filter((_, i) => i !== inferAt));
   const resolved = [...shape];
   if (inferAt >= 0) {
     if (known === 0 || t.numel() % known !== 0) {
-      throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.numel()}`);
+      throw new RangeError(`${op}: shape ${formatShape(shape)} is invalid for input of size ${t.numel()}`);
     }
     resolved[inferAt] = t.numel() / known;
   }
-  checkShape(resolved, 'reshape: shape');
+  checkShape(resolved, `${op}: shape`);
   if (numelOf(resolved) !== t.numel()) {
-    throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${t.numel()}`);
+    throw new RangeError(`${op}: shape ${formatShape(shape)} is invalid for input of size ${t.numel()}`);
   }
-  return view(t, resolved);
+  return resolved;
 }
 
 /** Inserts a dimension of size 1 at `dim` (in `[-ndim-1, ndim]`). Shares storage. */
 export function unsqueeze<D extends DType>(t: Tensor<D>, dim: number): Tensor<D> {
   const d = normalizeDim(dim, t.ndim + 1, 'unsqueeze');
-  return view(t, [...t.shape.slice(0, d), 1, ...t.shape.slice(d)]);
+  const out = alias(t, [...t.shape.slice(0, d), 1, ...t.shape.slice(d)]);
+  return needsGrad(t) ? recordReshape(out, t, 'UnsqueezeBackward0') : out;
 }
 
 /** Removes size-1 dimensions (all, or only `dim` if it has size 1), as `torch.squeeze`. Shares storage. */
 export function squeeze<D extends DType>(t: Tensor<D>, dim?: number): Tensor<D> {
-  if (dim === undefined)
-    return view(
+  if (dim === undefined) {
+    const out = alias(
       t,
       t.shape.filter((s) => s !== 1),
     );
+    return needsGrad(t) ? recordReshape(out, t, 'SqueezeBackward0') : out;
+  }
   const d = normalizeDim(dim, t.ndim, 'squeeze');
-  return t.shape[d] === 1
-    ? view(
-        t,
-        t.shape.filter((_, i) => i !== d),
-      )
-    : t;
+  if (!needsGrad(t)) return t.shape[d] === 1 ? alias(t, withoutDim(t.shape, d)) : t;
+  // recorded, a squeeze is always a new tensor, as in PyTorch
+  return recordReshape(alias(t, t.shape[d] === 1 ? withoutDim(t.shape, d) : t.shape), t, 'SqueezeBackward1');
+}
+
+function withoutDim(shape: Shape, d: number): number[] {
+  return shape.filter((_, i) => i !== d);
 }
 
 /** Reorders dimensions: output dim `i` is input dim `dims[i]` (copies). */
 export function permute<D extends DType>(t: Tensor<D>, dims: readonly number[]): Tensor<D> {
+  const norm = permutation(t, dims);
+  const out = permuteRaw(t, norm);
+  return needsGrad(t) ? recordPermute(out, t, norm, 'PermuteBackward0', permuteRaw) : out;
+}
+
+function permutation(t: Tensor<DType>, dims: readonly number[]): number[] {
   const n = t.ndim;
   const norm = dims.map((d) => normalizeDim(d, n, 'permute'));
   if (dims.length !== n || new Set(norm).size !== n) {
@@ -66,6 +99,10 @@ export function permute<D extends DType>(t: Tensor<D>, dims: readonly number[]):
       `permute: dims ${formatShape(dims)} must be a permutation of the ${n} dimensions of a tensor of shape ${formatShape(t.shape)}`,
     );
   }
+  return norm;
+}
+
+function permuteRaw<D extends DType>(t: Tensor<D>, norm: readonly number[]): Tensor<D> {
   const strides = stridesOf(t.shape);
   return Tensor.fromArray<D>(
     gatherStrided(
@@ -85,7 +122,8 @@ export function transpose<D extends DType>(t: Tensor<D>, dim0: number, dim1: num
   const dims = t.shape.map((_, i) => i);
   dims[a] = b;
   dims[b] = a;
-  return permute(t, dims);
+  const out = permuteRaw(t, dims);
+  return needsGrad(t) ? recordPermute(out, t, dims, 'TransposeBackward0', permuteRaw) : out;
 }
 
 /**
@@ -110,7 +148,8 @@ export function expand<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
     outShape.push(target);
     strides.push(i >= lead && own !== 1 ? (src[i - lead] as number) : 0);
   });
-  return Tensor.fromArray<D>(gatherStrided(cpuArray(t, 'expand'), outShape, strides, 0), outShape);
+  const out = Tensor.fromArray<D>(gatherStrided(cpuArray(t, 'expand'), outShape, strides, 0), outShape);
+  return needsGrad(t) ? recordExpand(out, t) : out;
 }
 
 /**
@@ -126,11 +165,11 @@ export function tile<D extends DType>(t: Tensor<D>, reps: readonly number[]): Te
   // view as (r0, s0, r1, s1, …) with stride 0 over each repeat axis, then merge pairs
   const vShape = shape.flatMap((s, i) => [r[i] as number, s]);
   const vStrides = shape.flatMap((_, i) => [0, src[i] as number]);
-  const out = gatherStrided(cpuArray(t, 'tile'), vShape, vStrides, 0);
-  return Tensor.fromArray<D>(
-    out,
+  const out = Tensor.fromArray<D>(
+    gatherStrided(cpuArray(t, 'tile'), vShape, vStrides, 0),
     shape.map((s, i) => s * (r[i] as number)),
   );
+  return needsGrad(t) ? recordTile(out, t, reps) : out;
 }
 
 /** The slice at `index` along `dim`, with that dimension removed (`t.select(dim, index)`; copies). */
@@ -143,7 +182,7 @@ export function select<D extends DType>(t: Tensor<D>, dim: number, index: number
   const i = index < 0 ? index + size : index;
   const strides = stridesOf(t.shape);
   const shape = t.shape.filter((_, k) => k !== d);
-  return Tensor.fromArray<D>(
+  const out = Tensor.fromArray<D>(
     gatherStrided(
       cpuArray(t, 'select'),
       shape,
@@ -152,6 +191,7 @@ export function select<D extends DType>(t: Tensor<D>, dim: number, index: number
     ),
     shape,
   );
+  return needsGrad(t) ? recordSelect(out, t, d, i) : out;
 }
 
 /** Elements `start … start+length−1` along `dim` (`t.narrow(dim, start, length)`; copies). */
@@ -166,10 +206,11 @@ export function narrow<D extends DType>(t: Tensor<D>, dim: number, start: number
   }
   const strides = stridesOf(t.shape);
   const shape = t.shape.map((x, k) => (k === d ? length : x));
-  return Tensor.fromArray<D>(
+  const out = Tensor.fromArray<D>(
     gatherStrided(cpuArray(t, 'narrow'), shape, strides, s * (strides[d] as number)),
     shape,
   );
+  return needsGrad(t) ? recordNarrow(out, t, d, s) : out;
 }
 
 /** Reverses the order along each of `dims` (copies). */
@@ -180,12 +221,20 @@ export function flip<D extends DType>(t: Tensor<D>, dims: readonly number[]): Te
     offset += ((t.shape[dim] as number) - 1) * (strides[dim] as number);
     strides[dim] = -(strides[dim] as number);
   }
-  if (t.numel() === 0) return Tensor.fromArray<D>(allocLike<D>(cpuArray(t, 'flip'), 0), t.shape);
-  return Tensor.fromArray<D>(gatherStrided(cpuArray(t, 'flip'), t.shape, strides, offset), t.shape);
+  const out =
+    t.numel() === 0
+      ? Tensor.fromArray<D>(allocLike<D>(cpuArray(t, 'flip'), 0), t.shape)
+      : Tensor.fromArray<D>(gatherStrided(cpuArray(t, 'flip'), t.shape, strides, offset), t.shape);
+  return needsGrad(t) ? recordFlip(out, t, dims) : out;
 }
 
 /** Concatenates along `dim`; all other dimensions must match. */
 export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
+  const [out, d] = catRaw(tensors, dim);
+  return anyNeedsGrad(tensors) ? recordCat(out, tensors, d) : out;
+}
+
+function catRaw<D extends DType>(tensors: readonly Tensor<D>[], dim: number): [Tensor<D>, number] {
   if (tensors.length === 0) throw new RangeError('cat: expected a non-empty list of tensors');
   const first = tensors[0] as Tensor<D>;
   const d = normalizeDim(dim, first.ndim, 'cat');
@@ -214,10 +263,13 @@ export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Te
     for (let o = 0; o < outer; o++) out.set(src.subarray(o * chunk, (o + 1) * chunk), o * total * inner + at);
     at += chunk;
   }
-  return Tensor.fromArray<D>(
-    out as ArrayOf<D>,
-    first.shape.map((s, i) => (i === d ? total : s)),
-  );
+  return [
+    Tensor.fromArray<D>(
+      out as ArrayOf<D>,
+      first.shape.map((s, i) => (i === d ? total : s)),
+    ),
+    d,
+  ];
 }
 
 /** Stacks equal-shaped tensors along a new dimension `dim`. */
@@ -233,13 +285,15 @@ export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): 
     }
   });
   const d = normalizeDim(dim, first.ndim + 1, 'stack');
-  return cat(
-    tensors.map((t) => unsqueeze(t, d)),
+  const [out] = catRaw(
+    tensors.map((t) => alias(t, [...t.shape.slice(0, d), 1, ...t.shape.slice(d)])),
     d,
   );
+  return anyNeedsGrad(tensors) ? recordStack(out, tensors, d) : out;
 }
 
 /** A contiguous copy with its own storage (PyTorch's `clone`). */
 export function clone<D extends DType>(t: Tensor<D>): Tensor<D> {
-  return Tensor.fromArray<D>(cpuArray(t, 'clone').slice() as ArrayOf<D>, t.shape);
+  const out = Tensor.fromArray<D>(cpuArray(t, 'clone').slice() as ArrayOf<D>, t.shape);
+  return needsGrad(t) ? recordReshape(out, t, 'CloneBackward0') : out;
 }

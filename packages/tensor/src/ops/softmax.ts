@@ -1,3 +1,5 @@
+import { needsGrad } from '../autograd/node.js';
+import { recordLogSoftmax, recordSoftmax } from '../autograd/softmax.js';
 import { cpuData, Tensor } from '../tensor.js';
 import { splitAt } from './dims.js';
 
@@ -37,12 +39,13 @@ function alongDim(
  * to about 1e-7 relative, not bit for bit).
  */
 export function softmax(t: Tensor, dim: number): Tensor<'float32'> {
-  return alongDim(t, dim, 'softmax', (x, out, base, size, inner, max) => {
+  const out = alongDim(t, dim, 'softmax', (x, out, base, size, inner, max) => {
     let sum = 0;
     for (let k = 0; k < size; k++) sum += Math.exp((x[base + k * inner] as number) - max);
     for (let k = 0; k < size; k++)
       out[base + k * inner] = Math.exp((x[base + k * inner] as number) - max) / sum;
   });
+  return needsGrad(t) ? recordSoftmax(out, t, dim) : out;
 }
 
 /**
@@ -50,10 +53,11 @@ export function softmax(t: Tensor, dim: number): Tensor<'float32'> {
  * without its underflow to −Infinity for very unlikely entries (an entry of −Infinity stays −Infinity).
  */
 export function logSoftmax(t: Tensor, dim: number): Tensor<'float32'> {
-  return alongDim(t, dim, 'logSoftmax', (x, out, base, size, inner, max) => {
+  const out = alongDim(t, dim, 'logSoftmax', (x, out, base, size, inner, max) => {
     let sum = 0;
     for (let k = 0; k < size; k++) sum += Math.exp((x[base + k * inner] as number) - max);
     const logSum = Math.log(sum);
     for (let k = 0; k < size; k++) out[base + k * inner] = (x[base + k * inner] as number) - max - logSum;
   });
+  return needsGrad(t) ? recordLogSoftmax(out, t, dim) : out;
 }

@@ -1,3 +1,5 @@
+import { needsGrad } from '../autograd/node.js';
+import { recordTopk } from '../autograd/reduce.js';
 import type { ArrayOf, DType } from '../storage.js';
 import { cpuArray, Tensor } from '../tensor.js';
 import type { ValuesIndices } from './argreduce.js';
@@ -59,5 +61,8 @@ export function topk<D extends DType>(
     }
   }
   const shape = withDim(t.shape, d, k);
-  return [Tensor.fromArray<D>(values as ArrayOf<D>, shape), Tensor.fromArray(indices, shape)];
+  const result = Tensor.fromArray<D>(values as ArrayOf<D>, shape);
+  const index = Tensor.fromArray(indices, shape);
+  if (needsGrad(t)) recordTopk(result as Tensor<'float32'>, index, t as Tensor, d, k);
+  return [result, index];
 }
