@@ -1,6 +1,6 @@
 // A seeded mutation fuzzer. Valid files (PyTorch's checkpoints, saveSafetensors output, a few made by
 // hand) are mutated by bit flips, byte overwrites, truncation, extension, splicing and edits of the
-// header JSON; every mutant must load or throw a SafetensorsError, within 1 s, never anything else.
+// header JSON; every mutant must load or throw a SafetensorsError, quickly (1 s alone, 5 s in the shared test run), never anything else.
 //
 // Mutant i of seed S is mutant seed S + i and depends on nothing else, so a failure replays alone:
 // `pnpm fuzz -- --seed=<its seed> --runs=1`. CI runs RUNS mutants of a fixed seed; `pnpm fuzz` runs as
@@ -25,7 +25,11 @@ const RUNS = Number(process.env.SAFETENSORS_FUZZ_RUNS ?? 4000);
 const SEED = Number(process.env.SAFETENSORS_FUZZ_SEED ?? 20_240_611) >>> 0;
 /** Where the CLI wants a JSON summary of this process's runs. */
 const REPORT = process.env.SAFETENSORS_FUZZ_REPORT;
-const TIME_LIMIT_MS = 1000;
+/**
+ * A hang detector, not a speed test: the slowest mutant takes ~100 ms alone, but in `pnpm test` the suites of
+ * every package share CI's two cores (seen: 1.1 s), so the suite allows 5 s; `pnpm fuzz` runs alone and keeps 1 s.
+ */
+const TIME_LIMIT_MS = fromCli ? 1000 : 5000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
