@@ -33,6 +33,9 @@ describe('the notebook demo', () => {
     const text = renderNotebook(cells);
     const diff = /max \|output - custom_output\| = (\S+)/.exec(text)?.[1];
     expect(Number(diff)).toBeLessThan(1e-5);
-    expect(String(cells[2]?.values.custom_output)).toBe(torch.cell3.output);
+    // the same numbers; only the last op differs (rnnForward ends with a stack, nn.RNN with a transpose)
+    const numbers = (t: string) => t.replace(/,\s*grad_fn=<\w+>/, '');
+    expect(String(cells[2]?.values.custom_output)).toMatch(/grad_fn=<StackBackward0>\)$/);
+    expect(numbers(String(cells[2]?.values.custom_output))).toBe(numbers(torch.cell3.output));
   });
 });

@@ -41,7 +41,7 @@ describe('the generate panel in Chromium', () => {
   });
 
   /** Generates from the committed prompt on `backend`; the generated text and the status line. */
-  async function generateOn(backend: 'cpu' | 'webgpu'): Promise<{ text: string; status: string }> {
+  async function generateOn(backend: 'cpu' | 'ts' | 'webgpu'): Promise<{ text: string; status: string }> {
     await page.fill('#gen-prompt', torch.prompt);
     await page.fill('#gen-steps', String(torch.steps));
     await page.selectOption('#gen-backend', backend);
@@ -65,6 +65,12 @@ describe('the generate panel in Chromium', () => {
     expect(text).toBe(torch.text);
     expect(await page.textContent('#gen-echo')).toBe(torch.prompt);
     expect(status).toMatch(new RegExp(`^${torch.steps} characters on cpu \\(WebAssembly SIMD`));
+  });
+
+  it("generates PyTorch's text on the CPU in plain TypeScript", { timeout: 300_000 }, async () => {
+    const { text, status } = await generateOn('ts');
+    expect(text).toBe(torch.text);
+    expect(status).toMatch(new RegExp(`^${torch.steps} characters on cpu \\(TypeScript\\)`));
   });
 
   it("generates PyTorch's text on WebGPU", { timeout: 600_000 }, async () => {

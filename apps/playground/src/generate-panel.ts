@@ -4,9 +4,12 @@ import { type CharCheckpoint, generate, loadCharModel } from '@recurrent/char-rn
 import checkpointUrl from '@recurrent/char-rnn/checkpoint?url';
 import type { Backend } from '@recurrent/nn';
 
-/** The backends the panel offers: the CPU one always, WebGPU where the page has it. */
+/** The backends the panel offers: the CPU ones always, WebGPU where the page has it. */
 export interface GenerateBackends {
+  /** The fastest CPU backend (WebAssembly SIMD where the engine has it). */
   cpu: Backend;
+  /** The plain TypeScript backend, the semantic reference. */
+  ts: Backend;
   gpu: Backend | null;
   /** Why there is no WebGPU, shown when it is picked anyway. */
   gpuReason: string;
@@ -36,6 +39,8 @@ export function setupGeneratePanel(root: HTMLElement, backends: GenerateBackends
   }
   const cpuOption = choice.querySelector<HTMLOptionElement>('option[value="cpu"]');
   if (cpuOption) cpuOption.textContent = `CPU — ${backends.cpu.label}`;
+  const tsOption = choice.querySelector<HTMLOptionElement>('option[value="ts"]');
+  if (tsOption) tsOption.textContent = `CPU — ${backends.ts.label}`;
 
   const load = async (): Promise<CharCheckpoint> => {
     const response = await fetch(checkpointUrl);
@@ -51,7 +56,8 @@ export function setupGeneratePanel(root: HTMLElement, backends: GenerateBackends
       error.textContent = `characters must be an integer from 1 to ${MAX_STEPS}, received ${$<HTMLInputElement>('#gen-steps').value || 'nothing'}`;
       return;
     }
-    const backend = choice.value === 'webgpu' ? backends.gpu : backends.cpu;
+    const backend =
+      choice.value === 'webgpu' ? backends.gpu : choice.value === 'ts' ? backends.ts : backends.cpu;
     if (!backend) {
       error.textContent = `WebGPU is off: ${backends.gpuReason}`;
       return;

@@ -174,6 +174,7 @@ async function main(): Promise<void> {
   for (const id of ['#run-gpu', '#run-both']) $<HTMLButtonElement>(id).disabled = !gpu.backend;
   setupGeneratePanel($('#generate'), {
     cpu: wasm ?? cpuBackend,
+    ts: cpuBackend,
     gpu: gpu.backend,
     gpuReason: 'reason' in gpu ? gpu.reason : '',
   });

@@ -1,7 +1,9 @@
-import { defaultGenerator, type Generator, type Tensor } from '@recurrent/tensor';
+import { defaultGenerator, type Generator, recordGradFn, type Tensor } from '@recurrent/tensor';
+import { dropoutBackward, dropoutTrainCpu } from './backend/cpu-grad-heads.js';
 import { checkTensorInput } from './cpu-input.js';
 import { Module } from './module.js';
 import { checkKnownOptions, checkProbability } from './options.js';
+import { recordsGraph, unsupported } from './recurrent-grad.js';
 
 /** Options of `Dropout`: `torch.nn.Dropout`'s arguments in camelCase. */
 export interface DropoutOptions {
@@ -37,8 +39,19 @@ export class Dropout extends Module {
     }
     const { p } = this;
     if (!this.training || p === 0 || input.numel() === 0) return input as Tensor<'float32'>; // checked above
-    return this.withUploads((on) =>
-      this.backend.dropout({ input: on(input, 'input'), p, generator: this.#generator }),
+    const backend = this.backend;
+    const grad = recordsGraph(false, [input], () => []);
+    if (grad && input.device === 'cpu' && backend.device === 'cpu') {
+      // the mask is the backward (PyTorch's MulBackward0): drawn here, on the CPU, as backend.dropout draws it
+      const { output, multiplier } = dropoutTrainCpu(input, p, this.#generator);
+      return recordGradFn(output, 'MulBackward0', [input], [], (g) => [dropoutBackward(g, multiplier)]);
+    }
+    const out = this.withUploads((on) =>
+      backend.dropout({ input: on(input, 'input'), p, generator: this.#generator }),
     );
+    if (!grad) return out;
+    return recordGradFn(out, 'MulBackward0', [input], [], () => {
+      throw unsupported('Dropout', backend);
+    });
   }
 }

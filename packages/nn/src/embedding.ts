@@ -1,7 +1,9 @@
-import { defaultGenerator, type Generator, randn, type Tensor } from '@recurrent/tensor';
+import { defaultGenerator, type Generator, randn, recordGradFn, type Tensor } from '@recurrent/tensor';
+import { embeddingBackward } from './backend/cpu-grad-heads.js';
 import { type AnyTensor, checkTensorInput } from './cpu-input.js';
 import { Module } from './module.js';
 import { checkInteger, checkKnownOptions } from './options.js';
+import { recordsGraph, unsupported } from './recurrent-grad.js';
 
 /** Options of `Embedding`: `torch.nn.Embedding`'s arguments in camelCase. */
 export interface EmbeddingOptions {
@@ -70,12 +72,21 @@ export class Embedding extends Module {
           `convert it with t.int() or build it with { dtype: 'int32' }`,
       );
     }
-    return this.withUploads((on) =>
+    const out = this.withUploads((on) =>
       this.backend.embedding({
         indices: on(input, 'indices') as Tensor<'int32'>,
         weight: this.parameter('weight'),
         paddingIdx: this.paddingIdx,
       }),
     );
+    if (!recordsGraph(this.training, [], () => this.parameters())) return out;
+    // the backward: gradient rows summed into the rows they picked (none into paddingIdx)
+    const weight = this.cpuParameter('weight');
+    const backend = this.backend;
+    const indices = input as Tensor;
+    return recordGradFn(out, 'EmbeddingBackward0', [weight], [indices, weight], (g) => {
+      if (indices.device !== 'cpu' || out.device !== 'cpu') throw unsupported('Embedding', backend);
+      return [embeddingBackward(indices, weight.shape, this.paddingIdx, g)];
+    });
   }
 }

@@ -20,18 +20,35 @@ export type {
   LinearArgs,
   Nonlinearity,
   RnnArgs,
+  RnnDirectionGrads,
   RnnDirectionWeights,
+  RnnGradOutputs,
+  RnnGrads,
   RnnResult,
+  RnnTrainResult,
 } from './backend/types.js';
 export { type CellSpec, cellSpec, type RnnMode } from './cell.js';
+export { type ClipGradNormOptions, clipGradNorm_, clipGradValue_ } from './clip-grad.js';
 export { Dropout, type DropoutOptions } from './dropout.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { GRU, type GRUOptions } from './gru.js';
 export { GRUCell, type GRUCellOptions } from './gru-cell.js';
 export { Linear, type LinearOptions } from './linear.js';
+export {
+  type CrossEntropyLossOptions,
+  crossEntropyLoss,
+  type LossOptions,
+  l1Loss,
+  mseLoss,
+  type NLLLossOptions,
+  nllLoss,
+  type Reduction,
+} from './loss.js';
+export { CrossEntropyLoss, L1Loss, MSELoss, NLLLoss } from './loss-modules.js';
 export { LSTM, type LSTMOptions, type LSTMState } from './lstm.js';
 export { LSTMCell, type LSTMCellOptions } from './lstm-cell.js';
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from './module.js';
+export * from './optim/index.js';
 export {
   PackedSequence,
   type PackPaddedOptions,

@@ -1,7 +1,16 @@
-import { defaultGenerator, type Generator, type Tensor, uniform, zeros } from '@recurrent/tensor';
+import {
+  defaultGenerator,
+  type Generator,
+  recordGradFn,
+  type Tensor,
+  uniform,
+  zeros,
+} from '@recurrent/tensor';
+import { linearBackward } from './backend/cpu-grad-heads.js';
 import { checkTensorInput } from './cpu-input.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions } from './options.js';
+import { recordsGraph, unsupported } from './recurrent-grad.js';
 
 /** Options of `Linear`: `torch.nn.Linear`'s arguments in camelCase. */
 export interface LinearOptions {
@@ -69,12 +78,33 @@ export class Linear extends Module {
         `Linear: input's last dimension must equal inFeatures (${this.inFeatures}), received shape [${input.shape.join(', ')}]`,
       );
     }
-    return this.withUploads((on) =>
+    const out = this.withUploads((on) =>
       this.backend.linear({
         input: on(input, 'input'),
         weight: this.parameter('weight'),
         bias: this.bias ? this.parameter('bias') : null,
       }),
     );
+    if (!recordsGraph(this.training, [input], () => this.parameters())) return out;
+    // the backward, one GEMM per operand on the CPU parameters (PyTorch's grad_fn name for the shape)
+    const weight = this.cpuParameter('weight');
+    const bias = this.bias ? this.cpuParameter('bias') : null;
+    const backend = this.backend;
+    const name =
+      input.ndim === 1
+        ? bias
+          ? 'AddBackward0'
+          : 'SqueezeBackward3'
+        : input.ndim === 2
+          ? bias
+            ? 'AddmmBackward0'
+            : 'MmBackward0'
+          : bias
+            ? 'ViewBackward0'
+            : 'UnsafeViewBackward0';
+    return recordGradFn(out, name, [input, weight, bias], [input, weight], (g, needs) => {
+      if (input.device !== 'cpu' || out.device !== 'cpu') throw unsupported('Linear', backend);
+      return linearBackward(input, weight, bias !== null, g, needs);
+    });
   }
 }

@@ -1,10 +1,11 @@
-import { manualSeed, ones, randn, Tensor, tensor, zeros } from '@recurrent/tensor';
+import { clone, manualSeed, noGrad, ones, randn, Tensor, tensor, zeros } from '@recurrent/tensor';
 import { describe, expect, it } from 'vitest';
 import { assertClose, decodeStateDict, type ModelFixture, moduleFixtures } from '../../../fixtures/load.js';
 import { cpuBackend } from './backend/cpu.js';
 import { defaultBackend, ready } from './backend/default.js';
 import type { Backend } from './backend/types.js';
 import { Dropout, Embedding, GRU, Linear, LSTM, Module, Sequential } from './index.js';
+import { SGD } from './optim/sgd.js';
 import { RNN } from './rnn.js';
 
 describe('Module state dicts', () => {
@@ -95,7 +96,8 @@ describe('Module modes and backends', () => {
         return cpuBackend.rnn(args);
       },
     };
-    const rnn = new RNN({ inputSize: 2, hiddenSize: 3, bias: false }).to(spy);
+    // eval(): a training-mode forward whose parameters require grad goes through rnnTrain instead
+    const rnn = new RNN({ inputSize: 2, hiddenSize: 3, bias: false }).eval().to(spy);
     expect(rnn.backend).toBe(spy);
     rnn.forward(zeros([4, 2]));
     rnn.forward(zeros([4, 2]));
@@ -358,5 +360,53 @@ describe('composite modules', () => {
     const replaced = new Dropout();
     expect(m.registerModule('child', replaced)).toBe(replaced);
     expect(m.children()).toEqual([replaced]);
+  });
+});
+
+describe('parameters updated in place', () => {
+  it('refresh the backend copies: a forward after opt.step() uses the new weights', async () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2 });
+    const backend = await ready(); // the WebAssembly SIMD backend in Node: it holds copies of the parameters
+    lstm.to(backend);
+    const x = randn([5, 2, 3]);
+    const [before] = lstm.forward(x);
+    for (const p of lstm.parameters()) p.grad = ones(p.shape);
+    new SGD(lstm.parameters(), { lr: 0.05 }).step();
+    const [after] = lstm.forward(x);
+    lstm.eval(); // the inference path reads the same cached copies
+    const [afterEval] = noGrad(() => lstm.forward(x));
+    const [want] = noGrad(() => lstm.to(cpuBackend).forward(x));
+    const diff = (a: Tensor, b: Tensor) =>
+      Math.max(...a.dataSync().map((v, i) => Math.abs(v - (b.dataSync()[i] as number))));
+    expect(diff(after, before)).toBeGreaterThan(1e-3);
+    expect(diff(after, want)).toBeLessThan(1e-6);
+    expect(diff(afterEval, want)).toBeLessThan(1e-6);
+  });
+
+  it('refresh the copies of a backend that holds its own (checked by version)', () => {
+    const copies: Tensor[] = [];
+    const copying: Backend = {
+      ...cpuBackend,
+      device: 'copy',
+      label: 'copy',
+      owns: (t) => copies.includes(t),
+      fromCpu: (t) => {
+        const c = noGrad(() => clone(t));
+        copies.push(c);
+        return c;
+      },
+    };
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4 }).eval().to(copying);
+    const x = randn([5, 2, 3]);
+    noGrad(() => lstm.forward(x));
+    const copied = copies.length;
+    noGrad(() => lstm.forward(x));
+    expect(copies.length).toBe(copied + 1); // only the input again: the parameters' copies are reused
+    for (const p of lstm.parameters()) p.grad = ones(p.shape);
+    new SGD(lstm.parameters(), { lr: 0.05 }).step();
+    const [after] = noGrad(() => lstm.forward(x));
+    expect(copies.length).toBe(copied + 1 + 4 + 1); // four parameters refreshed, and the input
+    const [want] = noGrad(() => lstm.to(cpuBackend).forward(x));
+    expect(after.dataSync()).toEqual(want.dataSync());
   });
 });

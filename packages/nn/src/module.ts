@@ -46,6 +46,8 @@ export abstract class Module {
   readonly #params = new Map<string, Tensor<'float32'>>();
   readonly #children = new Map<string, Module>();
   #onBackend = new Map<string, Tensor>();
+  /** The CPU parameter's version when its `#onBackend` copy was made: a later in-place write (an optimizer step) refreshes the copy. */
+  #copiedAt = new Map<string, number>();
   /** The backend `#onBackend` holds copies for. */
   #cachedFor: Backend | null = null;
 
@@ -68,6 +70,8 @@ export abstract class Module {
   }
 
   #setParameter(name: string, value: Tensor<'float32'>): void {
+    // a parameter requires grad, as PyTorch's nn.Parameter does
+    if (value.gradFn === null && !value.requiresGrad) value.requiresGrad_(true);
     this.#params.set(name, value);
     const stale = this.#onBackend.get(name);
     if (stale && stale !== value) stale.dispose();
@@ -114,12 +118,17 @@ export abstract class Module {
   protected parameter(name: string): Tensor {
     const backend = this.backend;
     if (this.#cachedFor !== backend) this.#dropCopies(backend); // the default changed (after `ready()`)
+    const cpu = this.#params.get(name);
+    if (!cpu) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
     let t = this.#onBackend.get(name);
+    if (t && t !== cpu && this.#copiedAt.get(name) !== cpu.version) {
+      t.dispose();
+      t = undefined;
+    }
     if (!t) {
-      const cpu = this.#params.get(name);
-      if (!cpu) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
       t = backend.fromCpu(cpu);
       this.#onBackend.set(name, t);
+      this.#copiedAt.set(name, cpu.version);
     }
     return t;
   }

@@ -2,6 +2,7 @@ import {
   defaultGenerator,
   formatShape,
   type Generator,
+  noGrad,
   shapesEqual,
   squeeze,
   Tensor,
@@ -9,10 +10,12 @@ import {
   unsqueeze,
   zeros,
 } from '@recurrent/tensor';
+import type { RnnDirectionWeights } from './backend/types.js';
 import { type CellSpec, modeModule } from './cell.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions } from './options.js';
 import { describeValue } from './recurrent.js';
+import { recordRecurrent, recordsGraph, reshapeGrad, trainForward } from './recurrent-grad.js';
 import { checkAllocations, checkMaxBytes, parameterAllocations } from './sizes.js';
 import { describeStateDictCell } from './state-dict-cell.js';
 
@@ -112,6 +115,81 @@ export abstract class RecurrentCellBase extends Module {
     }
   }
 
+  /** `step` when a gradient is required: one autograd node over `[h', c']` (see `RecurrentBase.run`). */
+  private stepTrain(
+    input: Tensor,
+    h: Tensor | null,
+    c: Tensor | null,
+    seq: (t: Tensor) => Tensor,
+    unbatched: boolean,
+  ): [Tensor<'float32'>, Tensor<'float32'> | null] {
+    const { tape, hN, cN } = noGrad(() =>
+      this.withUploads((on) =>
+        trainForward(this.backend, {
+          cell: this.cell,
+          input: on(seq(input), 'input'),
+          batchFirst: false,
+          batchSizes: null,
+          h0: h ? on(seq(h), 'hx') : null,
+          c0: c ? on(seq(c), 'cx') : null,
+          layers: [[this.#weights()]],
+          dropout: null,
+        }),
+      ),
+    );
+    const stateShape = unbatched ? [this.hiddenSize] : [input.shape[0] as number, this.hiddenSize];
+    const outs = [reshapeGrad(hN, stateShape) as Tensor<'float32'>];
+    if (cN) outs.push(reshapeGrad(cN, stateShape) as Tensor<'float32'>);
+    // PyTorch's cells are composites: the grad_fn of h' is the last op of the cell's formula
+    const mode = this.cell.mode;
+    const last =
+      mode === 'RNN_TANH' ? 'TanhBackward0' : mode === 'RNN_RELU' ? 'ReluBackward0' : 'AddBackward0';
+    const [h1, c1] = recordRecurrent({
+      owner: this.owner,
+      tape,
+      inputs: {
+        input,
+        h0: h,
+        c0: c,
+        params: [
+          [
+            [
+              this.cpuParameter('weight_ih'),
+              this.cpuParameter('weight_hh'),
+              this.bias ? this.cpuParameter('bias_ih') : null,
+              this.bias ? this.cpuParameter('bias_hh') : null,
+              null,
+            ],
+          ],
+        ],
+      },
+      outputs: outs,
+      name: unbatched ? 'SqueezeBackward1' : last,
+      outputName: unbatched ? 'SqueezeBackward1' : mode === 'LSTM' ? 'MulBackward0' : last,
+      gradOut: ([gh, gc]) => ({
+        output: null,
+        hN: reshapeGrad(gh ?? null, hN.shape),
+        cN: cN ? reshapeGrad(gc ?? null, cN.shape) : null,
+      }),
+      gradIn: (g) => ({
+        input: reshapeGrad(g.input, input.shape) as Tensor,
+        h0: reshapeGrad(g.h0, stateShape) as Tensor,
+        c0: g.c0 ? reshapeGrad(g.c0, stateShape) : null,
+      }),
+    });
+    return [h1 as Tensor<'float32'>, c1 ?? null];
+  }
+
+  #weights(): RnnDirectionWeights {
+    return {
+      weightIh: this.parameter('weight_ih'),
+      weightHh: this.parameter('weight_hh'),
+      biasIh: this.bias ? this.parameter('bias_ih') : null,
+      biasHh: this.bias ? this.parameter('bias_hh') : null,
+      weightHr: null,
+    };
+  }
+
   /** One step on the backend: `[h', c']` (c' null but for LSTM), shaped like the state. */
   protected step(
     input: Tensor,
@@ -128,6 +206,9 @@ export abstract class RecurrentCellBase extends Module {
     }
     // a cell is a one-layer forward over a sequence of length 1: x (1, N, Hin), states (1, N, H)
     const seq = (t: Tensor) => unsqueeze(unbatched ? unsqueeze(t, 0) : t, 0);
+    if (recordsGraph(this.training, [input, h, c], () => this.parameters())) {
+      return this.stepTrain(input, h, c, seq, unbatched);
+    }
     const result = this.withUploads((on) =>
       this.backend.rnn({
         cell: this.cell,

@@ -2,6 +2,7 @@ import {
   defaultGenerator,
   formatShape,
   type Generator,
+  noGrad,
   reshape,
   shapesEqual,
   squeeze,
@@ -14,6 +15,13 @@ import { type CellSpec, modeModule } from './cell.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions, checkProbability } from './options.js';
 import { PackedSequence } from './packed-sequence.js';
+import {
+  recordRecurrent,
+  recordsGraph,
+  recurrentParams,
+  reshapeGrad,
+  trainForward,
+} from './recurrent-grad.js';
 import { activationAllocations, checkAllocations, checkMaxBytes, parameterAllocations } from './sizes.js';
 import { describeStateDictCell } from './state-dict-cell.js';
 
@@ -168,6 +176,9 @@ export abstract class RecurrentBase extends Module {
     const given = hasCellState ? state.h !== null || state.c !== null : state.h !== null;
     if (given) this.checkState(state.h, 'h0', unbatched, batch, layers, P, hLabel);
     if (given && hasCellState) this.checkState(state.c, 'c0', unbatched, batch, layers, H, 'hiddenSize');
+    if (this.recordsGraph(input, state)) {
+      return this.runTrain(input, state, unbatched);
+    }
     const x = unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input;
     const batched = (t: Tensor | null) => (t && unbatched ? unsqueeze(t, 1) : t);
     const weights = this.directionWeights(); // the parameters go to the backend first, the input after
@@ -189,6 +200,83 @@ export abstract class RecurrentBase extends Module {
       hN: squeeze(result.hN, 1),
       cN: result.cN ? squeeze(result.cN, 1) : null,
     };
+  }
+
+  /**
+   * Whether a forward records the autograd graph: grad mode on and the input or a state requires grad,
+   * or, in training mode, a parameter does. In eval mode a forward whose input and states need no
+   * gradient records nothing (PyTorch would record one for the parameters): inference and streams keep
+   * today's path, with nothing saved.
+   */
+  protected recordsGraph(input: unknown, state: RawState): boolean {
+    return recordsGraph(this.training, [input, state.h, state.c], () => this.parameters());
+  }
+
+  /**
+   * `run` when a gradient is required: the backend's training forward, recorded as ONE autograd node
+   * over (output, hN, cN) whose inputs are the input, h0, c0 and every parameter (PyTorch's order).
+   */
+  private runTrain(input: Tensor, state: RawState, unbatched: boolean): RnnResult {
+    const { tape, output, hN, cN } = noGrad(() => {
+      const x = unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input;
+      const batched = (t: Tensor | null) => (t && unbatched ? unsqueeze(t, 1) : t);
+      const weights = this.directionWeights();
+      return this.withUploads((on) =>
+        trainForward(this.backend, {
+          cell: this.cell,
+          input: on(x, 'input'),
+          batchFirst: this.batchFirst,
+          batchSizes: null,
+          h0: state.h ? on(batched(state.h) as Tensor, 'h0') : null,
+          c0: state.c ? on(batched(state.c) as Tensor, 'c0') : null,
+          layers: weights,
+          dropout: this.dropoutSpec(),
+        }),
+      );
+    });
+    const unbatch = (t: Tensor<'float32'>, dim: number) => (unbatched ? noGrad(() => squeeze(t, dim)) : t);
+    const outs = [unbatch(output, this.batchFirst ? 0 : 1), unbatch(hN, 1)];
+    if (cN) outs.push(unbatch(cN, 1));
+    const stateName = unbatched ? 'SqueezeBackward1' : 'StackBackward0';
+    const outputName = unbatched
+      ? 'SqueezeBackward1'
+      : this.batchFirst
+        ? this.cell.mode === 'LSTM'
+          ? 'TransposeBackward0'
+          : 'TransposeBackward1'
+        : this.bidirectional
+          ? 'CatBackward0'
+          : 'StackBackward0';
+    const [o, h, c] = recordRecurrent({
+      owner: this.owner,
+      tape,
+      inputs: {
+        input,
+        h0: state.h,
+        c0: state.c,
+        params: recurrentParams(
+          (n) => this.cpuParameter(n),
+          this.numLayers,
+          this.suffixes(),
+          this.bias,
+          this.cell.projSize > 0,
+        ),
+      },
+      outputs: outs,
+      name: stateName,
+      outputName,
+      gradOut: ([go, gh, gc]) => ({
+        output: reshapeGrad(go ?? null, output.shape),
+        hN: reshapeGrad(gh ?? null, hN.shape),
+        cN: cN ? reshapeGrad(gc ?? null, cN.shape) : null,
+      }),
+      gradIn: (g) => ({
+        input: reshapeGrad(g.input, input.shape) as Tensor,
+        h0: reshapeGrad(g.h0, state.h?.shape ?? g.h0.shape) as Tensor,
+        c0: g.c0 ? reshapeGrad(g.c0, state.c?.shape ?? g.c0.shape) : null,
+      }),
+    });
+    return { output: o as Tensor<'float32'>, hN: h as Tensor<'float32'>, cN: c ?? null };
   }
 
   /**
@@ -244,6 +332,8 @@ export abstract class RecurrentBase extends Module {
         if (indices.device !== 'cpu') indices.dispose();
       }
     };
+    if (this.recordsGraph(data, state))
+      return this.runPackedTrain(packed, state, batchSizes, sorted, unsorted, permute);
     const weights = this.directionWeights();
     const result = this.withUploads((on) => {
       const sortedState = (t: Tensor | null, what: string): Tensor | null => {
@@ -286,6 +376,80 @@ export abstract class RecurrentBase extends Module {
     result.hN.dispose();
     result.cN?.dispose();
     return { output, hN, cN };
+  }
+
+  /** `runPacked` when a gradient is required (see `runTrain`); states are sorted and unsorted on the CPU. */
+  private runPackedTrain(
+    packed: PackedSequence,
+    state: RawState,
+    batchSizes: Int32Array,
+    sorted: Int32Array | null,
+    unsorted: Int32Array | null,
+    permute: (t: Tensor, perm: Int32Array) => Tensor<'float32'>,
+  ): { output: PackedSequence; hN: Tensor<'float32'>; cN: Tensor<'float32'> | null } {
+    const sort = (t: Tensor | null, perm: Int32Array | null): Tensor | null =>
+      t && perm ? permute(t, perm) : t;
+    const { tape, output, hN, cN } = noGrad(() =>
+      this.withUploads((on) =>
+        trainForward(this.backend, {
+          cell: this.cell,
+          input: on(packed.data, 'PackedSequence data'),
+          batchFirst: false,
+          batchSizes,
+          h0: sort(state.h ? on(state.h, 'h0') : null, sorted),
+          c0: sort(state.c ? on(state.c, 'c0') : null, sorted),
+          layers: this.directionWeights(),
+          dropout: this.dropoutSpec(),
+        }),
+      ),
+    );
+    // off the CPU (a backend that cannot train yet), free the sorted states and the unsorted results
+    const onDevice = output.device !== 'cpu';
+    if (onDevice && sorted) {
+      tape.args.h0?.dispose();
+      tape.args.c0?.dispose();
+    }
+    const outs = [output, sort(hN, unsorted) as Tensor<'float32'>];
+    if (cN) outs.push(sort(cN, unsorted) as Tensor<'float32'>);
+    if (onDevice && unsorted) {
+      hN.dispose();
+      cN?.dispose();
+    }
+    const [o, h, c] = recordRecurrent({
+      owner: this.owner,
+      tape,
+      inputs: {
+        input: packed.data,
+        h0: state.h,
+        c0: state.c,
+        params: recurrentParams(
+          (n) => this.cpuParameter(n),
+          this.numLayers,
+          this.suffixes(),
+          this.bias,
+          this.cell.projSize > 0,
+        ),
+      },
+      outputs: outs,
+      name: unsorted ? 'IndexSelectBackward0' : 'StackBackward0',
+      outputName: 'CatBackward0',
+      gradOut: ([go, gh, gc]) => ({
+        output: go ?? null,
+        hN: sort(gh ?? null, sorted),
+        cN: sort(gc ?? null, sorted),
+      }),
+      gradIn: (g) => ({ input: g.input, h0: sort(g.h0, unsorted) as Tensor, c0: sort(g.c0, unsorted) }),
+    });
+    const out = new PackedSequence(
+      o as Tensor,
+      packed.batchSizes,
+      packed.sortedIndices,
+      packed.unsortedIndices,
+      {
+        backend: (o as Tensor).device === 'cpu' ? null : this.backend,
+      },
+    );
+    return { output: out, hN: h as Tensor<'float32'>, cN: c ?? null };
   }
 
   /** Every layer's weights per direction, as the backend takes them. */

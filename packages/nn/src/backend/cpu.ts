@@ -11,6 +11,7 @@ import {
   softmax,
   Tensor,
 } from '@recurrent/tensor';
+import { recurrentCpuBackward, recurrentCpuTrain } from './cpu-grad.js';
 import { dropoutInPlace } from './dropout.js';
 import { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepBatch, stepTime } from './geometry.js';
 import type {
@@ -45,6 +46,8 @@ export const cpuBackend: Backend = Object.freeze({
   },
   clone: (t: Tensor): Tensor => clone(t),
   rnn: recurrentCpu,
+  rnnTrain: recurrentCpuTrain,
+  rnnBackward: recurrentCpuBackward,
   linear: linearCpu,
   embedding: embeddingCpu,
   gatherRows: gatherRowsCpu,

@@ -70,6 +70,44 @@ export interface RnnResult {
   readonly cN: Tensor<'float32'> | null;
 }
 
+/** The gradients reaching a recurrent forward's results (PyTorch's `grad_output`s); null: none (zeros). */
+export interface RnnGradOutputs {
+  /** Shaped like `RnnResult.output`. */
+  readonly output: Tensor | null;
+  /** Shaped like `RnnResult.hN`. */
+  readonly hN: Tensor | null;
+  /** Shaped like `RnnResult.cN` (LSTM). */
+  readonly cN: Tensor | null;
+}
+
+/** The gradients of one layer-direction's weights, shaped like `RnnDirectionWeights` (null where it has none). */
+export interface RnnDirectionGrads {
+  readonly weightIh: Tensor<'float32'>;
+  readonly weightHh: Tensor<'float32'>;
+  readonly biasIh: Tensor<'float32'> | null;
+  readonly biasHh: Tensor<'float32'> | null;
+  readonly weightHr: Tensor<'float32'> | null;
+}
+
+/** What `Backend.rnnBackward` returns: the gradient of every input of `RnnArgs`. */
+export interface RnnGrads {
+  /** Shaped like `RnnArgs.input` (batch-first or packed layout as given). */
+  readonly input: Tensor<'float32'>;
+  /** `(D·numLayers, N, P)`, the gradient of `h0` (of the zeros when h0 was null). */
+  readonly h0: Tensor<'float32'>;
+  /** LSTM: `(D·numLayers, N, H)`; null for the other cells. */
+  readonly c0: Tensor<'float32'> | null;
+  /** `layers[k][d]`, as `RnnArgs.layers`. */
+  readonly layers: readonly (readonly RnnDirectionGrads[])[];
+}
+
+/** A training forward: the result and what the backend's backward reads (opaque to the caller). */
+export interface RnnTrainResult {
+  readonly result: RnnResult;
+  /** Saved activations (gates, states, dropout masks), owned by the backend; pass to `rnnBackward` once. */
+  readonly saved: unknown;
+}
+
 /** `linear`: `y = x·Wᵀ + b` over the last dimension, one GEMM with the bias fused. */
 export interface LinearArgs {
   /** `(…, K)` float32, on this backend. */
@@ -134,6 +172,18 @@ export interface Backend {
   clone(t: Tensor): Tensor;
   /** The whole multi-layer, possibly bidirectional recurrent forward over the whole sequence. */
   rnn(args: RnnArgs): RnnResult;
+  /**
+   * Training forward (optional): the same numbers as `rnn`, also saving the activations the backward
+   * needs (dropout masks drawn as `rnn` draws them). Modules call it only when a gradient is required;
+   * a backend without it cannot train recurrent modules yet (the module throws, naming the backend).
+   */
+  rnnTrain?(args: RnnArgs): RnnTrainResult;
+  /**
+   * Backpropagation through time (optional, with `rnnTrain`): from the gradients of the results of
+   * `rnnTrain(args)` (the same `args`) to the gradients of its input, states and every weight. Fused per
+   * layer-direction: one GEMM per step for the recurrent gradient, whole-sequence GEMMs for the weights.
+   */
+  rnnBackward?(args: RnnArgs, saved: unknown, grads: RnnGradOutputs): RnnGrads;
   /** `(…, K)` → `(…, N)`: `input·weightᵀ + bias` (`torch.nn.functional.linear`). */
   linear(args: LinearArgs): Tensor<'float32'>;
   /**
