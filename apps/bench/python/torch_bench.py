@@ -6,7 +6,12 @@ bias_ih, bias_hh, each G*H rows: G = 1, 4, 3), runs one forward, writes the outp
 path + ".out" and replies {"threads": n}. A config with "lengths" (packed) runs, in every forward,
 pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), the module, and
 pad_packed_sequence(..., batch_first=True, total_length=T): zeros past each length.
-{"cmd": "time", "n": n, "batch": b} replies {"times": [...]}: n samples, each the mean ms of b forwards.
+A training config ("train": true; then the file ends with the MSE target, (B, T, D*H)) puts the module in
+training mode with torch.optim.SGD(lr=msg["lr"]), runs one step (zero_grad, forward, F.mse_loss against the
+target, backward, step) and writes [that step's loss, then the output of a no_grad forward with the updated
+weights] instead.
+{"cmd": "time", "n": n, "batch": b} replies {"times": [...]}: n samples, each the mean ms of b forwards (of b
+training steps on a training config).
 A request that raises replies {"error": message}.
 """
 import json
@@ -20,6 +25,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 model = None
 x = None
 lengths = None
+target = None
+opt = None
 MODULES = {"RNN": (torch.nn.RNN, 1), "LSTM": (torch.nn.LSTM, 4), "GRU": (torch.nn.GRU, 3)}
 
 
@@ -30,8 +37,16 @@ def forward():
     return pad_packed_sequence(model(packed)[0], batch_first=True, total_length=x.shape[1])[0]
 
 
+def train_step():
+    opt.zero_grad()
+    loss = torch.nn.functional.mse_loss(forward(), target)
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def setup(msg):
-    global model, x, lengths
+    global model, x, lengths, target, opt
     c = msg["config"]
     D = 2 if c["bidirectional"] else 1
     H = c["hiddenSize"]
@@ -60,19 +75,27 @@ def setup(msg):
             state[f"bias_ih_l{k}{s}"] = take(G * H)
             state[f"bias_hh_l{k}{s}"] = take(G * H)
     model.load_state_dict(state)
+    target = opt = None
+    loss = []
+    if c.get("train"):
+        target = take(c["batch"], c["steps"], D * H)
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=msg["lr"])
+        loss = [train_step().item()]
     with torch.no_grad():
         y = forward()
-    y.numpy().astype("<f4").tofile(msg["file"] + ".out")
+    np.concatenate([np.array(loss, dtype="<f4"), y.numpy().ravel()]).astype("<f4").tofile(msg["file"] + ".out")
     return {"threads": torch.get_num_threads()}
 
 
 def timing(msg):
     times = []
-    with torch.no_grad():
+    step = train_step if opt is not None else forward
+    with torch.set_grad_enabled(opt is not None):
         for _ in range(msg["n"]):
             start = time.perf_counter()
             for _ in range(msg["batch"]):
-                forward()
+                step()
             times.append((time.perf_counter() - start) * 1000 / msg["batch"])
     return {"times": times}
 

@@ -24,9 +24,17 @@ export interface BenchConfig {
    * zeros past each length. Undefined: the rectangular forward on all T steps.
    */
   readonly lengths?: readonly number[];
+  /**
+   * Training configs (`C1-train`, `C2-LSTM-train`): one timed sample is one full SGD step (zero the grads,
+   * forward in training mode, MSE against a fixed target, backward, `step()`), not a forward.
+   */
+  readonly train?: boolean;
 }
 
-type Shape = Omit<BenchConfig, 'id' | 'cell' | 'lengths'>;
+/** The learning rate of every implementation's plain SGD (no momentum) on the training configs. */
+export const TRAIN_LR = 0.01;
+
+type Shape = Omit<BenchConfig, 'id' | 'cell' | 'lengths' | 'train'>;
 const shape = (
   batch: number,
   steps: number,
@@ -83,9 +91,14 @@ const packed = (cells: readonly Cell[], id: string, changes: Partial<Shape> = {}
   }));
 };
 
+/** `id-train` configs (`C1-train`, `C1-LSTM-train`): a training step of each cell on each shape. */
+const training = (cells: readonly Cell[], ids: readonly string[]): BenchConfig[] =>
+  cells.flatMap((cell) => withCell(cell, ids).map((c) => ({ ...c, id: `${c.id}-train`, train: true })));
+
 /**
  * The RNN (tanh) on C0–C5, then the LSTM and the GRU on C1, C2, C3 and C5; then the packed configs: C2 for
- * every cell (the issue's row), and for the quick set C0 (bidirectional, B=3) and C1 (B=4, 2 layers).
+ * every cell (the issue's row), and for the quick set C0 (bidirectional, B=3) and C1 (B=4, 2 layers); then
+ * the training step of every cell on C1, C2 and C5 (issue 12's training benchmark).
  */
 export const CONFIGS: readonly BenchConfig[] = [
   ...withCell('RNN', ['C0', 'C1', 'C2', 'C3', 'C4', 'C5']),
@@ -94,11 +107,13 @@ export const CONFIGS: readonly BenchConfig[] = [
   ...packed(['RNN'], 'C0', { batch: 3, bidirectional: true }),
   ...packed(['RNN', 'LSTM', 'GRU'], 'C1', { batch: 4, numLayers: 2 }),
   ...packed(['RNN', 'LSTM', 'GRU'], 'C2'),
+  ...training(['RNN', 'LSTM', 'GRU'], ['C1', 'C2', 'C5']),
 ];
 
 /**
  * The CI smoke subset: small enough to run in seconds, big enough to exercise every code path and cell
- * (packed: unsorted lengths, a layer fed packed output, a reverse direction starting at each length).
+ * (packed: unsorted lengths, a layer fed packed output, a reverse direction starting at each length;
+ * training: a step of each cell).
  */
 export const QUICK: readonly string[] = [
   'C0',
@@ -109,6 +124,9 @@ export const QUICK: readonly string[] = [
   'C1-packed',
   'C1-LSTM-packed',
   'C1-GRU-packed',
+  'C1-train',
+  'C1-LSTM-train',
+  'C1-GRU-train',
 ];
 
 /** Real tokens of a forward: Σ lengths when packed, else B·T. */
@@ -119,7 +137,8 @@ export function tokensOf(c: BenchConfig): number {
 /**
  * Σ over layers and directions of 2·tokens·G·H·(I_l + H), G the gate count (1 RNN, 4 LSTM, 3 GRU), tokens
  * B·T or, packed, Σ lengths: the work a forward needs, so a padded forward of a packed config is charged
- * only for the real tokens too.
+ * only for the real tokens too. A training step is charged 3× its forward (the usual estimate: the backward
+ * through time is a GEMM for the data and one for the weights per forward GEMM).
  */
 export function flopsOf(c: BenchConfig): number {
   const D = c.bidirectional ? 2 : 1;
@@ -129,7 +148,7 @@ export function flopsOf(c: BenchConfig): number {
     const inputs = layer === 0 ? c.inputSize : D * c.hiddenSize;
     total += D * 2 * tokensOf(c) * rows * (inputs + c.hiddenSize);
   }
-  return total;
+  return c.train ? 3 * total : total;
 }
 
 export function describeConfig(c: BenchConfig): string {
@@ -137,5 +156,6 @@ export function describeConfig(c: BenchConfig): string {
   const packedNote = c.lengths
     ? `, packed: lengths [${c.lengths.join(', ')}] (${tokensOf(c)} of ${c.batch * c.steps} tokens)`
     : '';
-  return `${c.cell}, B=${c.batch}, T=${c.steps}, I=${c.inputSize}, H=${c.hiddenSize}, layers=${c.numLayers}${bi}${packedNote}`;
+  const trainNote = c.train ? `, training step (MSE, SGD lr ${TRAIN_LR})` : '';
+  return `${c.cell}, B=${c.batch}, T=${c.steps}, I=${c.inputSize}, H=${c.hiddenSize}, layers=${c.numLayers}${bi}${packedNote}${trainNote}`;
 }

@@ -1,15 +1,22 @@
-// `pnpm bench [-- --quick] [--only=C2,C3-LSTM,gemm,memory] [--cell=lstm,gru] [--skip=tfjs cpu] [--rounds=5]
+// `pnpm bench [-- --quick] [--only=C2,C3-LSTM,C2-train,gemm,memory,memory-train] [--cell=lstm,gru] [--skip=tfjs cpu] [--rounds=5]
 //   [--budget=3000] [--markdown=BENCHMARKS.md]`: exits 1 when a runner fails (an error, or an output that differs).
 import { writeFileSync } from 'node:fs';
 import { type BenchConfig, CONFIGS, GATES, QUICK } from './configs.js';
 import { gemmSection } from './gemm.js';
 import { machineReport } from './machine.js';
-import { memorySection } from './memory.js';
+import { memorySection, trainingMemorySection } from './memory.js';
 import { ours } from './ours.js';
 import { ortNode, ortWeb } from './peers/ort.js';
 import { tfjs } from './peers/tfjs.js';
 import { torch } from './peers/torch.js';
-import { cellTargets, configSection, gemmPeak, packedTargets, ratioSummary } from './report.js';
+import {
+  cellTargets,
+  configSection,
+  gemmPeak,
+  packedTargets,
+  ratioSummary,
+  trainingTargets,
+} from './report.js';
 import type { Runner, RunnerFactory } from './runner.js';
 import { measureConfig, type Schedule } from './schedule.js';
 
@@ -80,8 +87,15 @@ async function main(): Promise<void> {
   const gemm = only && !only.includes('gemm') ? '' : await gemmSection(quick ? 256 : 1024, quick ? 3 : 9);
   // the memory probe runs the RNN's C4: not with --only without it, nor with --cell without rnn
   const noMemory = quick || (only && !only.includes('memory')) || (cells && !cells.includes('RNN'));
-  const memory = noMemory ? '' : memorySection();
-  const targets = [cellTargets(all, gemmPeak(gemm)), packedTargets(all)].filter(Boolean).join('\n');
+  // the training probe: with --only=memory-train (C2's training step), or a full run
+  const noTrainMemory =
+    quick || (only && !only.includes('memory-train')) || (cells && !cells.includes('RNN'));
+  const memory = [noMemory ? '' : memorySection(), noTrainMemory ? '' : trainingMemorySection()]
+    .filter(Boolean)
+    .join('\n');
+  const targets = [cellTargets(all, gemmPeak(gemm)), packedTargets(all), trainingTargets(all)]
+    .filter(Boolean)
+    .join('\n');
   process.stdout.write(`${gemm}\n${memory}\n${targets}\n`);
   const summary = ratioSummary(all);
   process.stdout.write(`## Ratios\n\n${summary}\n`);

@@ -1,9 +1,10 @@
-// Run as its own process by memory.ts: peak memory of one C4 forward on the one-thread WASM backend.
+// Run as its own process by memory.ts: peak memory of one C4 forward on the one-thread WASM backend, or (with
+// `train`) of one C2 training step.
 import { readFileSync } from 'node:fs';
 import { initWasm } from '@recurrent/kernels-wasm';
-import { RNN, wasmCpuBackend } from '@recurrent/nn';
+import { mseLoss, RNN, SGD, wasmCpuBackend } from '@recurrent/nn';
 import { manualSeed, randn } from '@recurrent/tensor';
-import { CONFIGS } from './configs.js';
+import { CONFIGS, TRAIN_LR } from './configs.js';
 
 /**
  * The process's peak RSS in bytes: VmHWM, which starts afresh at exec (getrusage's maxRSS would report the
@@ -17,27 +18,56 @@ function peakRss(): number {
   return process.memoryUsage().rss;
 }
 
-const c = CONFIGS.find((x) => x.id === 'C4');
-if (!c) throw new Error('no C4');
+// `memory-probe.js train`: one training step of C2-train (the RNN, 2 layers) instead of a C4 forward
+const train = process.argv[2] === 'train';
+const c = CONFIGS.find((x) => x.id === (train ? 'C2-train' : 'C4'));
+if (!c) throw new Error('no config');
 const kernels = await initWasm();
 if (!kernels) throw new Error('no WebAssembly SIMD');
 globalThis.gc?.();
 const baseline = peakRss(); // the Node process before any tensor exists
 manualSeed(0);
-const rnn = new RNN({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, batchFirst: true }).eval();
+const rnn = new RNN({
+  inputSize: c.inputSize,
+  hiddenSize: c.hiddenSize,
+  numLayers: c.numLayers,
+  batchFirst: true,
+}).eval();
 rnn.to(wasmCpuBackend(kernels));
 const x = randn([c.batch, c.steps, c.inputSize]);
-const [out, hN] = rnn.forward(x);
-const peak = peakRss();
 const weights = rnn.parameters().reduce((n, p) => n + p.numel() * 4, 0);
-const io = (x.numel() + out.numel() + hN.numel()) * 4;
-const projection = c.batch * c.steps * c.hiddenSize * 4;
-process.stdout.write(
-  JSON.stringify({
-    peakOverBaseline: peak - baseline,
-    weights,
-    io,
-    projection,
-    wasmMemory: kernels.arena.stats().capacity,
-  }),
-);
+if (train) {
+  const target = randn([c.batch, c.steps, c.hiddenSize]);
+  rnn.train();
+  const opt = new SGD(rnn.parameters(), { lr: TRAIN_LR });
+  opt.zeroGrad();
+  const [out] = rnn.forward(x);
+  mseLoss(out, target).backward();
+  opt.step();
+  const peak = peakRss();
+  // one layer's output and its gradient: what the backward through time needs at the least per layer
+  const perLayer = c.batch * c.steps * c.hiddenSize * 4;
+  process.stdout.write(
+    JSON.stringify({
+      peakOverBaseline: peak - baseline,
+      weights,
+      io: (x.numel() + out.numel() + target.numel()) * 4,
+      activations: c.numLayers * perLayer,
+      wasmMemory: kernels.arena.stats().capacity,
+    }),
+  );
+} else {
+  const [out, hN] = rnn.forward(x);
+  const peak = peakRss();
+  const io = (x.numel() + out.numel() + hN.numel()) * 4;
+  const projection = c.batch * c.steps * c.hiddenSize * 4;
+  process.stdout.write(
+    JSON.stringify({
+      peakOverBaseline: peak - baseline,
+      weights,
+      io,
+      projection,
+      wasmMemory: kernels.arena.stats().capacity,
+    }),
+  );
+}

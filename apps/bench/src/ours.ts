@@ -3,14 +3,16 @@ import {
   type Backend,
   cpuBackend,
   createCpuBackend,
+  mseLoss,
   packPaddedSequence,
   padPackedSequence,
+  SGD,
   wasmCpuBackend,
 } from '@recurrent/nn';
-import type { Tensor } from '@recurrent/tensor';
-import type { BenchConfig } from './configs.js';
+import { noGrad, type Tensor } from '@recurrent/tensor';
+import { type BenchConfig, TRAIN_LR } from './configs.js';
 import { createModel, forwardAll, forwardPacked, type Model, type Problem, zeroPadding } from './problem.js';
-import { paddedName, type Runner, type RunnerFactory, timeCalls } from './runner.js';
+import { lossThenOutput, paddedName, type Runner, type RunnerFactory, timeCalls } from './runner.js';
 
 /**
  * How a runner computes a packed config: `packed` packs the padded input with the config's lengths, runs the
@@ -27,6 +29,7 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
   let model: Model | null = null;
   let input: Tensor | null = null;
   let lengths: readonly number[] | null = null;
+  let training: { target: Tensor; opt: SGD } | null = null;
   const read = (output: Tensor, owned: readonly Tensor[]): Float32Array | Promise<Float32Array> => {
     if (output.device === 'cpu') return output.dataSync() as Float32Array;
     return output.data().then((data) => {
@@ -50,6 +53,16 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
     const [padded] = padPackedSequence(output, { batchFirst: true, totalLength: input.shape[1] as number });
     return read(padded, [packed.data, output.data, padded, ...states]);
   };
+  /** One training step, as a PyTorch loop writes it; returns the loss (a 0-d tensor). */
+  const trainStep = (): Tensor => {
+    if (!model || !input || !training) throw new Error(`${name}: not set up for training`);
+    training.opt.zeroGrad();
+    const { output } = forwardAll(model, input);
+    const loss = mseLoss(output, training.target);
+    loss.backward();
+    training.opt.step();
+    return loss;
+  };
   return {
     name: mode === 'padded' ? paddedName(name) : name,
     ours: true,
@@ -69,13 +82,25 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
       if (backend) model.to(backend);
       input = model.backend.fromCpu(problem.input);
       lengths = mode === 'packed' ? (problem.config.lengths ?? null) : null;
+      training = null;
+      if (problem.target) {
+        model.train();
+        training = {
+          target: model.backend.fromCpu(problem.target),
+          opt: new SGD(model.parameters(), { lr: TRAIN_LR }),
+        };
+        const loss = trainStep().item();
+        const after = await noGrad(forward);
+        return lossThenOutput(loss, after);
+      }
       // the padded forward computes the padding positions too: compared on the valid ones only
       return zeroPadding(problem.config, (await forward()).slice());
     },
-    time: (n, batch) => timeCalls(n, batch, forward),
+    time: (n, batch) => timeCalls(n, batch, training ? trainStep : forward),
     async teardown() {
       model = null;
       input = null;
+      training = null;
     },
     ...(close ? { close } : {}),
   };
@@ -97,12 +122,23 @@ const oursWasm: RunnerFactory = async () => {
   return withPadded('recurrent cpu (wasm, 1 thr)', wasmCpuBackend(kernels));
 };
 
-/** The WebAssembly SIMD CPU backend on two threads (worker_threads sharing the kernels' memory). */
+/**
+ * The WebAssembly SIMD CPU backend on two threads (worker_threads sharing the kernels' memory). No rows on
+ * the training configs: the issue's training targets are for one thread, and a CPU backend's backward is
+ * the TypeScript one whatever its threads.
+ */
 const oursWasm2: RunnerFactory = async () => {
   const backend = await createCpuBackend({ threads: 2 });
   if (backend.threads !== 2) return { skipped: 'no WebAssembly threads in this Node' };
-  return withPadded('recurrent cpu (wasm, 2 thr)', backend, () => backend.dispose());
+  const [packed, padded] = withPadded('recurrent cpu (wasm, 2 thr)', backend, () => backend.dispose()) as [
+    Runner,
+    Runner,
+  ];
+  return [{ ...packed, appliesTo: (c: BenchConfig) => !c.train }, padded];
 };
+
+/** The WebGPU backward throws (`loss.backward()`: "training (backward) is not supported on backend … yet"). */
+const NO_GPU_BACKWARD = 'training: the WebGPU backward is not supported yet (loss.backward() throws)';
 
 /**
  * The WebGPU backend when `@recurrent/nn/webgpu` exists and an adapter is found. Imported by a computed
@@ -120,7 +156,11 @@ const oursWebGpu: RunnerFactory = async () => {
   if (typeof create !== 'function') return { skipped: `${specifier} has no createWebGPUBackend()` };
   try {
     const backend = (await create()) as Backend & { dispose?: () => void };
-    return withPadded('recurrent webgpu', backend, () => backend.dispose?.());
+    const [packed, padded] = withPadded('recurrent webgpu', backend, () => backend.dispose?.()) as [
+      Runner,
+      Runner,
+    ];
+    return [{ ...packed, unsupported: (c: BenchConfig) => (c.train ? NO_GPU_BACKWARD : undefined) }, padded];
   } catch (e) {
     return { skipped: `no WebGPU adapter (${e instanceof Error ? e.message : String(e)})` };
   }

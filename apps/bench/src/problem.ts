@@ -63,12 +63,16 @@ export interface Problem {
   readonly stateDict: Record<string, Tensor<'float32'>>;
   /** (B, T, I), batch-first */
   readonly input: Tensor<'float32'>;
+  /** Training configs: the fixed MSE target (B, T, D·H), standard normal, drawn after the input; else null. */
+  readonly target: Tensor<'float32'> | null;
 }
 
 export function makeProblem(config: BenchConfig): Problem {
   manualSeed(0);
   const model = createModel(config);
   const input = randn([config.batch, config.steps, config.inputSize]);
+  const D = config.bidirectional ? 2 : 1;
+  const target = config.train ? randn([config.batch, config.steps, D * config.hiddenSize]) : null;
   const stateDict = model.stateDict();
   const get = (key: string): Float32Array => {
     const t = stateDict[key];
@@ -88,7 +92,7 @@ export function makeProblem(config: BenchConfig): Problem {
     }
     layers.push(dirs);
   }
-  return { config, layers, stateDict, input };
+  return { config, layers, stateDict, input, target };
 }
 
 /**

@@ -14,14 +14,32 @@ export interface Runner {
   unsupported?(config: BenchConfig): string | undefined;
   /** False: this runner has no row at all on the config (a padded reference on a config that is not packed). */
   appliesTo?(config: BenchConfig): boolean;
-  /** Builds the model from the problem's weights; returns the output (B, T, D·H) of one forward. */
+  /**
+   * Builds the model from the problem's weights; returns the output (B, T, D·H) of one forward. Training
+   * configs: runs one training step and returns [its loss, then the output (B, T, D·H) of a forward with the
+   * updated weights], so the loss and the step's update are both checked.
+   */
   setup(problem: Problem): Promise<Float32Array>;
-  /** n samples, each the mean milliseconds of `batch` back-to-back forwards (each to a readable output). */
+  /**
+   * n samples, each the mean milliseconds of `batch` back-to-back forwards (each to a readable output); on a
+   * training config, of `batch` training steps (each continuing from the last).
+   */
   time(n: number, batch: number): Promise<number[]>;
   /** Frees what setup made. */
   teardown(): Promise<void>;
   /** Ends what the factory started (a subprocess, worker threads); called once at the end. */
   close?(): void;
+}
+
+/**
+ * What `setup` returns on a training config: [the first step's loss, then the output after that step]. Not
+ * `Float32Array.of(loss, ...output)`: spreading a C2 output (half a million values) overflows the stack.
+ */
+export function lossThenOutput(loss: number, output: Float32Array): Float32Array {
+  const result = new Float32Array(1 + output.length);
+  result[0] = loss;
+  result.set(output, 1);
+  return result;
 }
 
 /** The row of a backend's padded forward on a packed config: `recurrent cpu (wasm, 1 thr), padded forward`. */

@@ -62,6 +62,8 @@ export async function measureConfig(
       active.push({ runner, estimate, spent: 0, samples: [], maxAbs });
     } catch (e) {
       results.set(runner, { runner, failed: e instanceof Error ? e.message : String(e) });
+      // free what a failed setup made (a tfjs model on a training config would hold WASM memory)
+      await runner.teardown().catch(() => {});
     }
   }
   for (let round = 0; round < schedule.rounds; round++) {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import type { BenchConfig } from '../configs.js';
 import { onnxModel } from '../onnx.js';
 import type { Problem } from '../problem.js';
 import { type Runner, type RunnerFactory, timeCalls } from '../runner.js';
@@ -29,6 +30,9 @@ const require = createRequire(import.meta.url);
  */
 const noSpinning = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
 
+/** onnxruntime-web and onnxruntime-node are inference builds: training is ORT's separate on-device training API. */
+const NO_TRAINING = 'ONNX Runtime (web, node) runs inference only: no backward, no optimizer';
+
 function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
   let session: OrtSession | null = null;
   let feeds: Record<string, OrtTensor> = {};
@@ -40,6 +44,7 @@ function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
   return {
     name,
     ours: false,
+    unsupported: (config: BenchConfig) => (config.train ? NO_TRAINING : undefined),
     async setup(problem: Problem) {
       session = await ort.InferenceSession.create(onnxModel(problem), sessionOptions);
       const { batch, steps, inputSize, lengths } = problem.config;

@@ -1,10 +1,13 @@
-import { type BenchConfig, GATES } from '../configs.js';
+import { type BenchConfig, GATES, TRAIN_LR } from '../configs.js';
 import type { Problem } from '../problem.js';
-import { type Runner, type RunnerFactory, timeCalls } from '../runner.js';
+import { lossThenOutput, type Runner, type RunnerFactory, timeCalls } from '../runner.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type LayersModel = import('@tensorflow/tfjs').Sequential;
 type TfTensor = import('@tensorflow/tfjs').Tensor;
+type TfScalar = import('@tensorflow/tfjs').Scalar;
+type TfOptimizer = import('@tensorflow/tfjs').Optimizer;
+type TfVariable = import('@tensorflow/tfjs').Variable;
 
 /** Transposes a row-major (rows, cols) matrix: PyTorch's (H, I) weight to Keras' (I, H) kernel. */
 function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -84,31 +87,74 @@ export function tfjs(backend: 'wasm' | 'cpu'): RunnerFactory {
     if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
     let model: LayersModel | null = null;
     let input: TfTensor | null = null;
+    let training: { target: TfTensor; opt: TfOptimizer } | null = null;
     const forward = (): Float32Array => {
       if (!model || !input) throw new Error('tfjs: not set up');
       if (tf.getBackend() !== backend) tf.setBackend(backend);
       const [m, x] = [model, input];
       return tf.tidy(() => (m.predict(x) as TfTensor).dataSync() as Float32Array);
     };
+    /**
+     * One training step, what `optimizer.minimize` does (`variableGrads`, then `applyGradients`), with the bias
+     * gradients doubled: PyTorch's b_ih and b_hh each get the gradient g and move by lr·g, so the one Keras bias
+     * standing for their sum must move by 2·lr·g for the updated models to agree. Returns the loss.
+     */
+    const trainStep = (): TfScalar => {
+      if (!model || !input || !training) throw new Error('tfjs: not set up for training');
+      if (tf.getBackend() !== backend) tf.setBackend(backend);
+      const [m, x, { target, opt }] = [model, input, training];
+      // the model's own variables: the other tfjs runner's model is alive too
+      const variables = m.trainableWeights.map((w) => w.read() as TfVariable);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.meanSquaredError(target, m.apply(x, { training: true }) as TfTensor) as TfScalar,
+        variables,
+      );
+      const scaled = tf.tidy(() => {
+        const out: Record<string, TfTensor> = {};
+        for (const [k, g] of Object.entries(grads)) out[k] = g.rank === 1 ? tf.mul(g, 2) : g.clone();
+        return out;
+      });
+      opt.applyGradients(scaled);
+      tf.dispose([grads, scaled]);
+      return value;
+    };
     const runner: Runner = {
       name: `tfjs ${backend}`,
       ours: false,
       unsupported: (config: BenchConfig) =>
-        config.cell === 'GRU' ? NO_PYTORCH_GRU : config.lengths ? NO_PACKED : undefined,
+        config.cell === 'GRU'
+          ? NO_PYTORCH_GRU
+          : config.lengths
+            ? NO_PACKED
+            : backend === 'wasm' && config.train && config.cell === 'LSTM' && config.steps >= 4096
+              ? 'tfjs-wasm aborts with "memory access out of bounds" on a 4096-step LSTM training step (seen 2026-12-02)'
+              : undefined,
       async setup(problem: Problem) {
         await tf.setBackend(backend);
         await tf.ready();
         model = buildModel(tf, problem);
         const { batch, steps, inputSize } = problem.config;
         input = tf.tensor3d(problem.input.dataSync(), [batch, steps, inputSize]);
+        training = null;
+        if (problem.target) {
+          const target = tf.tensor(problem.target.dataSync(), [...problem.target.shape]);
+          training = { target, opt: tf.train.sgd(TRAIN_LR) };
+          const value = trainStep();
+          const loss = value.dataSync()[0] as number;
+          value.dispose();
+          return lossThenOutput(loss, forward());
+        }
         return forward().slice();
       },
-      time: (n, batch) => timeCalls(n, batch, forward),
+      time: (n, batch) => timeCalls(n, batch, training ? () => trainStep().dispose() : forward),
       async teardown() {
         model?.dispose();
         input?.dispose();
+        training?.target.dispose();
+        training?.opt.dispose();
         model = null;
         input = null;
+        training = null;
       },
     };
     return runner;

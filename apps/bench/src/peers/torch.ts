@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TRAIN_LR } from '../configs.js';
 import type { Problem } from '../problem.js';
 import type { Runner, RunnerFactory } from '../runner.js';
 
@@ -100,12 +101,13 @@ export function torch(mode: 'default' | 'tuned' | 'openblas'): RunnerFactory {
       async setup(problem: Problem) {
         const parts = [problem.input.dataSync()];
         for (const dirs of problem.layers) for (const w of dirs) parts.push(w.wIh, w.wHh, w.bIh, w.bHh);
+        if (problem.target) parts.push(problem.target.dataSync());
         writeFileSync(
           file,
           Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))),
         );
         try {
-          await server.request({ cmd: 'setup', file, config: problem.config });
+          await server.request({ cmd: 'setup', file, config: problem.config, lr: TRAIN_LR });
           const out = readFileSync(`${file}.out`);
           return new Float32Array(out.buffer, out.byteOffset, out.byteLength / 4).slice();
         } finally {
