@@ -123,7 +123,7 @@ export abstract class RecurrentCellBase extends Module {
     seq: (t: Tensor) => Tensor,
     unbatched: boolean,
   ): [Tensor<'float32'>, Tensor<'float32'> | null] {
-    const { tape, hN, cN } = noGrad(() =>
+    const { tape, output, hN, cN } = noGrad(() =>
       this.withUploads((on) =>
         trainForward(this.backend, {
           cell: this.cell,
@@ -137,6 +137,9 @@ export abstract class RecurrentCellBase extends Module {
         }),
       ),
     );
+    // a cell returns only the states; the sequence output is kept only where the backward reads it (the
+    // CPU's saved activations may share its storage), and released at once on a backend that cannot train
+    if (tape.saved === null) output.dispose();
     const stateShape = unbatched ? [this.hiddenSize] : [input.shape[0] as number, this.hiddenSize];
     const outs = [reshapeGrad(hN, stateShape) as Tensor<'float32'>];
     if (cN) outs.push(reshapeGrad(cN, stateShape) as Tensor<'float32'>);
