@@ -52,69 +52,48 @@ export interface SeqGeometry {
 /** The geometry of `args` (already validated by the module). */
 export function seqGeometry(args: RnnArgs): SeqGeometry {
   const { layers, cell, batchSizes } = args;
-  if (batchSizes) return packedGeometry(args, batchSizes);
-  const { batchFirst } = args;
-  const [d0, d1, inputSize] = args.input.shape as [number, number, number];
-  const [T, N] = batchFirst ? [d1, d0] : [d0, d1];
+  const layout = batchSizes ? packedLayout(args, batchSizes) : rectangularLayout(args);
   const D = layers[0]?.length ?? 1;
   const L = layers.length;
   const H = cell.hiddenSize;
   const P = cell.stateSize;
   const width = D * P;
+  const { T, N, batchFirst } = layout;
   return Object.freeze({
-    T,
-    N,
+    ...layout,
     D,
     L,
     G: cell.gates,
-    inputSize,
     H,
     P,
     width,
-    rows: T * N,
-    batchFirst,
-    batchSizes: null,
-    stepOffsets: null,
-    strideT: batchFirst ? 1 : N,
-    strideN: batchFirst ? T : 1,
-    outputShape: (batchFirst ? [N, T, width] : [T, N, width]) as [number, number, number],
+    outputShape: layout.stepOffsets ? [layout.rows, width] : batchFirst ? [N, T, width] : [T, N, width],
     hShape: [L * D, N, P] as [number, number, number],
     cShape: [L * D, N, H] as [number, number, number],
   });
 }
 
-function packedGeometry(args: RnnArgs, batchSizes: Int32Array): SeqGeometry {
-  const { layers, cell } = args;
+/** The part of the geometry that depends on how rows are laid out (everything but the cell and the layers). */
+type Layout = Pick<
+  SeqGeometry,
+  'T' | 'N' | 'inputSize' | 'rows' | 'batchFirst' | 'batchSizes' | 'stepOffsets' | 'strideT' | 'strideN'
+>;
+
+function rectangularLayout(args: RnnArgs): Layout {
+  const { batchFirst } = args;
+  const [d0, d1, inputSize] = args.input.shape as [number, number, number];
+  const [T, N] = batchFirst ? [d1, d0] : [d0, d1];
+  const [strideT, strideN] = batchFirst ? [1, T] : [N, 1];
+  return { T, N, inputSize, rows: T * N, batchFirst, batchSizes: null, stepOffsets: null, strideT, strideN };
+}
+
+function packedLayout(args: RnnArgs, batchSizes: Int32Array): Layout {
   const [rows, inputSize] = args.input.shape as [number, number];
   const T = batchSizes.length;
   const N = batchSizes[0] ?? 0;
   const stepOffsets = new Int32Array(T + 1);
   for (let t = 0; t < T; t++) stepOffsets[t + 1] = (stepOffsets[t] as number) + (batchSizes[t] as number);
-  const D = layers[0]?.length ?? 1;
-  const L = layers.length;
-  const H = cell.hiddenSize;
-  const P = cell.stateSize;
-  const width = D * P;
-  return Object.freeze({
-    T,
-    N,
-    D,
-    L,
-    G: cell.gates,
-    inputSize,
-    H,
-    P,
-    width,
-    rows,
-    batchFirst: false,
-    batchSizes,
-    stepOffsets,
-    strideT: N,
-    strideN: 1,
-    outputShape: [rows, width],
-    hShape: [L * D, N, P] as [number, number, number],
-    cShape: [L * D, N, H] as [number, number, number],
-  });
+  return { T, N, inputSize, rows, batchFirst: false, batchSizes, stepOffsets, strideT: N, strideN: 1 };
 }
 
 /** How many sequences step t holds: `batchSizes[t]` when packed, else N. */
