@@ -10,7 +10,7 @@ import {
   uniform,
   unsqueeze,
 } from '@recurrent/tensor';
-import type { RnnDirectionWeights, RnnResult } from './backend/types.js';
+import type { RnnArgs, RnnDirectionWeights, RnnResult } from './backend/types.js';
 import { type CellSpec, modeModule } from './cell.js';
 import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions, checkProbability } from './options.js';
@@ -179,26 +179,36 @@ export abstract class RecurrentBase extends Module {
     if (this.recordsGraph(input, state)) {
       return this.runTrain(input, state, unbatched);
     }
-    const x = unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input;
-    const batched = (t: Tensor | null) => (t && unbatched ? unsqueeze(t, 1) : t);
     const weights = this.directionWeights(); // the parameters go to the backend first, the input after
     const result = this.withUploads((on) =>
-      this.backend.rnn({
-        cell: this.cell,
-        input: on(x, 'input'),
-        batchFirst: this.batchFirst,
-        batchSizes: null,
-        h0: state.h ? on(batched(state.h) as Tensor, 'h0') : null,
-        c0: state.c ? on(batched(state.c) as Tensor, 'c0') : null,
-        layers: weights,
-        dropout: this.dropoutSpec(),
-      }),
+      this.backend.rnn(this.rectangularArgs(on, input, state, unbatched, weights)),
     );
     if (!unbatched) return result;
     return {
       output: squeeze(result.output, this.batchFirst ? 0 : 1),
       hN: squeeze(result.hN, 1),
       cN: result.cN ? squeeze(result.cN, 1) : null,
+    };
+  }
+
+  /** The backend's arguments for a rectangular forward: input and states on the backend, N = 1 when unbatched. */
+  private rectangularArgs(
+    on: (t: Tensor, what: string) => Tensor,
+    input: Tensor,
+    state: RawState,
+    unbatched: boolean,
+    layers: RnnDirectionWeights[][],
+  ): RnnArgs {
+    const batched = (t: Tensor) => (unbatched ? unsqueeze(t, 1) : t);
+    return {
+      cell: this.cell,
+      input: on(unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input, 'input'),
+      batchFirst: this.batchFirst,
+      batchSizes: null,
+      h0: state.h ? on(batched(state.h), 'h0') : null,
+      c0: state.c ? on(batched(state.c), 'c0') : null,
+      layers,
+      dropout: this.dropoutSpec(),
     };
   }
 
@@ -218,20 +228,9 @@ export abstract class RecurrentBase extends Module {
    */
   private runTrain(input: Tensor, state: RawState, unbatched: boolean): RnnResult {
     const { tape, output, hN, cN } = noGrad(() => {
-      const x = unbatched ? unsqueeze(input, this.batchFirst ? 0 : 1) : input;
-      const batched = (t: Tensor | null) => (t && unbatched ? unsqueeze(t, 1) : t);
       const weights = this.directionWeights();
       return this.withUploads((on) =>
-        trainForward(this.backend, {
-          cell: this.cell,
-          input: on(x, 'input'),
-          batchFirst: this.batchFirst,
-          batchSizes: null,
-          h0: state.h ? on(batched(state.h) as Tensor, 'h0') : null,
-          c0: state.c ? on(batched(state.c) as Tensor, 'c0') : null,
-          layers: weights,
-          dropout: this.dropoutSpec(),
-        }),
+        trainForward(this.backend, this.rectangularArgs(on, input, state, unbatched, weights)),
       );
     });
     const unbatch = (t: Tensor<'float32'>, dim: number) => (unbatched ? noGrad(() => squeeze(t, dim)) : t);
