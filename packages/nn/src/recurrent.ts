@@ -16,6 +16,7 @@ import { Module } from './module.js';
 import { checkBoolean, checkInteger, checkKnownOptions, checkProbability } from './options.js';
 import { PackedSequence } from './packed-sequence.js';
 import {
+  type RecurrentInputs,
   recordRecurrent,
   recordsGraph,
   recurrentParams,
@@ -249,18 +250,7 @@ export abstract class RecurrentBase extends Module {
     const [o, h, c] = recordRecurrent({
       owner: this.owner,
       tape,
-      inputs: {
-        input,
-        h0: state.h,
-        c0: state.c,
-        params: recurrentParams(
-          (n) => this.cpuParameter(n),
-          this.numLayers,
-          this.suffixes(),
-          this.bias,
-          this.cell.projSize > 0,
-        ),
-      },
+      inputs: this.graphInputs(input, state),
       outputs: outs,
       name: stateName,
       outputName,
@@ -333,30 +323,14 @@ export abstract class RecurrentBase extends Module {
     };
     if (this.recordsGraph(data, state))
       return this.runPackedTrain(packed, state, batchSizes, sorted, unsorted, permute);
-    const weights = this.directionWeights();
     const result = this.withUploads((on) => {
-      const sortedState = (t: Tensor | null, what: string): Tensor | null => {
-        if (!t) return null;
-        const u = on(t, what);
-        return sorted ? permute(u, sorted) : u;
-      };
-      const h0 = sortedState(state.h, 'h0');
-      const c0 = sortedState(state.c, 'c0');
+      const args = this.packedArgs(on, packed.data, state, batchSizes, sorted, permute);
       try {
-        return this.backend.rnn({
-          cell: this.cell,
-          input: on(data, 'PackedSequence data'),
-          batchFirst: false,
-          batchSizes,
-          h0,
-          c0,
-          layers: weights,
-          dropout: this.dropoutSpec(),
-        });
+        return this.backend.rnn(args);
       } finally {
         if (sorted) {
-          h0?.dispose();
-          c0?.dispose();
+          args.h0?.dispose();
+          args.c0?.dispose();
         }
       }
     });
@@ -390,16 +364,7 @@ export abstract class RecurrentBase extends Module {
       t && perm ? permute(t, perm) : t;
     const { tape, output, hN, cN } = noGrad(() =>
       this.withUploads((on) =>
-        trainForward(this.backend, {
-          cell: this.cell,
-          input: on(packed.data, 'PackedSequence data'),
-          batchFirst: false,
-          batchSizes,
-          h0: sort(state.h ? on(state.h, 'h0') : null, sorted),
-          c0: sort(state.c ? on(state.c, 'c0') : null, sorted),
-          layers: this.directionWeights(),
-          dropout: this.dropoutSpec(),
-        }),
+        trainForward(this.backend, this.packedArgs(on, packed.data, state, batchSizes, sorted, permute)),
       ),
     );
     // off the CPU (a backend that cannot train yet), free the sorted states and the unsorted results
@@ -417,18 +382,7 @@ export abstract class RecurrentBase extends Module {
     const [o, h, c] = recordRecurrent({
       owner: this.owner,
       tape,
-      inputs: {
-        input: packed.data,
-        h0: state.h,
-        c0: state.c,
-        params: recurrentParams(
-          (n) => this.cpuParameter(n),
-          this.numLayers,
-          this.suffixes(),
-          this.bias,
-          this.cell.projSize > 0,
-        ),
-      },
+      inputs: this.graphInputs(packed.data, state),
       outputs: outs,
       name: unsorted ? 'IndexSelectBackward0' : 'StackBackward0',
       outputName: 'CatBackward0',
@@ -449,6 +403,52 @@ export abstract class RecurrentBase extends Module {
       },
     );
     return { output: out, hN: h as Tensor<'float32'>, cN: c ?? null };
+  }
+
+  /**
+   * The backend's arguments for a packed forward: data and states on the backend, the states put into
+   * the sorted order (`sorted`, when the batch was sorted) by `permute`.
+   */
+  private packedArgs(
+    on: (t: Tensor, what: string) => Tensor,
+    data: Tensor,
+    state: RawState,
+    batchSizes: Int32Array,
+    sorted: Int32Array | null,
+    permute: (t: Tensor, perm: Int32Array) => Tensor<'float32'>,
+  ): RnnArgs {
+    const layers = this.directionWeights(); // the parameters go to the backend first, as in `run`
+    const sortedState = (t: Tensor | null, what: string): Tensor | null => {
+      if (!t) return null;
+      const u = on(t, what);
+      return sorted ? permute(u, sorted) : u;
+    };
+    return {
+      cell: this.cell,
+      input: on(data, 'PackedSequence data'),
+      batchFirst: false,
+      batchSizes,
+      h0: sortedState(state.h, 'h0'),
+      c0: sortedState(state.c, 'c0'),
+      layers,
+      dropout: this.dropoutSpec(),
+    };
+  }
+
+  /** The edges of the autograd node: the caller's input and states, and every CPU parameter in PyTorch's order. */
+  private graphInputs(input: Tensor, state: RawState): RecurrentInputs {
+    return {
+      input,
+      h0: state.h,
+      c0: state.c,
+      params: recurrentParams(
+        (n) => this.cpuParameter(n),
+        this.numLayers,
+        this.suffixes(),
+        this.bias,
+        this.cell.projSize > 0,
+      ),
+    };
   }
 
   /** Every layer's weights per direction, as the backend takes them. */

@@ -85,7 +85,9 @@ export abstract class Optimizer<O extends { lr: number }> {
     }
     const list = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new Error(`${name}: optimizer got an empty parameter list`);
-    const groups = list.every((g) => g !== null && typeof g === 'object' && !(g instanceof Tensor))
+    // PyTorch's rule: dicts are groups, anything else a list of parameters (a Module included, so it gets
+    // the "can only optimize Tensors" message with a hint rather than a message about groups)
+    const groups = list.every(isPlainObject)
       ? (list as ParamGroupInput<O>[])
       : [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>];
     for (const g of groups) this.addParamGroup(g);
@@ -108,7 +110,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const p of params) {
       if (!(p instanceof Tensor)) {
         throw new TypeError(
-          `${name}: optimizer can only optimize Tensors, but one of the params is ${typename(p)}`,
+          `${name}: optimizer can only optimize Tensors, but one of the params is ${typename(p)}` +
+            (isModuleLike(p) ? '; pass module.parameters()' : ''),
         );
       }
       if (p.dtype !== 'float32' || p.device !== 'cpu') {
@@ -300,4 +303,16 @@ export function checkOption(owner: string, ok: boolean, what: string, value: unk
 /** A zeroed float32 tensor of `p`'s shape (optimizer state). */
 export function zerosOf(p: Tensor): Tensor<'float32'> {
   return Tensor.fromArray(new Float32Array(p.numel()), p.shape);
+}
+
+function isPlainObject(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function isModuleLike(v: unknown): boolean {
+  return (
+    v !== null && typeof v === 'object' && typeof (v as { parameters?: unknown }).parameters === 'function'
+  );
 }
