@@ -35,6 +35,7 @@ function normOf(x: Float32Array, p: number): number {
  * in float32; the scale is `maxNorm / (total + 1e-6)`, clamped to 1. Parameters without a grad are skipped.
  * @param normType 2 (default), 1, any p > 0, or `Infinity` (the max-abs).
  * @returns the total norm before clipping, a 0-d float32 tensor (0 when no parameter has a grad).
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.clip_grad_norm_.html | torch.nn.utils.clip_grad_norm_}
  */
 export function clipGradNorm_(
   parameters: Iterable<Tensor> | Tensor,
@@ -73,6 +74,8 @@ export function clipGradNorm_(
 
 /**
  * Clamps every gradient element to [−clipValue, clipValue] in place (`torch.nn.utils.clip_grad_value_`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.clip_grad_value_.html | torch.nn.utils.clip_grad_value_}
  */
 export function clipGradValue_(parameters: Iterable<Tensor> | Tensor, clipValue: number): void {
   if (typeof clipValue !== 'number' || Number.isNaN(clipValue)) {

@@ -19,6 +19,8 @@ export interface DropoutOptions {
  * `bernoulli_(1 − p)` over the input's elements), so a seeded run matches PyTorch; in eval mode (and for
  * p = 0) it returns the input itself. Any shape; computes on its backend (`backend.dropout`, the mask
  * drawn on the CPU and applied there), so after `to(gpu)` it takes and returns GPU tensors.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.Dropout.html | torch.nn.Dropout}
  */
 export class Dropout extends Module {
   readonly p: number;

@@ -29,6 +29,8 @@ const OPTIONS = ['numEmbeddings', 'embeddingDim', 'paddingIdx', 'generator'] as 
  * so `manualSeed(s)` gives PyTorch's table for `torch.manual_seed(s)`), with the `paddingIdx` row zeroed.
  * Computes on its backend (`backend.embedding`, a gather kernel on WebGPU): after `to(gpu)` it takes CPU or
  * GPU int32 indices (an `argmax` of the GPU backend, say) and returns a GPU tensor.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.Embedding.html | torch.nn.Embedding}
  */
 export class Embedding extends Module {
   readonly numEmbeddings: number;

@@ -8,6 +8,8 @@ export type GRUCellOptions = RecurrentCellOptions;
 /**
  * One step of a GRU, like `torch.nn.GRUCell` (the equations of `GRU`). Parameters `weight_ih (3H, Hin)`,
  * `weight_hh (3H, H)`, `bias_ih`, `bias_hh (3H)`, gate blocks r, z, n, init `U(−1/√H, 1/√H)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.GRUCell.html | torch.nn.GRUCell}
  */
 export class GRUCell extends RecurrentCellBase {
   constructor(options: GRUCellOptions) {

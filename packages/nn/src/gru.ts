@@ -18,6 +18,8 @@ export type GRUOptions = RecurrentOptions;
  * Parameters as PyTorch's: `weight_ih_l{k}` `(3H, Hin)` (k = 0) or `(3H, D·H)`, `weight_hh_l{k}` `(3H, H)`,
  * `bias_ih_l{k}`, `bias_hh_l{k}` `(3H)`, gate blocks in the order r, z, n, and `…_reverse`; all
  * `U(−1/√H, 1/√H)` in PyTorch's order.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.GRU.html | torch.nn.GRU}
  */
 export class GRU extends RecurrentBase {
   constructor(options: GRUOptions) {

@@ -1,3 +1,10 @@
+/**
+ * `torch.nn` for TypeScript: `Module`, the recurrent layers `RNN`, `LSTM`, `GRU` and their cells with
+ * PyTorch's options (camelCase) and state-dict keys, `Linear`, `Embedding`, `Dropout`, `Sequential`, packed
+ * sequences, losses, optimizers and learning-rate schedulers, and safetensors checkpoints; computing
+ * through a backend (the CPU here, WebGPU through `@recurrent/nn/webgpu`). Each class and function that has
+ * a PyTorch twin links to its page.
+ */
 export { cpuBackend } from './backend/cpu.js';
 export { type WasmCpuBackend, type WasmCpuBackendOptions, wasmCpuBackend } from './backend/cpu-wasm.js';
 export { type CpuBackend, type CpuBackendOptions, createCpuBackend } from './backend/create-cpu.js';

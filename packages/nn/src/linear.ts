@@ -35,6 +35,8 @@ const OPTIONS = ['inFeatures', 'outFeatures', 'bias', 'generator'] as const;
  *
  * Computes on its backend as one GEMM with the bias fused (`backend.linear`): after `to(gpu)` it takes CPU
  * or GPU tensors and returns a GPU tensor.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.Linear.html | torch.nn.Linear}
  */
 export class Linear extends Module {
   readonly inFeatures: number;

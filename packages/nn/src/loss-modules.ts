@@ -10,7 +10,11 @@ import {
 } from './loss.js';
 import { Module } from './module.js';
 
-/** `torch.nn.MSELoss`: `forward(input, target)` is `mseLoss(input, target, options)`. */
+/**
+ * `torch.nn.MSELoss`: `forward(input, target)` is `mseLoss(input, target, options)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.MSELoss.html | torch.nn.MSELoss}
+ */
 export class MSELoss extends Module {
   readonly options: LossOptions;
   constructor(options: LossOptions = {}) {
@@ -24,7 +28,11 @@ export class MSELoss extends Module {
   }
 }
 
-/** `torch.nn.L1Loss`: `forward(input, target)` is `l1Loss(input, target, options)`. */
+/**
+ * `torch.nn.L1Loss`: `forward(input, target)` is `l1Loss(input, target, options)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.L1Loss.html | torch.nn.L1Loss}
+ */
 export class L1Loss extends Module {
   readonly options: LossOptions;
   constructor(options: LossOptions = {}) {
@@ -38,7 +46,11 @@ export class L1Loss extends Module {
   }
 }
 
-/** `torch.nn.NLLLoss`: `forward(input, target)` is `nllLoss(input, target, options)`. */
+/**
+ * `torch.nn.NLLLoss`: `forward(input, target)` is `nllLoss(input, target, options)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.NLLLoss.html | torch.nn.NLLLoss}
+ */
 export class NLLLoss extends Module {
   readonly options: NLLLossOptions;
   constructor(options: NLLLossOptions = {}) {
@@ -51,7 +63,11 @@ export class NLLLoss extends Module {
   }
 }
 
-/** `torch.nn.CrossEntropyLoss`: `forward(input, target)` is `crossEntropyLoss(input, target, options)`. */
+/**
+ * `torch.nn.CrossEntropyLoss`: `forward(input, target)` is `crossEntropyLoss(input, target, options)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.CrossEntropyLoss.html | torch.nn.CrossEntropyLoss}
+ */
 export class CrossEntropyLoss extends Module {
   readonly options: CrossEntropyLossOptions;
   constructor(options: CrossEntropyLossOptions = {}) {

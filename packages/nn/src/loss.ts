@@ -102,6 +102,7 @@ function pointwiseLoss(
  * The mean squared error (PyTorch's `F.mse_loss`): `(input − target)²`, reduced.
  * @param input float32, any shape. @param target float32, the input's shape (broadcast as PyTorch does).
  * @returns a scalar, or the broadcast shape with `reduction: 'none'`.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.mse_loss.html | torch.nn.functional.mse_loss}
  */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor<'float32'> {
   return pointwiseLoss('mseLoss', input, target, options, (d) => mul(d, d));
@@ -111,6 +112,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
  * The mean absolute error (PyTorch's `F.l1_loss`): `|input − target|`, reduced; the gradient at a zero
  * difference is 0, as PyTorch's.
  * @param input float32, any shape. @param target float32, the input's shape.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.l1_loss.html | torch.nn.functional.l1_loss}
  */
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor<'float32'> {
   return pointwiseLoss('l1Loss', input, target, options, abs);
@@ -185,6 +187,7 @@ function checkIndices(owner: string, target: unknown): Tensor<'int32'> {
  * @param input float32 log-probabilities (N, C), (N, C, d1, …), or unbatched (C).
  * @param target int32 class indices in [0, C) (or `ignoreIndex`): (N), (N, d1, …), or a 0-d tensor.
  * @returns a scalar, or the target's shape with `reduction: 'none'`.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.nll_loss.html | torch.nn.functional.nll_loss}
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NLLLossOptions = {}): Tensor<'float32'> {
   const owner = 'nllLoss';
@@ -248,6 +251,7 @@ function nll(owner: string, input: Tensor, target: Tensor, options: NLLLossOptio
  * @param target int32 class indices of shape (N), (N, d1, …) or 0-d; or float32 class probabilities of the
  *   input's shape.
  * @returns a scalar, or (N, d1, …) with `reduction: 'none'`.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.cross_entropy.html | torch.nn.functional.cross_entropy}
  */
 export function crossEntropyLoss(
   input: Tensor,

@@ -11,6 +11,8 @@ export type LSTMCellOptions = RecurrentCellOptions;
  * One step of an LSTM, like `torch.nn.LSTMCell` (the equations of `LSTM`, without projection). Parameters
  * `weight_ih (4H, Hin)`, `weight_hh (4H, H)`, `bias_ih`, `bias_hh (4H)`, gate blocks i, f, g, o, init
  * `U(−1/√H, 1/√H)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.LSTMCell.html | torch.nn.LSTMCell}
  */
 export class LSTMCell extends RecurrentCellBase {
   constructor(options: LSTMCellOptions) {

@@ -30,6 +30,8 @@ export type LSTMState = [h: Tensor, c: Tensor];
  * Parameters as PyTorch's: `weight_ih_l{k}` `(4H, Hin)` (k = 0) or `(4H, D·P)`, `weight_hh_l{k}` `(4H, P)`,
  * `bias_ih_l{k}`, `bias_hh_l{k}` `(4H)`, `weight_hr_l{k}` `(P, H)` with projSize (P = projSize || H), gate
  * blocks in the order i, f, g, o, and `…_reverse`; all `U(−1/√H, 1/√H)` in PyTorch's order.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.LSTM.html | torch.nn.LSTM}
  */
 export class LSTM extends RecurrentBase {
   /** PyTorch's `proj_size`: 0 for none. */

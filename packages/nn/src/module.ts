@@ -37,6 +37,7 @@ export interface LoadStateDictResult {
  *   head = this.registerModule('head', new Linear({ inFeatures: 128, outFeatures: 71 }));
  * }
  * new CharModel().loadStateDict(dict); // keys 'embed.weight', 'rnn.weight_ih_l0', …, 'head.bias'
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.Module.html | torch.nn.Module}
  */
 export abstract class Module {
   /** True in training mode (dropout active), false after `eval()`. */

@@ -1,5 +1,7 @@
 /// <reference types="node" />
-// @recurrent/nn/node: file-path helpers for Node. The main entry stays free of Node APIs for browsers.
+/**
+ * `@recurrent/nn/node`: file-path helpers for Node. The main entry stays free of Node APIs for browsers.
+ */
 import { constants as bufferConstants } from 'node:buffer';
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open, writeFile } from 'node:fs/promises';

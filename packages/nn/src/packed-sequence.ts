@@ -1,4 +1,14 @@
-import { cpuIndex, formatShape, reshape, Tensor } from '@recurrent/tensor';
+import {
+  anyNeedsGrad,
+  cpuArray,
+  cpuIndex,
+  formatShape,
+  needsGrad,
+  noGrad,
+  recordGradFn,
+  reshape,
+  Tensor,
+} from '@recurrent/tensor';
 import { cpuBackend } from './backend/cpu.js';
 import type { Backend } from './backend/types.js';
 
@@ -9,6 +19,8 @@ import type { Backend } from './backend/types.js';
  * return one, computing only the real steps of every sequence.
  *
  * Make one with `packPaddedSequence` or `packSequence`; read it back with `padPackedSequence`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.rnn.PackedSequence.html | torch.nn.utils.rnn.PackedSequence}
  */
 export class PackedSequence {
   /** `(Σ lengths, *)`: the rows of step 0 (longest sequence first), then of step 1, … */
@@ -120,6 +132,7 @@ export interface PackPaddedOptions {
  * @param lengths N lengths, each in [1, T] (an array or an int32 tensor on the CPU).
  * @example
  * const packed = packPaddedSequence(padded, [5, 2, 4], { batchFirst: true, enforceSorted: false });
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.rnn.pack_padded_sequence.html | torch.nn.utils.rnn.pack_padded_sequence}
  */
 export function packPaddedSequence(
   input: Tensor,
@@ -181,8 +194,15 @@ export function packPaddedSequence(
   }
   const features = input.shape.slice(2);
   const backend = backendFor(input, options.backend, op);
-  const data = gather(backend, input, T * N, rows, 0);
-  return new PackedSequence(reshape(data, [rows.length, ...features]), batchSizes, sorted, null, {
+  let data = reshape(gather(backend, input, T * N, rows, 0), [rows.length, ...features]);
+  if (needsGrad(input)) {
+    // each padded row lands in at most one packed row: the gradient goes back by the inverse map
+    const back = inverseRows(rows, T * N);
+    data = recordGradFn(data, 'PackPaddedSequenceBackward0', [input], [], (g) => [
+      reshape(gather(cpuBackend, g, rows.length, back, 0), input.shape) as Tensor<'float32'>,
+    ]);
+  }
+  return new PackedSequence(data, batchSizes, sorted, null, {
     backend: backend === cpuBackend ? null : backend,
   });
 }
@@ -204,6 +224,7 @@ export interface PadPackedOptions {
  *          longest length; lengths in the caller's batch order.
  * @example
  * const [out, lengths] = padPackedSequence(outPacked, { batchFirst: true }); // out (3, 5, D·H), lengths [5, 2, 4]
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.rnn.pad_packed_sequence.html | torch.nn.utils.rnn.pad_packed_sequence}
  */
 export function padPackedSequence(
   sequence: PackedSequence,
@@ -243,9 +264,17 @@ export function padPackedSequence(
   else for (let t = 0; t < T; t++) for (let b = 0; b < N; b++) rows.push(row(t, b));
   const { data } = sequence;
   const backend = sequence.backend ?? cpuBackend;
-  const out = gather(backend, data, data.shape[0] as number, rows, paddingValue);
   const shape = batchFirst ? [N, T, ...data.shape.slice(1)] : [T, N, ...data.shape.slice(1)];
-  return [reshape(out, shape), sequence.lengths()];
+  let out = reshape(gather(backend, data, data.shape[0] as number, rows, paddingValue), shape);
+  if (needsGrad(data)) {
+    // every packed row appears once in the padded batch; PyTorch's grad_fn for each layout
+    const back = inverseRows(rows, data.shape[0] as number);
+    const name = unsorted ? 'IndexSelectBackward0' : batchFirst ? 'TransposeBackward0' : 'CopySlices';
+    out = recordGradFn(out, name, [data], [], (g) => [
+      reshape(gather(cpuBackend, g, rows.length, back, 0), data.shape) as Tensor<'float32'>,
+    ]);
+  }
+  return [out, sequence.lengths()];
 }
 
 export interface PadSequenceOptions {
@@ -260,25 +289,37 @@ export interface PadSequenceOptions {
  *
  * @param sequences each `(L_b, *)`, the same `*` for all.
  * @returns `(T, N, *)`, or `(N, T, *)` with `batchFirst`, T the longest L_b.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.rnn.pad_sequence.html | torch.nn.utils.rnn.pad_sequence}
  */
-export function padSequence(
-  sequences: readonly Tensor[],
+export function padSequence<D extends 'float32' | 'int32' = 'float32'>(
+  sequences: readonly Tensor<D>[],
   options: PadSequenceOptions = {},
-): Tensor<'float32'> {
-  const { lengths, features, width } = checkSequences(sequences, 'padSequence');
+): Tensor<D> {
+  const { lengths, features, width, dtype } = checkSequences(sequences, 'padSequence');
   const batchFirst = options.batchFirst ?? false;
   const paddingValue = options.paddingValue ?? 0;
   const N = sequences.length;
   const T = Math.max(...lengths);
-  const out = new Float32Array(T * N * width).fill(paddingValue);
+  const out = dtype === 'int32' ? new Int32Array(T * N * width) : new Float32Array(T * N * width);
+  out.fill(paddingValue);
+  const at = (b: number, t: number) => (batchFirst ? b * T + t : t * N + b);
   sequences.forEach((s, b) => {
-    const x = s.dataSync() as Float32Array;
-    for (let t = 0; t < (lengths[b] as number); t++) {
-      const at = (batchFirst ? b * T + t : t * N + b) * width;
-      out.set(x.subarray(t * width, (t + 1) * width), at);
-    }
+    const x = cpuArray(s, 'padSequence') as Float32Array; // or Int32Array: `set` copies either
+    for (let t = 0; t < (lengths[b] as number); t++)
+      (out as Float32Array).set(x.subarray(t * width, (t + 1) * width), at(b, t) * width);
   });
-  return Tensor.fromArray(out, batchFirst ? [N, T, ...features] : [T, N, ...features]);
+  const shape = batchFirst ? [N, T, ...features] : [T, N, ...features];
+  const padded = (
+    out instanceof Int32Array ? Tensor.fromArray(out, shape) : Tensor.fromArray(out, shape)
+  ) as Tensor<D>;
+  if (!anyNeedsGrad(sequences)) return padded;
+  // sequence b's gradient: its rows of the padded gradient
+  return recordGradFn(padded, 'CopySlices', sequences, [], (g) =>
+    sequences.map((s, b) => {
+      const rows = Array.from({ length: lengths[b] as number }, (_, t) => at(b, t));
+      return reshape(gather(cpuBackend, g, T * N, rows, 0), s.shape) as Tensor<'float32'>;
+    }),
+  );
 }
 
 /**
@@ -286,6 +327,7 @@ export function padSequence(
  * `packPaddedSequence`. CPU tensors.
  *
  * @param sequences each `(L_b, *)`; sorted longest first unless `enforceSorted: false`.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.rnn.pack_sequence.html | torch.nn.utils.rnn.pack_sequence}
  */
 export function packSequence(
   sequences: readonly Tensor[],
@@ -300,7 +342,7 @@ export function packSequence(
 function checkSequences(
   sequences: readonly Tensor[],
   op: string,
-): { lengths: number[]; features: number[]; width: number } {
+): { lengths: number[]; features: number[]; width: number; dtype: 'float32' | 'int32' } {
   if (!Array.isArray(sequences) || sequences.length === 0) {
     throw new TypeError(`${op}: expected a non-empty array of tensors, received ${describe(sequences)}`);
   }
@@ -309,9 +351,12 @@ function checkSequences(
     if (!(s instanceof Tensor) || s.ndim < 1) {
       throw new TypeError(`${op}: sequences[${b}] must be a Tensor (L, *), received ${describe(s)}`);
     }
-    if (s.device !== 'cpu' || s.dtype !== 'float32') {
+    if (s.device !== 'cpu') {
+      throw new TypeError(`${op}: sequences[${b}] must be a CPU tensor, received one on '${s.device}'`);
+    }
+    if (s.dtype !== first.dtype) {
       throw new TypeError(
-        `${op}: sequences[${b}] must be a float32 CPU tensor, received ${s.dtype} on '${s.device}'`,
+        `${op}: every sequence must have the dtype of sequences[0] (${first.dtype}), received sequences[${b}] ${s.dtype}`,
       );
     }
     if (formatShape(s.shape.slice(1)) !== formatShape(first.shape.slice(1))) {
@@ -326,18 +371,36 @@ function checkSequences(
     lengths: sequences.map((s) => s.shape[0] as number),
     features,
     width: features.reduce((p, d) => p * d, 1),
+    dtype: first.dtype as 'float32' | 'int32',
   };
 }
 
-/** `input` viewed as `(R, F)` rows, gathered by `rows` (−1 → `fill`) on `backend`. */
+/** `input` viewed as `(R, F)` rows, gathered by `rows` (−1 → `fill`) on `backend` (int32: on the CPU). */
 function gather(backend: Backend, input: Tensor, R: number, rows: number[], fill: number): Tensor {
   const F = R === 0 ? 0 : input.numel() / R;
+  if (input.dtype === 'int32') {
+    const x = cpuArray(input, 'gather') as Int32Array;
+    const out = new Int32Array(rows.length * F).fill(fill);
+    rows.forEach((r, i) => {
+      if (r >= 0) out.set(x.subarray(r * F, (r + 1) * F), i * F);
+    });
+    return Tensor.fromArray(out, [rows.length, F]);
+  }
   const indices = backend.fromCpu(Tensor.fromArray(Int32Array.from(rows), [rows.length])) as Tensor<'int32'>;
   try {
-    return backend.gatherRows({ input: reshape(input, [R, F]), indices, fill });
+    return noGrad(() => backend.gatherRows({ input: reshape(input, [R, F]), indices, fill }));
   } finally {
     if (indices.device !== 'cpu') indices.dispose();
   }
+}
+
+/** The inverse of a row map into `R` rows: `back[r] = i` where `rows[i] = r`, −1 for rows nothing took. */
+function inverseRows(rows: readonly number[], R: number): number[] {
+  const back = new Array<number>(R).fill(-1);
+  rows.forEach((r, i) => {
+    if (r >= 0) back[r] = i;
+  });
+  return back;
 }
 
 function backendFor(input: Tensor, backend: Backend | undefined, op: string): Backend {
@@ -352,7 +415,6 @@ function backendFor(input: Tensor, backend: Backend | undefined, op: string): Ba
       `${op}: input lives on '${input.device}'; pass { backend } (the backend that holds it) to pack it there`,
     );
   }
-  if (input.dtype !== 'float32') throw new TypeError(`${op}: input must be float32, received ${input.dtype}`);
   return cpuBackend;
 }
 

@@ -13,6 +13,8 @@ export interface RNNCellOptions extends RecurrentCellOptions {
 /**
  * One step of an Elman RNN, like `torch.nn.RNNCell`: `h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`.
  * Parameters `weight_ih (H, Hin)`, `weight_hh (H, H)`, `bias_ih`, `bias_hh (H)`, init `U(−1/√H, 1/√H)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.RNNCell.html | torch.nn.RNNCell}
  */
 export class RNNCell extends RecurrentCellBase {
   readonly nonlinearity: Nonlinearity;

@@ -19,6 +19,8 @@ export interface RNNOptions extends RecurrentOptions {
  * Parameters: `weight_ih_l{k}` `(H, Hin)` for k = 0 and `(H, D·H)` after, `weight_hh_l{k}` `(H, H)`,
  * `bias_ih_l{k}`, `bias_hh_l{k}` `(H)`, and `…_reverse` for the second direction, all initialized
  * `U(−1/√H, 1/√H)` in PyTorch's order (so `manualSeed(s)` gives PyTorch's weights for `torch.manual_seed(s)`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.RNN.html | torch.nn.RNN}
  */
 export class RNN extends RecurrentBase {
   readonly nonlinearity: Nonlinearity;

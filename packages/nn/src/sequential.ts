@@ -11,6 +11,7 @@ export type TensorModule = Module & { forward(input: Tensor): Tensor };
  * @example
  * const mlp = new Sequential(new Linear({ inFeatures: 4, outFeatures: 8 }), new Dropout({ p: 0.1 }),
  *   new Linear({ inFeatures: 8, outFeatures: 2 }));
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.Sequential.html | torch.nn.Sequential}
  */
 export class Sequential extends Module {
   readonly #layers: TensorModule[] = [];

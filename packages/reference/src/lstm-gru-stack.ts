@@ -21,6 +21,7 @@ export interface LstmReferenceConfig extends GruReferenceConfig {
  * @param state  `[h0, c0]`: `(D·numLayers, N, P)` and `(D·numLayers, N, H)` (no N unbatched), P being projSize
  *               or H without one; zeros when omitted.
  * @returns `[output, [hN, cN]]` with PyTorch's shapes: output `(T, N, D·P)` (or batch first, or unbatched).
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.LSTM.html | torch.nn.LSTM}
  */
 export function lstmReference(
   input: Tensor,
@@ -63,6 +64,7 @@ export function lstmReference(
  *               and the `_reverse` ones (no biases when `bias=False`).
  * @param h0     `(D·numLayers, N, H)` (or `(D·numLayers, H)` unbatched); zeros when omitted.
  * @returns `[output, hN]` with PyTorch's shapes.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.GRU.html | torch.nn.GRU}
  */
 export function gruReference(
   input: Tensor,

@@ -16,6 +16,7 @@ export interface ReferenceConfig extends StackConfig {
  *               and the `_reverse` ones (biases may be absent when the RNN has `bias=False`).
  * @param h0     `(D·numLayers, N, H)` (or `(D·numLayers, H)` unbatched); zeros when omitted.
  * @returns `[output, hN]` with PyTorch's shapes.
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.RNN.html | torch.nn.RNN}
  */
 export function rnnReference(
   input: Tensor,

@@ -39,6 +39,8 @@ export function getPrintOptions(): PrintOptions {
 /**
  * Sets print options like `torch.set_printoptions`: a `profile` is applied first, then the given fields.
  * As in PyTorch, `sciMode` is always assigned, so leaving it out resets it to `null`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.set_printoptions.html | torch.set_printoptions}
  */
 export function setPrintOptions(update: PrintOptionsUpdate): void {
   if (typeof update !== 'object' || update === null) {

@@ -1,3 +1,9 @@
+/**
+ * Float32 and int32 CPU tensors with PyTorch's semantics: creation, PyTorch's own random streams
+ * (`manualSeed(0); randn([2, 3])` gives `torch.manual_seed(0); torch.randn(2, 3)`'s numbers), shape ops,
+ * broadcasting math, the ops a model's head needs (softmax, topk, multinomial, …), autograd (`backward`,
+ * `noGrad`), a blocked GEMM and PyTorch's print format. Each op that has a PyTorch twin links to its page.
+ */
 export type { BackwardOptions } from './autograd/engine.js';
 export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
 export {

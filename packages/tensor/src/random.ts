@@ -33,6 +33,8 @@ function toSeed(seed: unknown, op: string): bigint {
  * A random number generator with PyTorch's CPU semantics: an mt19937 engine seeded from the low 32 bits
  * of a 64-bit seed (ATen's `mt19937::init_with_uint32`), plus the cached second Box–Muller sample of
  * `normal_distribution<double>` that `manual_seed` clears.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.Generator.html | torch.Generator}
  */
 export class Generator {
   private readonly state = new Uint32Array(N);
@@ -132,17 +134,29 @@ export class Generator {
  */
 export const defaultGenerator: Generator = new Generator();
 
-/** Seeds the default generator, like `torch.manual_seed`; returns it. */
+/**
+ * Seeds the default generator, like `torch.manual_seed`; returns it.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.manual_seed.html | torch.manual_seed}
+ */
 export function manualSeed(seed: number | bigint): Generator {
   return defaultGenerator.manualSeed(seed);
 }
 
-/** Seeds the default generator non-deterministically, like `torch.seed()`; returns the seed. */
+/**
+ * Seeds the default generator non-deterministically, like `torch.seed()`; returns the seed.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.seed.html | torch.seed}
+ */
 export function seed(): bigint {
   return defaultGenerator.seed();
 }
 
-/** The default generator's seed, like `torch.initial_seed()`. */
+/**
+ * The default generator's seed, like `torch.initial_seed()`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.initial_seed.html | torch.initial_seed}
+ */
 export function initialSeed(): bigint {
   return defaultGenerator.initialSeed();
 }

@@ -78,7 +78,11 @@ export function normalizeDim(dim: number, ndim: number, op = 'dim'): number {
   return dim < 0 ? dim + Math.max(ndim, 1) : dim;
 }
 
-/** NumPy/PyTorch broadcasting of two shapes; throws naming both shapes when they do not broadcast. */
+/**
+ * NumPy/PyTorch broadcasting of two shapes; throws naming both shapes when they do not broadcast.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.broadcast_shapes.html | torch.broadcast_shapes}
+ */
 export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);

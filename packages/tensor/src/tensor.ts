@@ -15,6 +15,8 @@ import { type ArrayOf, CpuStorage, type DType, type Storage } from './storage.js
  *
  * Autograd as PyTorch's: a float32 leaf made with `{ requiresGrad: true }` (or `requiresGrad_()`) records
  * the ops applied to it; `loss.backward()` fills `.grad` of every leaf that requires grad.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/tensors.html | torch.Tensor}
  */
 export class Tensor<D extends DType = DType> {
   readonly shape: Shape;

@@ -21,15 +21,18 @@ function parameterName(name: string, { layer, reverse }: ParameterKey): string {
 type Forms = Map<PackLayout | 'raw', Block>;
 
 /**
- * Parameters resident in the kernels' memory, prepared once per parameter tensor and reused by every
+ * Parameters resident in the kernels' memory, prepared once per parameter version and reused by every
  * forward (and every chunk of a stream). A module keeps a parameter's tensor object until the parameter
- * is replaced (`loadStateDict` registers new tensors), so the object's identity is its version: the
- * cache is keyed by it, and its blocks are freed when the tensor is collected or the backend disposed.
- * Parameters are not to be mutated in place (`stateDict()` says so); a mutated one keeps its old form.
+ * is replaced (`loadStateDict` registers new tensors), and an optimizer writes it in place with `copy_`,
+ * which bumps `tensor.version`: the cache is keyed by the object and remembers the version it packed, so
+ * the first call after a step packs again. Blocks are freed when the tensor is collected or the backend
+ * disposed. (A write that bypasses `copy_`, through `dataSync()`, is not seen.)
  */
 export class PreparedWeights {
   readonly #executor: WasmExecutor;
   #cache = new WeakMap<Tensor, Forms>();
+  /** The version of each tensor its forms were made from. */
+  #versions = new WeakMap<Tensor, number>();
   /** Every live forms map (they hold blocks, never tensors), to free on `clear()`. */
   readonly #live = new Set<Forms>();
   readonly #registry = new FinalizationRegistry<Forms>((forms) => this.#free(forms));
@@ -75,7 +78,7 @@ export class PreparedWeights {
    * use before it runs.
    */
   pendingBytes(w: Tensor, layout: PackLayout | 'raw'): number {
-    if (this.#cache.get(w)?.has(layout)) return 0;
+    if (this.#cache.get(w)?.has(layout) && this.#versions.get(w) === w.version) return 0;
     const [rows, cols] = w.shape as [number, number];
     const floats = layout === 'raw' ? w.numel() : packedFloats(layout, cols, rows);
     return Math.ceil((floats * 4 + 32) / 64) * 64;
@@ -92,6 +95,12 @@ export class PreparedWeights {
 
   #forms(t: Tensor): Forms {
     let forms = this.#cache.get(t);
+    if (forms && this.#versions.get(t) !== t.version) {
+      // written in place since (an optimizer step): its forms are stale
+      for (const block of forms.values()) block.free();
+      forms.clear();
+    }
+    this.#versions.set(t, t.version);
     if (!forms) {
       forms = new Map();
       this.#cache.set(t, forms);

@@ -107,6 +107,7 @@ function adamUpdate(
  *
  * @example
  * const opt = new Adam(lstm.parameters(), { lr: 1e-3 });
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.optim.Adam.html | torch.optim.Adam}
  */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
@@ -141,6 +142,8 @@ export class Adam extends Optimizer<AdamOptions> {
 /**
  * AdamW, `torch.optim.AdamW` of PyTorch 1.13 (`_single_tensor_adamw`): Adam with decoupled weight decay
  * `p ← p·(1 − lr·weightDecay)` before the moments (weightDecay default 1e-2). Same state as `Adam`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.optim.AdamW.html | torch.optim.AdamW}
  */
 export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {

@@ -99,7 +99,11 @@ export interface StepLROptions {
   gamma?: number;
 }
 
-/** `torch.optim.lr_scheduler.StepLR`: `lr ← lr·gamma` at every epoch that is a multiple of `stepSize`. */
+/**
+ * `torch.optim.lr_scheduler.StepLR`: `lr ← lr·gamma` at every epoch that is a multiple of `stepSize`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.StepLR.html | torch.optim.lr_scheduler.StepLR}
+ */
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
@@ -150,6 +154,8 @@ const pyMod = (a: number, b: number): number => ((a % b) + b) % b;
 /**
  * `torch.optim.lr_scheduler.CosineAnnealingLR` with 1.13's recursive `get_lr` (each lr computed from the
  * group's current one, so it chains with other changes), not the closed form.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.CosineAnnealingLR.html | torch.optim.lr_scheduler.CosineAnnealingLR}
  */
 export class CosineAnnealingLR extends LRScheduler {
   tMax: number;

@@ -52,6 +52,8 @@ function typename(x: unknown): string {
  * The base of the optimizers, like `torch.optim.Optimizer`: param groups with per-group options, per-
  * parameter state, `zeroGrad`, `step`, `stateDict` / `loadStateDict`. A step writes each parameter in
  * place (`copy_`, under `noGrad`), bumping its version, so modules and their backend copies see it.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/optim.html#torch.optim.Optimizer | torch.optim.Optimizer}
  */
 export abstract class Optimizer<O extends { lr: number }> {
   /** The options every group falls back to. */

@@ -30,6 +30,8 @@ export interface RMSpropOptions {
 /**
  * RMSprop, `torch.optim.RMSprop` of PyTorch 1.13 (`_single_tensor_rmsprop`), in float32. State per
  * parameter: `step` (a number, as 1.13), `square_avg`, `momentum_buffer` (momentum > 0), `grad_avg` (centered).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.optim.RMSprop.html | torch.optim.RMSprop}
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {

@@ -25,6 +25,7 @@ export interface SGDOptions {
  * @example
  * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  * opt.zeroGrad(); loss.backward(); opt.step();
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.optim.SGD.html | torch.optim.SGD}
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {

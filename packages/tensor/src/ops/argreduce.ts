@@ -75,12 +75,18 @@ function argReduce(
  * Index of the largest element along `dim` (int32, `dim` removed unless `keepdim`), like `torch.argmax`;
  * without `dim`, the index into the flattened tensor (a 0-d tensor, or all-1s shape with `keepdim`).
  * Ties give the first index; a NaN counts as the largest (its first index wins), as in PyTorch.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.argmax.html | torch.argmax}
  */
 export function argmax(t: Tensor<DType>, dim?: number, keepdim = false): Tensor<'int32'> {
   return argReduce(t, dim, keepdim, 'argmax', greater);
 }
 
-/** Index of the smallest element along `dim` (or flattened), like `torch.argmin`; NaN counts as the smallest. */
+/**
+ * Index of the smallest element along `dim` (or flattened), like `torch.argmin`; NaN counts as the smallest.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.argmin.html | torch.argmin}
+ */
 export function argmin(t: Tensor<DType>, dim?: number, keepdim = false): Tensor<'int32'> {
   return argReduce(t, dim, keepdim, 'argmin', less);
 }

@@ -50,6 +50,8 @@ export interface RandomOptions {
  * or flat numbers / a typed array with an explicit `shape` (defaults to 1-D). The data is always copied.
  * `options.dtype`: `'float32'` (default) or `'int32'` (values truncate toward zero, as PyTorch's cast):
  * `tensor(Int32Array.from([5, 9, 2]), [1, 3], { dtype: 'int32' })` is a `Tensor<'int32'>`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.tensor.html | torch.tensor}
  */
 export function tensor(data: TensorData, shape?: Shape, options?: DTypeOptions<'float32'>): Tensor<'float32'>;
 export function tensor<D extends DType>(
@@ -155,28 +157,44 @@ function filled<D extends DType>(
   return withGrad(Tensor.fromArray<D>(out.fill(fill) as ArrayOf<D>, shape), options);
 }
 
-/** A tensor of `shape` filled with `value` (PyTorch's `torch.full`); `options.dtype` as in `tensor`. */
+/**
+ * A tensor of `shape` filled with `value` (PyTorch's `torch.full`); `options.dtype` as in `tensor`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.full.html | torch.full}
+ */
 export function full(shape: Shape, value: number, options?: DTypeOptions<'float32'>): Tensor<'float32'>;
 export function full<D extends DType>(shape: Shape, value: number, options: WithDType<D>): Tensor<D>;
 export function full<D extends DType>(shape: Shape, value: number, options: DTypeOptions<D> = {}): Tensor<D> {
   return filled(shape, value, options, 'full');
 }
 
-/** A tensor of zeros (float32, or `options.dtype`). */
+/**
+ * A tensor of zeros (float32, or `options.dtype`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.zeros.html | torch.zeros}
+ */
 export function zeros(shape: Shape, options?: DTypeOptions<'float32'>): Tensor<'float32'>;
 export function zeros<D extends DType>(shape: Shape, options: WithDType<D>): Tensor<D>;
 export function zeros<D extends DType>(shape: Shape, options: DTypeOptions<D> = {}): Tensor<D> {
   return filled(shape, 0, options, 'zeros');
 }
 
-/** A tensor of ones (float32, or `options.dtype`). */
+/**
+ * A tensor of ones (float32, or `options.dtype`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.ones.html | torch.ones}
+ */
 export function ones(shape: Shape, options?: DTypeOptions<'float32'>): Tensor<'float32'>;
 export function ones<D extends DType>(shape: Shape, options: WithDType<D>): Tensor<D>;
 export function ones<D extends DType>(shape: Shape, options: DTypeOptions<D> = {}): Tensor<D> {
   return filled(shape, 1, options, 'ones');
 }
 
-/** Zeros with another tensor's shape and dtype (PyTorch's `zeros_like`). */
+/**
+ * Zeros with another tensor's shape and dtype (PyTorch's `zeros_like`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.zeros_like.html | torch.zeros_like}
+ */
 export function zerosLike<D extends DType>(t: Tensor<D>): Tensor<D> {
   return zeros(t.shape, { dtype: t.dtype });
 }
@@ -184,6 +202,8 @@ export function zerosLike<D extends DType>(t: Tensor<D>): Tensor<D> {
 /**
  * `[start, end)` in steps of `step` (PyTorch's `torch.arange`): float32, or int32 with
  * `options.dtype` (`arange(0, 5, 1, { dtype: 'int32' })`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.arange.html | torch.arange}
  */
 export function arange(
   start: number,
@@ -213,22 +233,38 @@ export function arange<D extends DType>(
   return withGrad(Tensor.fromArray<D>(arrayOf(out, dtype), [n]), options);
 }
 
-/** A float32 copy of `t` (PyTorch's `t.float()`; a new tensor even when `t` is float32). */
+/**
+ * A float32 copy of `t` (PyTorch's `t.float()`; a new tensor even when `t` is float32).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.Tensor.float.html | torch.Tensor.float}
+ */
 export function toFloat(t: Tensor<DType>): Tensor<'float32'> {
   return t.float();
 }
 
-/** An int32 copy of `t` (PyTorch's `t.int()`): truncates toward zero; NaN, ±Infinity and out-of-range give -2147483648. */
+/**
+ * An int32 copy of `t` (PyTorch's `t.int()`): truncates toward zero; NaN, ±Infinity and out-of-range give -2147483648.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.Tensor.int.html | torch.Tensor.int}
+ */
 export function toInt(t: Tensor<DType>): Tensor<'int32'> {
   return t.int();
 }
 
-/** Uniform samples on `[0, 1)`; equal to `torch.rand` under the same seed. */
+/**
+ * Uniform samples on `[0, 1)`; equal to `torch.rand` under the same seed.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.rand.html | torch.rand}
+ */
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor<'float32'> {
   return uniform(shape, 0, 1, options);
 }
 
-/** Uniform samples on `[low, high)`; equal to `torch.empty(shape).uniform_(low, high)` under the same seed. */
+/**
+ * Uniform samples on `[low, high)`; equal to `torch.empty(shape).uniform_(low, high)` under the same seed.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.Tensor.uniform_.html | torch.Tensor.uniform_}
+ */
 export function uniform(shape: Shape, low = 0, high = 1, options: RandomOptions = {}): Tensor<'float32'> {
   checkShape(shape, 'uniform: shape');
   const out = new Float32Array(numelOf(shape));
@@ -236,7 +272,11 @@ export function uniform(shape: Shape, low = 0, high = 1, options: RandomOptions 
   return withGrad(Tensor.fromArray(out, shape), options);
 }
 
-/** Standard normal samples; equal to `torch.randn` under the same seed. */
+/**
+ * Standard normal samples; equal to `torch.randn` under the same seed.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.randn.html | torch.randn}
+ */
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor<'float32'> {
   checkShape(shape, 'randn: shape');
   const out = new Float32Array(numelOf(shape));

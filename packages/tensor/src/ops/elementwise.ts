@@ -44,61 +44,101 @@ export function unary(t: Tensor, f: (x: number) => number, op = 'unary'): Tensor
   return Tensor.fromArray(out, t.shape);
 }
 
-/** `a + b` with broadcasting. */
+/**
+ * `a + b` with broadcasting.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.add.html | torch.add}
+ */
 export function add(a: Operand, b: Operand): Tensor<'float32'> {
   const out = binary(a, b, 'add', (x, y) => x + y);
   return needsGrad(a, b) ? recordBinary(out, 'add', a, b) : out;
 }
 
-/** `a − b` with broadcasting. */
+/**
+ * `a − b` with broadcasting.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.sub.html | torch.sub}
+ */
 export function sub(a: Operand, b: Operand): Tensor<'float32'> {
   const out = binary(a, b, 'sub', (x, y) => x - y);
   return needsGrad(a, b) ? recordBinary(out, 'sub', a, b) : out;
 }
 
-/** `a · b` elementwise with broadcasting. */
+/**
+ * `a · b` elementwise with broadcasting.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.mul.html | torch.mul}
+ */
 export function mul(a: Operand, b: Operand): Tensor<'float32'> {
   const out = binary(a, b, 'mul', (x, y) => x * y);
   return needsGrad(a, b) ? recordBinary(out, 'mul', a, b) : out;
 }
 
-/** `a / b` elementwise with broadcasting (IEEE: x/0 is ±Infinity or NaN). */
+/**
+ * `a / b` elementwise with broadcasting (IEEE: x/0 is ±Infinity or NaN).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.div.html | torch.div}
+ */
 export function div(a: Operand, b: Operand): Tensor<'float32'> {
   const out = binary(a, b, 'div', (x, y) => x / y);
   return needsGrad(a, b) ? recordBinary(out, 'div', a, b) : out;
 }
 
-/** `−x`. */
+/**
+ * `−x`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.neg.html | torch.neg}
+ */
 export function neg(t: Tensor): Tensor<'float32'> {
   const out = unary(t, (x) => -x, 'neg');
   return needsGrad(t) ? recordUnary(out, 'neg', t) : out;
 }
 
-/** `|x|`. */
+/**
+ * `|x|`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.abs.html | torch.abs}
+ */
 export function abs(t: Tensor): Tensor<'float32'> {
   const out = unary(t, Math.abs, 'abs');
   return needsGrad(t) ? recordUnary(out, 'abs', t) : out;
 }
 
-/** `eˣ`. */
+/**
+ * `eˣ`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.exp.html | torch.exp}
+ */
 export function exp(t: Tensor): Tensor<'float32'> {
   const out = unary(t, Math.exp, 'exp');
   return needsGrad(t) ? recordUnary(out, 'exp', t) : out;
 }
 
-/** Hyperbolic tangent. */
+/**
+ * Hyperbolic tangent.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.tanh.html | torch.tanh}
+ */
 export function tanh(t: Tensor): Tensor<'float32'> {
   const out = unary(t, Math.tanh, 'tanh');
   return needsGrad(t) ? recordUnary(out, 'tanh', t) : out;
 }
 
-/** `max(x, 0)`; NaN stays NaN, as in PyTorch. */
+/**
+ * `max(x, 0)`; NaN stays NaN, as in PyTorch.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.relu.html | torch.nn.functional.relu}
+ */
 export function relu(t: Tensor): Tensor<'float32'> {
   const out = unary(t, reluScalar, 'relu');
   return needsGrad(t) ? recordUnary(out, 'relu', t) : out;
 }
 
-/** `1 / (1 + e⁻ˣ)`, composed from exp; saturates to 0 and 1 without overflow errors. */
+/**
+ * `1 / (1 + e⁻ˣ)`, composed from exp; saturates to 0 and 1 without overflow errors.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.sigmoid.html | torch.sigmoid}
+ */
 export function sigmoid(t: Tensor): Tensor<'float32'> {
   const out = unary(t, (x) => 1 / (1 + Math.exp(-x)), 'sigmoid');
   return needsGrad(t) ? recordUnary(out, 'sigmoid', t) : out;

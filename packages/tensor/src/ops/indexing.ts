@@ -15,6 +15,8 @@ function outOfBounds(op: string, index: number, d: number, size: number): RangeE
  * `torch.gather(t, dim, index)`: `index` is an int32 tensor with `t`'s number of dimensions and no
  * dimension larger than `t`'s except along `dim`; the result has `index`'s shape and `t`'s dtype.
  * Indices must lie in `[0, t.size(dim))` (no negative indices, as in PyTorch).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.gather.html | torch.gather}
  */
 export function gather<D extends DType>(t: Tensor<D>, dim: number, index: Tensor<'int32'>): Tensor<D> {
   const op = 'gather';
@@ -63,6 +65,8 @@ export function gather<D extends DType>(t: Tensor<D>, dim: number, index: Tensor
  * The slices of `t` at `index` along `dim`, like `torch.index_select(t, dim, index)`: `index` is a 1-D
  * (or 0-d) int32 tensor of indices in `[0, t.size(dim))`; the result is `t`'s shape with `dim` of size
  * `index.numel()`, in `t`'s dtype. An embedding lookup is `indexSelect(weight, 0, ids)`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.index_select.html | torch.index_select}
  */
 export function indexSelect<D extends DType>(t: Tensor<D>, dim: number, index: Tensor<'int32'>): Tensor<D> {
   const out = indexSelectRaw(t, dim, index, 'indexSelect');
@@ -109,6 +113,8 @@ export interface EmbeddingOptions {
  * Rows of `weight` `(numEmbeddings, embeddingDim)` at the int32 ids of `input` (any shape `(…)`) →
  * `(…, embeddingDim)`, like `torch.nn.functional.embedding`: the lookup `indexSelect(weight, 0, ids)`
  * recorded as EmbeddingBackward0, whose gradient sums the rows per id (none for `paddingIdx`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.embedding.html | torch.nn.functional.embedding}
  */
 export function embedding(
   input: Tensor<'int32'>,

@@ -18,6 +18,8 @@ export interface AddmmOptions {
  * - (…, n, m)·(m) → (…, n): a 1-D second argument is promoted to (m, 1), and that dimension removed
  * - (…a, n, m)·(…b, m, p) → (…, n, p) with the batch dimensions …a and …b broadcast,
  *   e.g. (2, 1, 3, 4)·(5, 4, 6) → (2, 5, 3, 6)
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.matmul.html | torch.matmul}
  */
 export function matmul(a: Tensor, b: Tensor): Tensor<'float32'> {
   const x = cpuData(a, 'matmul');
@@ -69,7 +71,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor<'float32'> {
   return needsGrad(a, b) ? recordMatmul(result, a, b) : result;
 }
 
-/** Batched matrix product like `torch.bmm`: (B, n, m)·(B, m, p) → (B, n, p); no broadcasting. */
+/**
+ * Batched matrix product like `torch.bmm`: (B, n, m)·(B, m, p) → (B, n, p); no broadcasting.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.bmm.html | torch.bmm}
+ */
 export function bmm(a: Tensor, b: Tensor): Tensor<'float32'> {
   const x = cpuData(a, 'bmm');
   const y = cpuData(b, 'bmm');
@@ -91,6 +97,8 @@ export function bmm(a: Tensor, b: Tensor): Tensor<'float32'> {
 /**
  * `beta·input + alpha·(mat1·mat2)` like `torch.addmm`: mat1 (n, m), mat2 (m, p), and input broadcastable
  * to (n, p) (e.g. a bias of shape (p)) → (n, p). With `beta = 0` input is ignored, NaN in it included.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.addmm.html | torch.addmm}
  */
 export function addmm(
   input: Tensor,

@@ -37,13 +37,21 @@ function reduce(
   return Tensor.fromArray(out, t.ndim === 0 ? [] : shape);
 }
 
-/** Sum of all elements, or along `dim` (removed unless `keepdim`). */
+/**
+ * Sum of all elements, or along `dim` (removed unless `keepdim`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.sum.html | torch.sum}
+ */
 export function sum(t: Tensor, dim?: number, keepdim = false): Tensor<'float32'> {
   const out = reduce(t, dim, keepdim, 'sum', 0, (a, x) => a + x);
   return needsGrad(t) ? recordSum(out, t, dim) : out;
 }
 
-/** Mean of all elements, or along `dim`. */
+/**
+ * Mean of all elements, or along `dim`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.mean.html | torch.mean}
+ */
 export function mean(t: Tensor, dim?: number, keepdim = false): Tensor<'float32'> {
   const n =
     dim === undefined ? t.numel() : t.ndim === 0 ? 1 : (t.shape[normalizeDim(dim, t.ndim, 'mean')] as number);
@@ -58,6 +66,8 @@ export function mean(t: Tensor, dim?: number, keepdim = false): Tensor<'float32'
  * `max(t, dim, keepdim = false)`: `[values, indices]` along `dim` like `torch.max(t, dim)`: shapes are
  * `t`'s without `dim` (kept as 1 with `keepdim`), indices are int32; ties give the first index and a NaN
  * wins (values NaN, index of the first NaN). Works on float32 and int32 tensors.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.max.html | torch.max}
  */
 export function max<D extends DType>(t: Tensor<D>): Tensor<D>;
 export function max<D extends DType>(t: Tensor<D>, dim: number, keepdim?: boolean): ValuesIndices<D>;
@@ -75,7 +85,11 @@ export function max<D extends DType>(
   return [values, indices];
 }
 
-/** `min(t)`: the smallest element; `min(t, dim, keepdim)`: `[values, indices]`, as `max` (NaN wins too). */
+/**
+ * `min(t)`: the smallest element; `min(t, dim, keepdim)`: `[values, indices]`, as `max` (NaN wins too).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.min.html | torch.min}
+ */
 export function min<D extends DType>(t: Tensor<D>): Tensor<D>;
 export function min<D extends DType>(t: Tensor<D>, dim: number, keepdim?: boolean): ValuesIndices<D>;
 export function min<D extends DType>(
@@ -105,6 +119,8 @@ export interface AllcloseOptions {
 /**
  * `|a − b| ≤ atol + rtol·|b|` for every element (with broadcasting), as `torch.allclose`.
  * Infinities are close only to the same infinity.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.allclose.html | torch.allclose}
  */
 export function allclose(a: Tensor, b: Tensor, options: AllcloseOptions = {}): boolean {
   const { rtol = 1e-5, atol = 1e-8, equalNan = false } = options;

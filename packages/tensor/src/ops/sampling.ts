@@ -23,6 +23,8 @@ const f32 = Math.fround;
  * `probs`; with replacement (one sample included), per sample one double uniform located by binary
  * search in the float32 cumulative distribution. Rows with fewer non-zero weights than `numSamples`
  * (without replacement) end with zero-weight categories, in the order PyTorch's topk leaves them.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.multinomial.html | torch.multinomial}
  */
 export function multinomial(
   probs: Tensor,

@@ -27,13 +27,21 @@ function alias<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   return new Tensor(t.storage, shape);
 }
 
-/** Same data, new shape; one entry may be `-1` (inferred). Shares storage (tensors are contiguous). */
+/**
+ * Same data, new shape; one entry may be `-1` (inferred). Shares storage (tensors are contiguous).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.reshape.html | torch.reshape}
+ */
 export function reshape<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   const out = alias(t, resolveShape(t, shape, 'reshape'));
   return needsGrad(t) ? recordReshape(out, t, 'ReshapeAliasBackward0') : out;
 }
 
-/** PyTorch's `view`: `reshape` (shares storage), recorded as ViewBackward0. */
+/**
+ * PyTorch's `view`: `reshape` (shares storage), recorded as ViewBackward0.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.Tensor.view.html | torch.Tensor.view}
+ */
 export function view<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   const out = alias(t, resolveShape(t, shape, 'view'));
   return needsGrad(t) ? recordReshape(out, t, 'ViewBackward0') : out;
@@ -58,14 +66,22 @@ function resolveShape(t: Tensor<DType>, shape: Shape, op: string): number[] {
   return resolved;
 }
 
-/** Inserts a dimension of size 1 at `dim` (in `[-ndim-1, ndim]`). Shares storage. */
+/**
+ * Inserts a dimension of size 1 at `dim` (in `[-ndim-1, ndim]`). Shares storage.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.unsqueeze.html | torch.unsqueeze}
+ */
 export function unsqueeze<D extends DType>(t: Tensor<D>, dim: number): Tensor<D> {
   const d = normalizeDim(dim, t.ndim + 1, 'unsqueeze');
   const out = alias(t, [...t.shape.slice(0, d), 1, ...t.shape.slice(d)]);
   return needsGrad(t) ? recordReshape(out, t, 'UnsqueezeBackward0') : out;
 }
 
-/** Removes size-1 dimensions (all, or only `dim` if it has size 1), as `torch.squeeze`. Shares storage. */
+/**
+ * Removes size-1 dimensions (all, or only `dim` if it has size 1), as `torch.squeeze`. Shares storage.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.squeeze.html | torch.squeeze}
+ */
 export function squeeze<D extends DType>(t: Tensor<D>, dim?: number): Tensor<D> {
   if (dim === undefined) {
     const out = alias(
@@ -84,7 +100,11 @@ function withoutDim(shape: Shape, d: number): number[] {
   return shape.filter((_, i) => i !== d);
 }
 
-/** Reorders dimensions: output dim `i` is input dim `dims[i]` (copies). */
+/**
+ * Reorders dimensions: output dim `i` is input dim `dims[i]` (copies).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.permute.html | torch.permute}
+ */
 export function permute<D extends DType>(t: Tensor<D>, dims: readonly number[]): Tensor<D> {
   const norm = permutation(t, dims);
   const out = permuteRaw(t, norm);
@@ -115,7 +135,11 @@ function permuteRaw<D extends DType>(t: Tensor<D>, norm: readonly number[]): Ten
   );
 }
 
-/** Swaps two dimensions (copies). */
+/**
+ * Swaps two dimensions (copies).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.transpose.html | torch.transpose}
+ */
 export function transpose<D extends DType>(t: Tensor<D>, dim0: number, dim1: number): Tensor<D> {
   const a = normalizeDim(dim0, t.ndim, 'transpose');
   const b = normalizeDim(dim1, t.ndim, 'transpose');
@@ -129,6 +153,8 @@ export function transpose<D extends DType>(t: Tensor<D>, dim0: number, dim1: num
 /**
  * Broadcasts size-1 dimensions to `shape` (and prepends new leading ones), like `torch.expand`;
  * `-1` keeps a dimension. The result is materialized (copies).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.Tensor.expand.html | torch.Tensor.expand}
  */
 export function expand<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
   const lead = shape.length - t.ndim;
@@ -155,6 +181,8 @@ export function expand<D extends DType>(t: Tensor<D>, shape: Shape): Tensor<D> {
 /**
  * Repeats the tensor `reps[i]` times along each dimension, like `torch.tile`
  * (`reps` shorter than the rank is padded with leading 1s, longer prepends dimensions).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.tile.html | torch.tile}
  */
 export function tile<D extends DType>(t: Tensor<D>, reps: readonly number[]): Tensor<D> {
   checkShape(reps, 'tile: reps');
@@ -172,7 +200,11 @@ export function tile<D extends DType>(t: Tensor<D>, reps: readonly number[]): Te
   return needsGrad(t) ? recordTile(out, t, reps) : out;
 }
 
-/** The slice at `index` along `dim`, with that dimension removed (`t.select(dim, index)`; copies). */
+/**
+ * The slice at `index` along `dim`, with that dimension removed (`t.select(dim, index)`; copies).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.select.html | torch.select}
+ */
 export function select<D extends DType>(t: Tensor<D>, dim: number, index: number): Tensor<D> {
   const d = normalizeDim(dim, t.ndim, 'select');
   const size = t.shape[d] as number;
@@ -194,7 +226,11 @@ export function select<D extends DType>(t: Tensor<D>, dim: number, index: number
   return needsGrad(t) ? recordSelect(out, t, d, i) : out;
 }
 
-/** Elements `start … start+length−1` along `dim` (`t.narrow(dim, start, length)`; copies). */
+/**
+ * Elements `start … start+length−1` along `dim` (`t.narrow(dim, start, length)`; copies).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.narrow.html | torch.narrow}
+ */
 export function narrow<D extends DType>(t: Tensor<D>, dim: number, start: number, length: number): Tensor<D> {
   const d = normalizeDim(dim, t.ndim, 'narrow');
   const size = t.shape[d] as number;
@@ -213,7 +249,11 @@ export function narrow<D extends DType>(t: Tensor<D>, dim: number, start: number
   return needsGrad(t) ? recordNarrow(out, t, d, s) : out;
 }
 
-/** Reverses the order along each of `dims` (copies). */
+/**
+ * Reverses the order along each of `dims` (copies).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.flip.html | torch.flip}
+ */
 export function flip<D extends DType>(t: Tensor<D>, dims: readonly number[]): Tensor<D> {
   const strides = stridesOf(t.shape);
   let offset = 0;
@@ -228,7 +268,11 @@ export function flip<D extends DType>(t: Tensor<D>, dims: readonly number[]): Te
   return needsGrad(t) ? recordFlip(out, t, dims) : out;
 }
 
-/** Concatenates along `dim`; all other dimensions must match. */
+/**
+ * Concatenates along `dim`; all other dimensions must match.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.cat.html | torch.cat}
+ */
 export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   const [out, d] = catRaw(tensors, dim);
   return anyNeedsGrad(tensors) ? recordCat(out, tensors, d) : out;
@@ -272,7 +316,11 @@ function catRaw<D extends DType>(tensors: readonly Tensor<D>[], dim: number): [T
   ];
 }
 
-/** Stacks equal-shaped tensors along a new dimension `dim`. */
+/**
+ * Stacks equal-shaped tensors along a new dimension `dim`.
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.stack.html | torch.stack}
+ */
 export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (tensors.length === 0) throw new RangeError('stack: expected a non-empty list of tensors');
   const first = tensors[0] as Tensor<D>;
@@ -292,7 +340,11 @@ export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): 
   return anyNeedsGrad(tensors) ? recordStack(out, tensors, d) : out;
 }
 
-/** A contiguous copy with its own storage (PyTorch's `clone`). */
+/**
+ * A contiguous copy with its own storage (PyTorch's `clone`).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.clone.html | torch.clone}
+ */
 export function clone<D extends DType>(t: Tensor<D>): Tensor<D> {
   const out = Tensor.fromArray<D>(cpuArray(t, 'clone').slice() as ArrayOf<D>, t.shape);
   return needsGrad(t) ? recordReshape(out, t, 'CloneBackward0') : out;

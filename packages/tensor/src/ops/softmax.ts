@@ -37,6 +37,8 @@ function alongDim(
  * `torch.softmax(t, dim)`: same shape as `t`, float32 only. Subtracting the row's max keeps `exp` from
  * overflowing; the sums run in float64 (PyTorch sums in float32 with a vectorized exp, so results agree
  * to about 1e-7 relative, not bit for bit).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.softmax.html | torch.nn.functional.softmax}
  */
 export function softmax(t: Tensor, dim: number): Tensor<'float32'> {
   const out = alongDim(t, dim, 'softmax', (x, out, base, size, inner, max) => {
@@ -51,6 +53,8 @@ export function softmax(t: Tensor, dim: number): Tensor<'float32'> {
 /**
  * `x − max − log Σ exp(x − max)` along `dim`, like `torch.log_softmax(t, dim)`: the log of `softmax`
  * without its underflow to −Infinity for very unlikely entries (an entry of −Infinity stays −Infinity).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.log_softmax.html | torch.nn.functional.log_softmax}
  */
 export function logSoftmax(t: Tensor, dim: number): Tensor<'float32'> {
   const out = alongDim(t, dim, 'logSoftmax', (x, out, base, size, inner, max) => {

@@ -13,6 +13,8 @@ import { allocLike } from './strided.js';
  * NaN counts as larger than every number (first for `largest`, last otherwise), as in PyTorch. The order,
  * also among equal values and with `sorted = false`, is PyTorch's CPU order: the same libstdc++
  * `partial_sort` / `nth_element` + `sort` calls run on the same queue (see stl-sort.ts).
+ *
+ * @see {@link https://pytorch.org/docs/1.13/generated/torch.topk.html | torch.topk}
  */
 export function topk<D extends DType>(
   t: Tensor<D>,
