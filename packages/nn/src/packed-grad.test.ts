@@ -153,7 +153,7 @@ describe('token ids (int32) pack and unpack, as PyTorch packs any dtype', () => 
     const pa = [...a.emb.namedParameters(), ...a.lstm.namedParameters()];
     const pb = [...b.emb.namedParameters(), ...b.lstm.namedParameters()];
     pa.forEach(([name, p], i) => {
-      const want = list((pb[i]?.[1] as Tensor).grad);
+      const want = list((pb[i] as [string, Tensor])[1].grad);
       const got = list(p.grad);
       expect(got.length, name).toBe(want.length);
       for (const [j, w] of want.entries())
