@@ -1,44 +1,24 @@
 // The "generate" panel in Chromium: apps/char-rnn's checkpoint, fetched as a static asset, generates from
 // the committed prompt the very text PyTorch generated (model/generation.json), on the CPU and on WebGPU.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { type PreviewServer, preview } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS } from './chromium.js';
+import { openPlayground, type Playground, ROOT } from './chromium.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const torch = JSON.parse(
   readFileSync(new URL('../../char-rnn/model/generation.json', import.meta.url), 'utf8'),
 ) as { prompt: string; steps: number; text: string };
 
 describe('the generate panel in Chromium', () => {
-  let server: PreviewServer;
-  let browser: Browser;
+  let playground: Playground;
   let page: Page;
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await preview({ root, preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-    await page.goto(server.resolvedUrls?.local[0] ?? '');
-    await page.waitForSelector('body[data-ready="true"]');
+    playground = await openPlayground();
+    page = playground.page;
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => playground?.close());
 
   /** Generates from the committed prompt on `backend`; the generated text and the status line. */
   async function generateOn(backend: 'cpu' | 'ts' | 'webgpu'): Promise<{ text: string; status: string }> {
@@ -92,8 +72,8 @@ describe('the generate panel in Chromium', () => {
   });
 
   it('logs no console errors, and saves a screenshot of the panel', async () => {
-    mkdirSync(`${root}/test-results`, { recursive: true });
-    await page.locator('#generate').screenshot({ path: `${root}/test-results/generate.png` });
-    expect(problems).toEqual([]);
+    mkdirSync(`${ROOT}/test-results`, { recursive: true });
+    await page.locator('#generate').screenshot({ path: `${ROOT}/test-results/generate.png` });
+    expect(playground.problems).toEqual([]);
   });
 });

@@ -1,11 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { type PreviewServer, preview } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS } from './chromium.js';
+import { openPlayground, type Playground, ROOT } from './chromium.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const torch = JSON.parse(
   readFileSync(new URL('../../../fixtures/notebook.json', import.meta.url), 'utf8'),
 ) as Record<string, { output: string; h_n: string }>;
@@ -15,32 +13,15 @@ const afterCheckpoint = JSON.parse(
 ) as { output00: string };
 
 describe('the playground in Chromium', () => {
-  let server: PreviewServer;
-  let browser: Browser;
+  let playground: Playground;
   let page: Page;
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await preview({ root, preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-    await page.goto(server.resolvedUrls?.local[0] ?? '');
-    await page.waitForSelector('body[data-ready="true"]');
+    playground = await openPlayground();
+    page = playground.page;
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => playground?.close());
 
   const cellText = (n: number): Promise<string> =>
     page.textContent(`article[data-cell="${n}"] pre.output`) as Promise<string>;
@@ -188,14 +169,14 @@ describe('the playground in Chromium', () => {
   });
 
   it('without WebGPU, runs on the CPU and says why the GPU is off', async () => {
-    const noGpu = await browser.newPage();
+    const noGpu = await playground.browser.newPage();
     const errors: string[] = [];
     noGpu.on('pageerror', (e) => errors.push(e.message));
     // an old browser: no navigator.gpu at all
     await noGpu.addInitScript(() => {
       Reflect.deleteProperty(Navigator.prototype, 'gpu');
     });
-    await noGpu.goto(server.resolvedUrls?.local[0] ?? '');
+    await noGpu.goto(playground.url);
     await noGpu.waitForSelector('body[data-ready="true"]');
     expect(await noGpu.textContent('#gpu-status')).toMatch(
       /^WebGPU is off — running on the CPU only: this browser has no WebGPU/,
@@ -210,8 +191,8 @@ describe('the playground in Chromium', () => {
   });
 
   it('logs no console errors, and saves a screenshot', async () => {
-    mkdirSync(`${root}/test-results`, { recursive: true });
-    await page.screenshot({ path: `${root}/test-results/playground.png`, fullPage: true });
-    expect(problems).toEqual([]);
+    mkdirSync(`${ROOT}/test-results`, { recursive: true });
+    await page.screenshot({ path: `${ROOT}/test-results/playground.png`, fullPage: true });
+    expect(playground.problems).toEqual([]);
   });
 });

@@ -23,6 +23,7 @@ import { setupGeneratePanel } from './generate-panel.js';
 import { detectWebGPU, type GpuState } from './gpu.js';
 import { renderNotebook } from './notebook-view.js';
 import { buildModule, type LabeledBackend, type RunResult, runConfig } from './run.js';
+import { setupTrainPanel } from './train-panel.js';
 
 const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#config-form');
@@ -177,6 +178,11 @@ async function main(): Promise<void> {
     ts: cpuBackend,
     gpu: gpu.backend,
     gpuReason: 'reason' in gpu ? gpu.reason : '',
+  });
+  setupTrainPanel($('#train'), {
+    cpuLabel: (wasm ?? cpuBackend).label,
+    tsLabel: cpuBackend.label,
+    gpu: gpu.backend !== null,
   });
   document.body.dataset.ready = 'true';
   await run('cpu');
