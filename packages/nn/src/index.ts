@@ -59,6 +59,7 @@ export * from './optim/index.js';
 export {
   PackedSequence,
   type PackPaddedOptions,
+  type PackSequenceOptions,
   type PadPackedOptions,
   type PadSequenceOptions,
   packPaddedSequence,

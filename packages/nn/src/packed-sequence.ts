@@ -322,6 +322,11 @@ export function padSequence<D extends 'float32' | 'int32' = 'float32'>(
   );
 }
 
+export interface PackSequenceOptions {
+  /** The sequences are already sorted longest first (default true, as PyTorch); false sorts them. */
+  enforceSorted?: boolean;
+}
+
 /**
  * Packs a list of sequences of different lengths (PyTorch's `pack_sequence`): `padSequence` then
  * `packPaddedSequence`. CPU tensors.
@@ -331,7 +336,7 @@ export function padSequence<D extends 'float32' | 'int32' = 'float32'>(
  */
 export function packSequence(
   sequences: readonly Tensor[],
-  options: { enforceSorted?: boolean } = {},
+  options: PackSequenceOptions = {},
 ): PackedSequence {
   const { lengths } = checkSequences(sequences, 'packSequence');
   return packPaddedSequence(padSequence(sequences), lengths, {

@@ -42,6 +42,8 @@ export abstract class RecurrentCellBase extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly bias: boolean;
+  /** The largest allocation the module may make, in bytes (the `maxBytes` option; default 2 GiB). */
+  readonly maxBytes: number;
   readonly cell: CellSpec;
 
   protected constructor(
@@ -56,6 +58,7 @@ export abstract class RecurrentCellBase extends Module {
     // PyTorch's cells accept hiddenSize 0 and return a (N, 0) state
     this.hiddenSize = checkInteger(owner, 'hiddenSize', options.hiddenSize, 0);
     this.bias = checkBoolean(owner, 'bias', options.bias, true);
+    this.maxBytes = checkMaxBytes(owner, options.maxBytes);
     this.cell = cell(this.hiddenSize);
     const H = this.hiddenSize;
     const G = this.cell.gates;
@@ -63,7 +66,7 @@ export abstract class RecurrentCellBase extends Module {
       owner,
       `inputSize ${this.inputSize} and hiddenSize ${H}`,
       parameterAllocations(this.cell, this.inputSize, 1, 1, this.bias, 'cell'),
-      checkMaxBytes(owner, options.maxBytes),
+      this.maxBytes,
     );
     const bound = H > 0 ? 1 / Math.sqrt(H) : 0; // hiddenSize 0: every tensor is empty
     const generator = options.generator ?? defaultGenerator;

@@ -26,6 +26,10 @@ describe('sizes that cannot be allocated', () => {
       'GRU: inputSize 8, hiddenSize 16 and numLayers 1 need 4.88 KiB (4,992 bytes), over maxBytes (1000 bytes)',
     );
     expect(new GRU({ inputSize: 8, hiddenSize: 16, maxBytes: 5000 }).parameters()).toHaveLength(4);
+    // the modules and the cells say what they allow
+    expect(new GRU({ inputSize: 8, hiddenSize: 16, maxBytes: 5000 }).maxBytes).toBe(5000);
+    expect(new LSTMCell({ inputSize: 8, hiddenSize: 16 }).maxBytes).toBe(2 ** 31);
+    expect(new RNNCell({ inputSize: 8, hiddenSize: 16, maxBytes: 9000 }).maxBytes).toBe(9000);
     expect(() => new LSTMCell({ inputSize: 3, hiddenSize: 40_000 })).toThrow(
       'LSTMCell: inputSize 3 and hiddenSize 40000 need weight_hh of 6,400,000,000 floats (23.84 GiB',
     );
