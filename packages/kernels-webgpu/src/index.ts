@@ -3,7 +3,8 @@
  * WGSL kernels and a small WebGPU runtime for `@recurrent/nn`: a device from `navigator.gpu` (browsers)
  * or the `webgpu` package (Node, loaded lazily), a buffer pool, a pipeline cache, one-submit recording,
  * GPU-resident tensors, a tiled GEMM, the recurrences of Elman, LSTM and GRU cells (a persistent kernel
- * per layer, or a fused kernel per step), dropout, and a model head's ops: an embedding gather, softmax /
+ * per layer, or a fused kernel per step), their training steps (forward saving the activations, and the
+ * backward's gate derivatives), dropout, and a model head's ops: an embedding gather, softmax /
  * log-softmax and argmax over the last dimension.
  */
 export { type ArgmaxArgs, argmaxKernel, recordArgmax } from './kernels/argmax.js';
@@ -20,8 +21,11 @@ export {
   persistentPlan,
   type RecurrenceArgs,
 } from './kernels/recurrence.js';
+export { type GradProjArgs, gradProjKernel, recordGradProj } from './kernels/rnn-grad-proj.js';
+export { type GradStepArgs, gradStepKernel, recordGradStep } from './kernels/rnn-grad-step.js';
 export { persistentKernel, recordPersistentRecurrence } from './kernels/rnn-persistent.js';
 export { recordStepRecurrence, type StepTile, stepKernel } from './kernels/rnn-step.js';
+export { recordTrainStep, type TrainStepArgs, trainStepKernel } from './kernels/rnn-train-step.js';
 export { recordSoftmax, type SoftmaxArgs, type SoftmaxKind, softmaxKernel } from './kernels/softmax.js';
 export { BufferPool, type BufferStats, BufferUsage, STORAGE_USAGE, sizeClass } from './runtime/buffers.js';
 export { createRuntime, GpuRuntime, type RuntimeStats, type WebGPUOptions } from './runtime/device.js';
@@ -39,3 +43,4 @@ export { GpuStorage, gpuTensor, type StorageOwner } from './runtime/storage.js';
 export { f32, flagBits, type StorageBinding, type UniformField, u32, wgslFlags } from './wgsl/bindings.js';
 export { CELL_GATES, type CellKind, cellUpdate } from './wgsl/cell.js';
 export { type Activation, activation, type MathFunction, wgslMath } from './wgsl/math.js';
+export { STEP_ROWS, type StepRows, stepGroups, stepThread } from './wgsl/step-rows.js';

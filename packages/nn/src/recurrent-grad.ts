@@ -25,20 +25,22 @@ export interface RecurrentTape {
 
 /**
  * The training forward. A backend without `rnnTrain`/`rnnBackward` whose tensors are CPU tensors (the
- * WebAssembly backend) trains through the TypeScript one; any other (WebGPU, for now) runs its plain
- * forward, so inference keeps working with parameters that require grad, and the node's backward throws
- * `unsupported`.
+ * WebAssembly backend) trains through the TypeScript one. Off the CPU (WebGPU) the plain forward runs even
+ * where the backend can train (its gradients would be GPU tensors, which the CPU autograd engine and the
+ * CPU parameters cannot take yet): inference keeps working with parameters that require grad, and the
+ * node's backward throws `unsupported` (`tape.saved` is null).
  */
 export function trainForward(backend: Backend, args: RnnArgs): RnnResult & { tape: RecurrentTape } {
   const trainer = trainerOf(backend);
-  if (!trainer.rnnTrain) return { ...backend.rnn(args), tape: { backend, args, saved: null } };
+  if (!trainer?.rnnTrain) return { ...backend.rnn(args), tape: { backend, args, saved: null } };
   const { result, saved } = trainer.rnnTrain(args);
   return { ...result, tape: { backend: trainer, args, saved } };
 }
 
-function trainerOf(backend: Backend): Backend {
-  if (backend.rnnTrain && backend.rnnBackward) return backend;
-  return backend.device === 'cpu' ? cpuBackend : backend;
+/** The CPU backend that trains on `backend`'s behalf, or null off the CPU. */
+function trainerOf(backend: Backend): Backend | null {
+  if (backend.device !== 'cpu') return null;
+  return backend.rnnTrain && backend.rnnBackward ? backend : cpuBackend;
 }
 
 /** The error of a backward through a recurrent module on a backend that cannot train yet. */
@@ -86,7 +88,7 @@ export function recordRecurrent(o: RecordOptions): Tensor<'float32'>[] {
   const saved = edges.filter((t): t is Tensor => t !== null);
   const backend = tape.backend;
   recordGradFnMulti([...o.outputs], o.name, edges, saved, (grads, needs) => {
-    if (!backend.rnnBackward || !backend.rnnTrain) throw unsupported(o.owner, backend);
+    if (!backend.rnnBackward || !backend.rnnTrain || tape.saved === null) throw unsupported(o.owner, backend);
     const rnnBackward = backend.rnnBackward as NonNullable<Backend['rnnBackward']>;
     const g = rnnBackward(tape.args, tape.saved, o.gradOut(grads));
     const mapped = o.gradIn(g);

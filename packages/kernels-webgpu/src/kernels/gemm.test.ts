@@ -141,4 +141,44 @@ describe.skipIf(!runtime)(`gemm kernel against the CPU sgemm${reason ? ` (skippe
       expect(Math.abs((got[i] as number) - w), `element ${i}`).toBeLessThanOrEqual(tol(w, H));
     });
   });
+  it('reads op(B) from an offset per problem (bOffset): column blocks of one matrix, transposed', async () => {
+    // dW_d = Gᵀ·X_d over R rows, X_d the columns d·K… of a (R, 2K) matrix (a bidirectional layer's saved h)
+    const [R, M, K] = [9, 6, 4];
+    const g = new Generator(8);
+    const [G, X] = [R * M, R * 2 * K].map((n) => randn([n], { generator: g }).dataSync()) as [
+      Float32Array,
+      Float32Array,
+    ];
+    const want = new Float32Array(2 * M * K);
+    for (let z = 0; z < 2; z++)
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < K; j++) {
+          let acc = 0;
+          for (let r = 0; r < R; r++) acc += (G[r * M + i] as number) * (X[r * 2 * K + z * K + j] as number);
+          want[z * M * K + i * K + j] = acc;
+        }
+    const [a, b, c] = [upload(G), upload(X), upload(new Float32Array(2 * M * K))];
+    const rec = gpu.recorder();
+    recordGemm(rec, {
+      ...{
+        M,
+        N: K,
+        K: R,
+        a,
+        aOffset: [0, 0],
+        sai: 1,
+        sap: M,
+        b: [b, b],
+        bOffset: [0, K],
+        sbp: 2 * K,
+        sbj: 1,
+      },
+      ...{ c, cOffset: [0, M * K], ldc: K },
+    });
+    rec.submit();
+    const got = await gpu.read(c, want.length);
+    want.forEach((w, i) => {
+      expect(Math.abs((got[i] as number) - w), `element ${i}`).toBeLessThanOrEqual(tol(w, R));
+    });
+  });
 });

@@ -18,7 +18,7 @@ export interface GemmVariant {
 }
 
 const SIZES = ['M', 'N', 'K', 'm0', 'sai', 'sap', 'sbp', 'sbj', 'ldc'] as const;
-const OFFSETS = ['aOff0', 'aOff1', 'cOff0', 'cOff1', 'flags'] as const;
+const OFFSETS = ['aOff0', 'aOff1', 'bOff0', 'bOff1', 'cOff0', 'cOff1', 'flags'] as const;
 type GemmUniform = (typeof SIZES)[number] | (typeof OFFSETS)[number];
 const UNIFORMS = u32(...SIZES, ...OFFSETS);
 /** Bits of the `flags` uniform: add the bias; accumulate into C. */
@@ -26,7 +26,7 @@ const FLAGS = { BIAS: 1, ACCUMULATE: 2 } as const;
 
 /**
  * Tiled GEMM, `C = act([C +] op(A)·op(B) + bias)`, any M, N, K. op(A)[i][k] = a[aOff_z + i·sai + k·sap],
- * op(B)[k][j] = b_z[k·sbp + j·sbj], C[i][j] = c[cOff_z + i·ldc + j]. Workgroup z (0 or 1) picks
+ * op(B)[k][j] = b_z[bOff_z + k·sbp + j·sbj], C[i][j] = c[cOff_z + i·ldc + j]. Workgroup z (0 or 1) picks
  * b0/b1, bias0/bias1 and its offsets, so both directions of a bidirectional layer run in one dispatch.
  * Tiles of op(A) (BM×16) and op(B) (16×BN) are staged in workgroup memory, loaded k-fastest so that
  * row-major X and W (the X·Wᵀ case) are read contiguously; edges load zeros.
@@ -61,7 +61,7 @@ fn load_a(z: u32, i: u32, k: u32) -> f32 {
 }
 fn load_b(z: u32, k: u32, j: u32) -> f32 {
   if (k >= p.K || j >= p.N) { return 0.0; }
-  let at = k * p.sbp + j * p.sbj;
+  let at = select(p.bOff0, p.bOff1, z == 1u) + k * p.sbp + j * p.sbj;
   if (z == 0u) { return b0[at]; }
   return b1[at];
 }
@@ -120,6 +120,8 @@ export interface GemmArgs {
   b: readonly GPUBuffer[];
   sbp: number;
   sbj: number;
+  /** Where op(B) starts in each b buffer (elements); default 0. */
+  bOffset?: readonly number[];
   bias?: readonly GPUBuffer[] | null;
   c: GPUBuffer;
   cOffset: readonly number[];
@@ -152,9 +154,11 @@ export function recordGemm(rec: Recorder, g: GemmArgs): void {
   const maxY = rec.runtime.limits.maxComputeWorkgroupsPerDimension;
   const rowsPerDispatch = maxY * BM;
   const [a0 = 0, a1 = a0] = g.aOffset;
+  const [bo0 = 0, bo1 = bo0] = g.bOffset ?? [];
   const [c0 = 0, c1 = c0] = g.cOffset;
   const { M, N, K, sai, sap, sbp, sbj, ldc } = g;
-  const fixed = { M, N, K, sai, sap, sbp, sbj, ldc, aOff0: a0, aOff1: a1, cOff0: c0, cOff1: c1, flags };
+  const offsets = { aOff0: a0, aOff1: a1, bOff0: bo0, bOff1: bo1, cOff0: c0, cOff1: c1 };
+  const fixed = { M, N, K, sai, sap, sbp, sbj, ldc, ...offsets, flags };
   for (let m0 = 0; m0 < M; m0 += rowsPerDispatch) {
     const rows = Math.min(rowsPerDispatch, M - m0);
     rec.dispatch(kernel, buffers, { ...fixed, m0 }, [Math.ceil(N / BN), Math.ceil(rows / BM), Z]);

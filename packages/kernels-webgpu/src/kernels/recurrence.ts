@@ -85,7 +85,10 @@ export interface PackedWeights {
  * (WebGPU guarantees only 8 storage buffers per stage). A single direction with nothing but W_hh is used
  * as it is.
  */
-export function packWeights(rec: Recorder, a: RecurrenceArgs): PackedWeights {
+export function packWeights(
+  rec: Recorder,
+  a: Pick<RecurrenceArgs, 'cell' | 'H' | 'P' | 'wHh' | 'bHh' | 'wHr'>,
+): PackedWeights {
   const G = CELL_GATES[a.cell];
   const [gates, proj] = [G * a.H, a.wHr ? a.P * a.H : 0];
   const bOff = gates * a.P;

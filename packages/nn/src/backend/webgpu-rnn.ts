@@ -15,14 +15,37 @@ import { modeModule, type RnnMode } from '../cell.js';
 import { layerInputSize, type SeqGeometry, seqGeometry } from './geometry.js';
 import type { DropoutSpec, RnnArgs, RnnResult } from './types.js';
 
-const CELL_KIND: Record<RnnMode, CellKind> = { RNN_TANH: 'tanh', RNN_RELU: 'relu', LSTM: 'lstm', GRU: 'gru' };
+export const CELL_KIND: Record<RnnMode, CellKind> = {
+  RNN_TANH: 'tanh',
+  RNN_RELU: 'relu',
+  LSTM: 'lstm',
+  GRU: 'gru',
+};
 
-interface LayerBuffers {
+/** One layer's weight buffers, per direction (null: the module has none). */
+export interface LayerBuffers {
   ih: GPUBuffer[];
   hh: GPUBuffer[];
   bih: GPUBuffer[] | null;
   bhh: GPUBuffer[] | null;
   hr: GPUBuffer[] | null;
+}
+
+/** The GPU buffers of every layer's weights, per direction (each checked: device, not disposed). */
+export function weightBuffers(runtime: GpuRuntime, args: RnnArgs): LayerBuffers[] {
+  return args.layers.map((dirs, k) => {
+    const of = (t: Tensor, name: string, d: number) =>
+      runtime.bufferOf(t, `${name}_l${k}${d ? '_reverse' : ''}`);
+    const all = (pick: (w: (typeof dirs)[number]) => Tensor | null, name: string) =>
+      dirs[0] && pick(dirs[0]) ? dirs.map((w, d) => of(pick(w) as Tensor, name, d)) : null;
+    return {
+      ih: dirs.map((w, d) => of(w.weightIh, 'weight_ih', d)),
+      hh: dirs.map((w, d) => of(w.weightHh, 'weight_hh', d)),
+      bih: all((w) => w.biasIh, 'bias_ih'),
+      bhh: all((w) => w.biasHh, 'bias_hh'),
+      hr: all((w) => w.weightHr, 'weight_hr'),
+    };
+  });
 }
 
 /** Whether a forward of `args` runs the persistent kernel (it fits, and the batch fits the dispatch grid). */
@@ -53,19 +76,7 @@ export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolea
   const input = runtime.bufferOf(args.input, `${module} input`);
   const h0 = args.h0 ? runtime.bufferOf(args.h0, `${module} h0`) : null;
   const c0 = args.c0 && cell === 'lstm' ? runtime.bufferOf(args.c0, `${module} c0`) : null;
-  const weights: LayerBuffers[] = args.layers.map((dirs, k) => {
-    const of = (t: Tensor, name: string, d: number) =>
-      runtime.bufferOf(t, `${name}_l${k}${d ? '_reverse' : ''}`);
-    const all = (pick: (w: (typeof dirs)[number]) => Tensor | null, name: string) =>
-      dirs[0] && pick(dirs[0]) ? dirs.map((w, d) => of(pick(w) as Tensor, name, d)) : null;
-    return {
-      ih: dirs.map((w, d) => of(w.weightIh, 'weight_ih', d)),
-      hh: dirs.map((w, d) => of(w.weightHh, 'weight_hh', d)),
-      bih: all((w) => w.biasIh, 'bias_ih'),
-      bhh: all((w) => w.biasHh, 'bias_hh'),
-      hr: all((w) => w.weightHr, 'weight_hr'),
-    };
-  });
+  const weights = weightBuffers(runtime, args);
   const record =
     persistent && fitsPersistent(runtime, cell, g) ? recordPersistentRecurrence : recordStepRecurrence;
 

@@ -26,8 +26,13 @@ import type {
   LastDimArgs,
   LinearArgs,
   RnnArgs,
+  RnnGradOutputs,
+  RnnGrads,
   RnnResult,
+  RnnTrainResult,
 } from './types.js';
+import { rnnTrainWebGPU } from './webgpu-grad.js';
+import { rnnBackwardWebGPU } from './webgpu-grad-backward.js';
 import {
   argmaxWebGPU,
   dropoutWebGPU,
@@ -78,7 +83,9 @@ export interface WebGPUBackend extends Backend {
  * and returns GPU tensors: read them with `await t.data()`, release them with `t.dispose()`. One forward
  * is one command buffer and one queue submit, with no readback, for every cell (RNN, LSTM, GRU), packed
  * batches (`PackedSequence`) included: they compute only each sequence's real steps.
- * `Linear`, `Embedding` and `Dropout` compute here too, and `backend.argmax` / `softmax` / `logSoftmax`
+ * `rnnTrain` / `rnnBackward` (backpropagation through time, one submit each, gradients as GPU tensors) are
+ * there for callers that drive the backend directly; modules do not train on it yet (their parameters and
+ * autograd live on the CPU). `Linear`, `Embedding` and `Dropout` compute here too, and `backend.argmax` / `softmax` / `logSoftmax`
  * return GPU tensors (argmax's int32), so a generation step reads back only the chosen token.
  */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
@@ -121,6 +128,14 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
     rnn: (args: RnnArgs): RnnResult => {
       alive();
       return rnnWebGPU(runtime, args, persistent);
+    },
+    rnnTrain: (args: RnnArgs): RnnTrainResult => {
+      alive();
+      return rnnTrainWebGPU(runtime, args);
+    },
+    rnnBackward: (args: RnnArgs, saved: unknown, grads: RnnGradOutputs): RnnGrads => {
+      alive();
+      return rnnBackwardWebGPU(runtime, args, saved, grads);
     },
     linear: (args: LinearArgs): Tensor<'float32'> => {
       alive();
