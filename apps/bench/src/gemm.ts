@@ -7,6 +7,7 @@ import {
   type Job,
 } from '@recurrent/kernels-wasm';
 import { sgemm } from '@recurrent/tensor';
+import { FMA_CEILING_ROW, fmaCeiling } from './fma-ceiling.js';
 import { summarize } from './stats.js';
 
 /** Times `f` (after one warm-up call) `n` times; the median in ms. */
@@ -24,7 +25,8 @@ function median(n: number, f: () => void): number {
 /**
  * GEMM alone, C = A·B at n³: the plain TypeScript `sgemm`, the WASM `sgemm` (copying A, B and C through
  * the kernels' memory, as a caller of `WasmKernels.sgemm` sees it), the WASM kernel on operands already in
- * its memory (one core), and the same split by rows over a two-thread pool. Markdown rows.
+ * its memory (one core), and the same split by rows over a two-thread pool; last, the one-thread FMA
+ * ceiling (`fmaCeiling`), the most any one-thread kernel can reach. Markdown rows.
  */
 export async function gemmSection(n: number, reps: number): Promise<string> {
   const rnd = (len: number): Float32Array => Float32Array.from({ length: len }, () => Math.random() * 2 - 1);
@@ -61,6 +63,7 @@ export async function gemmSection(n: number, reps: number): Promise<string> {
     rows.push(['WASM gemm kernel, rows split over 2 threads', median(reps, () => pool.run(jobs))]);
     pool.dispose();
   }
+  const ceiling = await fmaCeiling(reps, n >= 1024 ? 20_000_000 : 2_000_000);
   const lines = [
     `### GEMM alone: ${n}×${n}×${n}, float32`,
     '',
@@ -69,6 +72,10 @@ export async function gemmSection(n: number, reps: number): Promise<string> {
   ];
   for (const [name, ms] of rows)
     lines.push(`| ${name} | ${ms.toFixed(1)} | ${(flops / ms / 1e6).toFixed(1)} |`);
+  if (ceiling)
+    lines.push(
+      `| ${FMA_CEILING_ROW} | ${ceiling.ms.toFixed(1)} | ${(ceiling.flops / ceiling.ms / 1e6).toFixed(1)} |`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -12,6 +12,7 @@ import { torch } from './peers/torch.js';
 import {
   cellTargets,
   configSection,
+  fmaCeilingOf,
   gemmPeak,
   packedTargets,
   ratioSummary,
@@ -93,7 +94,11 @@ async function main(): Promise<void> {
   const memory = [noMemory ? '' : memorySection(), noTrainMemory ? '' : trainingMemorySection()]
     .filter(Boolean)
     .join('\n');
-  const targets = [cellTargets(all, gemmPeak(gemm)), packedTargets(all), trainingTargets(all)]
+  const targets = [
+    cellTargets(all, gemmPeak(gemm), fmaCeilingOf(gemm)),
+    packedTargets(all),
+    trainingTargets(all),
+  ]
     .filter(Boolean)
     .join('\n');
   process.stdout.write(`${gemm}\n${memory}\n${targets}\n`);

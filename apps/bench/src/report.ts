@@ -1,4 +1,5 @@
 import { type BenchConfig, describeConfig, flopsOf, tokensOf } from './configs.js';
+import { FMA_CEILING_ROW } from './fma-ceiling.js';
 import { paddedName } from './runner.js';
 import type { Measurement } from './schedule.js';
 
@@ -86,6 +87,15 @@ export function gemmPeak(gemmMarkdown: string): { name: string; gflops: number }
   return peak;
 }
 
+/** The FMA ceiling's GFLOP/s from the GEMM section's markdown, if it was measured. */
+export function fmaCeilingOf(gemmMarkdown: string): number | undefined {
+  for (const line of gemmMarkdown.split('\n')) {
+    const [, name, , gflops] = line.split('|').map((cell) => cell.trim());
+    if (name === FMA_CEILING_ROW && Number.isFinite(Number(gflops))) return Number(gflops);
+  }
+  return undefined;
+}
+
 const OURS_WASM = 'recurrent cpu (wasm, 1 thr)';
 /** The LSTM/GRU targets: our WASM backend on one thread ≤ 0.6× ORT Web (2 thr); ≤ 1.0× ORT Node on these. */
 const WEB_TARGET = 0.6;
@@ -100,6 +110,7 @@ const NODE_TARGET_SHAPES = ['C1', 'C5'];
 export function cellTargets(
   all: readonly { config: BenchConfig; results: readonly Measurement[] }[],
   peak: { name: string; gflops: number } | undefined,
+  ceiling?: number,
 ): string {
   const rows = all.filter(({ config }) => config.cell !== 'RNN' && !config.lengths && !config.train);
   if (rows.length === 0) return '';
@@ -116,7 +127,12 @@ export function cellTargets(
     `Targets: ≤ ${WEB_TARGET}× ONNX Runtime Web (wasm, 2 thr) on every row; ≤ ${NODE_TARGET}× ONNX Runtime Node ` +
       `on ${NODE_TARGET_SHAPES.join(' and ')}. GEMM peak: ${
         peak ? `${peak.gflops.toFixed(1)} GFLOP/s (${peak.name})` : 'not measured (add gemm to --only)'
-      }.`,
+      }.${
+        ceiling
+          ? ` One-thread FMA ceiling: ${ceiling.toFixed(1)} GFLOP/s — a row that needs more than that cannot ` +
+            'meet its target with one thread of 128-bit WebAssembly SIMD ("beyond the ceiling").'
+          : ''
+      }`,
     '',
     '| config | median ms | ÷ ORT Web | ÷ ORT Node | GFLOP/s (of GEMM peak) | needed for the targets | met |',
     '|---|---:|---:|---:|---:|---:|---|',
@@ -141,7 +157,9 @@ export function cellTargets(
     const nodeRatio = node ? `${ratio(ours / node)}${nodeCounts ? '' : ' (no target)'}` : '—';
     lines.push(
       `| ${config.id} | ${ms(ours)} | ${ratio(ours / web)} | ${nodeRatio} | ${withPeak(gflopsAt(ours))} | ` +
-        `${withPeak(gflopsAt(limitMs))} | ${ours <= limitMs ? 'yes' : 'no'} |`,
+        `${withPeak(gflopsAt(limitMs))} | ${
+          ours <= limitMs ? 'yes' : ceiling && gflopsAt(limitMs) > ceiling ? 'no (beyond the ceiling)' : 'no'
+        } |`,
     );
   }
   return `${lines.join('\n')}\n`;
