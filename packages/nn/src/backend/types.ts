@@ -174,8 +174,10 @@ export interface Backend {
   rnn(args: RnnArgs): RnnResult;
   /**
    * Training forward (optional): the same numbers as `rnn`, also saving the activations the backward
-   * needs (dropout masks drawn as `rnn` draws them). Modules call it only when a gradient is required;
-   * a backend without it cannot train recurrent modules yet (the module throws, naming the backend).
+   * needs (dropout masks drawn as `rnn` draws them). Modules on a CPU backend call it when a gradient is
+   * required (a CPU backend without it trains through `cpuBackend`'s); off the CPU (WebGPU) modules do not
+   * call it yet, because the autograd engine and the parameters live on the CPU: the module throws on
+   * backward, naming the backend. Callers driving a backend directly can use it on any device.
    */
   rnnTrain?(args: RnnArgs): RnnTrainResult;
   /**
