@@ -23,6 +23,7 @@ import { setupGeneratePanel } from './generate-panel.js';
 import { detectWebGPU, type GpuState } from './gpu.js';
 import { renderNotebook } from './notebook-view.js';
 import { buildModule, type LabeledBackend, type RunResult, runConfig } from './run.js';
+import { fillStatsTable } from './stats-table.js';
 import { setupTrainPanel } from './train-panel.js';
 
 const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
@@ -92,18 +93,7 @@ function showResult(result: RunResult): void {
     ...result.diffs.map(([label, d]): [string, string] => [`max |diff| ${label}`, d.toExponential(2)]),
     ['output[0, 0]', result.output00],
   ];
-  $('#results').replaceChildren(
-    ...rows.map(([k, v]) => {
-      const tr = document.createElement('tr');
-      const th = document.createElement('th');
-      th.textContent = k;
-      const td = document.createElement('td');
-      td.textContent = v;
-      td.dataset.key = k;
-      tr.append(th, td);
-      return tr;
-    }),
-  );
+  fillStatsTable($('#results'), rows);
   const select = $<HTMLSelectElement>('#layer-select');
   select.replaceChildren(...result.states.map((s, i) => new Option(s.label, String(i))));
   drawStates();

@@ -2,6 +2,7 @@
 // they come, shows its samples, and downloads the model as a safetensors checkpoint.
 import { drawLossCurve } from './charts/loss-curve.js';
 import { showFieldErrors } from './config-form.js';
+import { fillStatsTable } from './stats-table.js';
 import {
   checkTrainConfig,
   DEFAULT_TRAIN_CONFIG,
@@ -117,18 +118,7 @@ export function setupTrainPanel(root: HTMLElement, options: TrainPanelOptions): 
       ],
       ['ln(vocabulary size), a uniform guess', vocabSize ? Math.log(vocabSize).toFixed(4) : ''],
     ];
-    $('#train-stats').replaceChildren(
-      ...rows.map(([k, v]) => {
-        const tr = document.createElement('tr');
-        const th = document.createElement('th');
-        th.textContent = k;
-        const td = document.createElement('td');
-        td.textContent = v;
-        td.dataset.key = k;
-        tr.append(th, td);
-        return tr;
-      }),
-    );
+    fillStatsTable($('#train-stats'), rows);
   };
 
   const draw = (): void => {

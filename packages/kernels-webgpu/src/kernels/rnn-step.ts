@@ -1,7 +1,8 @@
 import { defineKernel, type Kernel, memoizeKernel } from '../runtime/pipelines.js';
 import type { Recorder } from '../runtime/recorder.js';
 import { flagBits, type StorageBinding, u32, wgslFlags } from '../wgsl/bindings.js';
-import { CELL_GATES, type CellKind, cellUpdate, gateVec } from '../wgsl/cell.js';
+import { type CellKind, cellUpdate, gateVec } from '../wgsl/cell.js';
+import { BJ, GATE_TILES, gateTileDecls, gateTileMain, type StepTile } from '../wgsl/gate-tile.js';
 import { seqRow, stepTime } from '../wgsl/indexing.js';
 import { recordGemm } from './gemm.js';
 import {
@@ -17,9 +18,8 @@ import { type PackedSchedule, packedSchedule, projectPacked } from './rnn-step-p
  * Tiles of BM batch rows × 64 units, a thread computing TM rows × 4 units of every gate, over K chunks
  * of 8 staged in workgroup memory: `wide` for N > 32, `skinny` (one row per thread) otherwise.
  */
-const TILES = { wide: { BM: 64, TM: 4 }, skinny: { BM: 16, TM: 1 } } as const;
-const [BJ, BK, THREADS] = [64, 8, 256];
-export type StepTile = keyof typeof TILES;
+export type { StepTile } from '../wgsl/gate-tile.js';
+
 const FLAGS = { HAS_BIAS: 1, HAS_H0: 2, HAS_C0: 4, PROJ: 8 } as const;
 const NAMES = ['step', 'flags'] as const;
 type PackedUniform = keyof PackedSchedule;
@@ -81,13 +81,8 @@ function rowMath(packed: boolean) {
 }
 
 function buildStep({ cell, tile, packed = false }: StepVariant, variant: string): Kernel<StepUniform> {
-  const { BM, TM } = TILES[tile];
   const m = rowMath(packed);
-  const G = CELL_GATES[cell];
   const lstm = cell === 'lstm';
-  const gates = Array.from({ length: G }, (_, g) => g);
-  const rows = Array.from({ length: TM }, (_, i) => i);
-  const acc = (g: number, i: number) => `acc${g}_${i}`;
   const bindings: StorageBinding[] = [
     { name: 'w', access: 'read' },
     { name: 'h0', access: 'read' },
@@ -107,9 +102,7 @@ ${cellUpdate(cell)}
 ${seqRow}
 ${stepTime}
 ${wgslFlags(FLAGS)}
-const G = ${G}u; const BM = ${BM}u; const BJ = ${BJ}u; const BK = ${BK}u;
-var<workgroup> Hs: array<f32, ${BK * BM}>; // [k][m]
-var<workgroup> Ws: array<vec4<f32>, ${(G * BK * BJ) / 4}>; // [g][k][j / 4]
+${gateTileDecls(cell, tile)}
 
 fn has(flag: u32) -> bool { return (p.flags & flag) != 0u; }
 
@@ -136,36 +129,7 @@ fn finish(d: u32, n: u32, j: u32, sums: vec4<f32>) {
   if (${m.last}) { hN[p.hBase + (d * p.N + n) * p.P + j] = y.x; }
 }
 
-@compute @workgroup_size(${THREADS})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let d = wg.z;
-  let base = d * p.wStride;
-  let n0 = wg.y * BM;
-  let j0 = wg.x * BJ;
-  let tr = (li / ${BJ / 4}u) * ${TM}u;
-  let tc = li % ${BJ / 4}u;
-  ${gates.flatMap((g) => rows.map((m) => `var ${acc(g, m)} = vec4<f32>();`)).join(' ')}
-  for (var k0 = 0u; k0 < p.P; k0 += BK) {
-    for (var e = li; e < BM * BK; e += ${THREADS}u) { Hs[(e % BK) * BM + e / BK] = h_prev(d, n0 + e / BK, k0 + e % BK); }
-    for (var e = li; e < G * BJ * BK; e += ${THREADS}u) {
-      let g = e / (BJ * BK);
-      let jl = (e / BK) % BJ;
-      let k = k0 + e % BK;
-      var v = 0.0;
-      if (j0 + jl < p.H && k < p.P) { v = w[base + (g * p.H + j0 + jl) * p.P + k]; }
-      Ws[(g * BK + e % BK) * ${BJ / 4}u + jl / 4u][jl % 4u] = v;
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < BK; k++) {
-      ${rows.map((m) => `let h${m} = Hs[k * BM + tr + ${m}u];`).join(' ')}
-      ${gates.map((g) => `let w${g} = Ws[(${g}u * BK + k) * ${BJ / 4}u + tc];\n      ${rows.map((m) => `${acc(g, m)} += h${m} * w${g};`).join(' ')}`).join('\n      ')}
-    }
-    workgroupBarrier();
-  }
-  for (var jj = 0u; jj < 4u; jj++) {
-    ${rows.map((m) => `finish(d, n0 + tr + ${m}u, j0 + tc * 4u + jj, ${gateVec(cell, (g) => `${acc(g, m)}[jj]`)});`).join('\n    ')}
-  }
-}`;
+${gateTileMain(cell, tile, 'Hs[(e % BK) * BM + e / BK] = h_prev(d, n, k);')}`;
   const uniforms = packed ? PACKED_UNIFORMS : UNIFORMS;
   return defineKernel<StepUniform>({ name: 'rnn-step', variant, uniforms, bindings, body });
 }
@@ -180,7 +144,7 @@ export function recordStepRecurrence(rec: Recorder, a: RecurrenceArgs): void {
   const D = a.wHh.length;
   const w = packWeights(rec, a);
   const tile: StepTile = a.N > 32 ? 'wide' : 'skinny';
-  const { BM } = TILES[tile];
+  const { BM } = GATE_TILES[tile];
   const kernel = stepKernel({ cell: a.cell, tile, packed: !!a.packed });
   const lstm = a.cell === 'lstm';
   const hr = a.wHr ? rec.scratch(D * a.N * a.H * 4) : null;

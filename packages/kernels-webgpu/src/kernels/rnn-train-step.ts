@@ -2,13 +2,10 @@ import { defineKernel, type Kernel, memoizeKernel } from '../runtime/pipelines.j
 import type { Recorder } from '../runtime/recorder.js';
 import { flagBits, type StorageBinding, u32, wgslFlags } from '../wgsl/bindings.js';
 import { CELL_GATES, type CellKind, gateVec } from '../wgsl/cell.js';
+import { BJ, GATE_TILES, gateTileDecls, gateTileMain, type StepTile } from '../wgsl/gate-tile.js';
 import { activation, wgslMath } from '../wgsl/math.js';
 import { STEP_ROWS, type StepRows } from '../wgsl/step-rows.js';
-import type { StepTile } from './rnn-step.js';
 
-/** As `rnn-step`: tiles of BM sequences × 64 units, TM sequences × 4 units of every gate per thread. */
-const TILES = { wide: { BM: 64, TM: 4 }, skinny: { BM: 16, TM: 1 } } as const;
-const [BJ, BK, THREADS] = [64, 8, 256];
 const SHAPES = ['N', 'H', 'P', 'width', 'gxWidth', 'cWidth', 'offC0', 'offC1', 'offRaw'] as const;
 const NAMES = ['wStride', 'bOff', 'flags'] as const;
 type TrainUniform = (typeof STEP_ROWS)[number] | (typeof SHAPES)[number] | (typeof NAMES)[number];
@@ -50,12 +47,7 @@ export const trainStepKernel: (v: { cell: CellKind; tile: StepTile }) => Kernel<
   'rnn-train-step',
   (v: { cell: CellKind; tile: StepTile }) => `${v.cell}.${v.tile}`,
   ({ cell, tile }, variant) => {
-    const { BM, TM } = TILES[tile];
-    const G = CELL_GATES[cell];
     const lstm = cell === 'lstm';
-    const gates = Array.from({ length: G }, (_, g) => g);
-    const rows = Array.from({ length: TM }, (_, i) => i);
-    const acc = (g: number, i: number) => `acc${g}_${i}`;
     const vec = (e: (g: number) => string) => gateVec(cell, e);
     const bindings: StorageBinding[] = [
       { name: 'w', access: 'read' },
@@ -71,9 +63,7 @@ export const trainStepKernel: (v: { cell: CellKind; tile: StepTile }) => Kernel<
     const body = /* wgsl */ `
 ${math}
 ${wgslFlags(FLAGS)}
-const G = ${G}u; const BM = ${BM}u; const BJ = ${BJ}u; const BK = ${BK}u;
-var<workgroup> Hs: array<f32, ${BK * BM}>; // [k][m]
-var<workgroup> Ws: array<vec4<f32>, ${(G * BK * BJ) / 4}>; // [g][k][j / 4]
+${gateTileDecls(cell, tile)}
 
 fn active_of(d: u32) -> u32 { return select(p.active0, p.active1, d == 1u); }
 
@@ -95,41 +85,13 @@ fn finish(d: u32, n: u32, j: u32, sums: vec4<f32>) {
   hsOut[s * p.P + j] = y;
 }
 
-@compute @workgroup_size(${THREADS})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let d = wg.z;
-  let n0 = wg.y * BM;
-  let j0 = wg.x * BJ;
-  let tr = (li / ${BJ / 4}u) * ${TM}u;
-  let tc = li % ${BJ / 4}u;
-  ${gates.flatMap((g) => rows.map((m) => `var ${acc(g, m)} = vec4<f32>();`)).join(' ')}
-  for (var k0 = 0u; k0 < p.P; k0 += BK) {
-    for (var e = li; e < BM * BK; e += ${THREADS}u) {
-      let n = n0 + e / BK;
-      let k = k0 + e % BK;
-      var v = 0.0;
+${gateTileMain(
+  cell,
+  tile,
+  `var v = 0.0;
       if (n < active_of(d) && k < p.P) { v = hsIn[(d * p.N + n) * p.P + k]; }
-      Hs[(e % BK) * BM + e / BK] = v;
-    }
-    for (var e = li; e < G * BJ * BK; e += ${THREADS}u) {
-      let g = e / (BJ * BK);
-      let jl = (e / BK) % BJ;
-      let k = k0 + e % BK;
-      var v = 0.0;
-      if (j0 + jl < p.H && k < p.P) { v = w[d * p.wStride + (g * p.H + j0 + jl) * p.P + k]; }
-      Ws[(g * BK + e % BK) * ${BJ / 4}u + jl / 4u][jl % 4u] = v;
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < BK; k++) {
-      ${rows.map((m) => `let h${m} = Hs[k * BM + tr + ${m}u];`).join(' ')}
-      ${gates.map((g) => `let w${g} = Ws[(${g}u * BK + k) * ${BJ / 4}u + tc];\n      ${rows.map((m) => `${acc(g, m)} += h${m} * w${g};`).join(' ')}`).join('\n      ')}
-    }
-    workgroupBarrier();
-  }
-  for (var jj = 0u; jj < 4u; jj++) {
-    ${rows.map((m) => `finish(d, n0 + tr + ${m}u, j0 + tc * 4u + jj, ${vec((g) => `${acc(g, m)}[jj]`)});`).join('\n    ')}
-  }
-}`;
+      Hs[(e % BK) * BM + e / BK] = v;`,
+)}`;
     return defineKernel({ name: 'rnn-train-step', variant, uniforms: UNIFORMS, bindings, body });
   },
 );
@@ -173,7 +135,7 @@ export function recordTrainStep(rec: Recorder, a: TrainStepArgs): void {
     bOff: a.w.bOff,
     flags,
   };
-  const groups = [Math.ceil(H / BJ), Math.ceil(N / TILES[tile].BM), D] as const;
+  const groups = [Math.ceil(H / BJ), Math.ceil(N / GATE_TILES[tile].BM), D] as const;
   rec.dispatch(
     trainStepKernel({ cell: a.cell, tile }),
     buffers,

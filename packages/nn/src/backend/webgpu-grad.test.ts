@@ -4,6 +4,7 @@ import { Generator, type Tensor, uniform } from '@recurrent/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellSpec, type RnnMode } from '../cell.js';
 import { webgpuUnavailable } from '../testing/backends.js';
+import { argsOn } from '../testing/rnn-args.js';
 import { recurrentCpuBackward, recurrentCpuTrain } from './cpu-grad.js';
 import type { RnnArgs, RnnDirectionWeights, RnnGradOutputs, RnnGrads } from './types.js';
 import { createWebGPUBackend, type WebGPUBackend } from './webgpu.js';
@@ -84,27 +85,6 @@ function gradOutputs(c: Config, shapes: { output: number[]; hN: number[]; cN: nu
   const g = new Generator(c.seed + 2);
   const rand = (shape: number[]) => uniform(shape, -1, 1, { generator: g });
   return { output: rand(shapes.output), hN: rand(shapes.hN), cN: shapes.cN ? rand(shapes.cN) : null };
-}
-
-function onGpu(gpu: WebGPUBackend, args: RnnArgs, seed: number): RnnArgs {
-  const on = (t: Tensor) => gpu.fromCpu(t);
-  const maybe = (t: Tensor | null) => (t ? on(t) : null);
-  return {
-    ...args,
-    input: on(args.input),
-    h0: maybe(args.h0),
-    c0: maybe(args.c0),
-    layers: args.layers.map((dirs) =>
-      dirs.map((w) => ({
-        weightIh: on(w.weightIh),
-        weightHh: on(w.weightHh),
-        biasIh: maybe(w.biasIh),
-        biasHh: maybe(w.biasHh),
-        weightHr: maybe(w.weightHr),
-      })),
-    ),
-    dropout: args.dropout ? { p: args.dropout.p, generator: new Generator(seed + 1) } : null,
-  };
 }
 
 async function expectClose(got: Tensor | null, want: Tensor | null, what: string): Promise<void> {
@@ -220,7 +200,7 @@ suite('WebGPU rnnTrain + rnnBackward equal the CPU backend', () => {
 
     const train = gpu.rnnTrain as NonNullable<WebGPUBackend['rnnTrain']>;
     const backward = gpu.rnnBackward as NonNullable<WebGPUBackend['rnnBackward']>;
-    const gArgs = onGpu(gpu, args, c.seed);
+    const gArgs = argsOn(gpu, args, c.seed);
     const before = gpu.stats();
     const { result, saved } = train(gArgs);
     const mid = gpu.stats();
@@ -241,7 +221,7 @@ suite('WebGPU rnnTrain + rnnBackward equal the CPU backend', () => {
     await expectClose(result.output, cpu.result.output, `${what} output`);
     await expectClose(result.hN, cpu.result.hN, `${what} hN`);
     await expectClose(result.cN, cpu.result.cN, `${what} cN`);
-    const plain = gpu.rnn(onGpu(gpu, args, c.seed));
+    const plain = gpu.rnn(argsOn(gpu, args, c.seed));
     await expectClose(result.output, plain.output, `${what} output vs rnn`);
     await expectClose(result.hN, plain.hN, `${what} hN vs rnn`);
     await expectClose(result.cN, plain.cN, `${what} cN vs rnn`);
@@ -251,7 +231,7 @@ suite('WebGPU rnnTrain + rnnBackward equal the CPU backend', () => {
 
   it('refuses a second backward from the same saved activations (they are released)', async () => {
     const c = GRID[0] as Config;
-    const gArgs = onGpu(gpu, cpuArgs(c), c.seed);
+    const gArgs = argsOn(gpu, cpuArgs(c), c.seed);
     const train = gpu.rnnTrain as NonNullable<WebGPUBackend['rnnTrain']>;
     const backward = gpu.rnnBackward as NonNullable<WebGPUBackend['rnnBackward']>;
     const { saved } = train(gArgs);

@@ -15,6 +15,7 @@ import { RNN } from '../rnn.js';
 import { RNNCell } from '../rnn-cell.js';
 import { rnnOptions } from '../testing/arbitraries.js';
 import { webgpuUnavailable } from '../testing/backends.js';
+import { argsOn } from '../testing/rnn-args.js';
 import { cpuBackend } from './cpu.js';
 import type { RnnArgs, RnnDirectionWeights } from './types.js';
 import { createWebGPUBackend, type WebGPUBackend } from './webgpu.js';
@@ -108,28 +109,6 @@ function packedArgs(c: PackedConfig): RnnArgs {
     c0: c.withH0 && c.mode === 'LSTM' ? rand([c.D * c.L, N, c.H], 1) : null,
     layers,
     dropout: c.dropout ? { p: c.dropout, generator: new Generator(c.seed + 1) } : null,
-  };
-}
-
-/** `args` with every tensor copied to `backend` (and a fresh dropout generator of the same seed). */
-function argsOn(backend: WebGPUBackend, args: RnnArgs, seed: number): RnnArgs {
-  const on = (t: Tensor) => backend.fromCpu(t);
-  const maybe = (t: Tensor | null) => (t ? on(t) : null);
-  return {
-    ...args,
-    input: on(args.input),
-    h0: maybe(args.h0),
-    c0: maybe(args.c0),
-    layers: args.layers.map((dirs) =>
-      dirs.map((w) => ({
-        weightIh: on(w.weightIh),
-        weightHh: on(w.weightHh),
-        biasIh: maybe(w.biasIh),
-        biasHh: maybe(w.biasHh),
-        weightHr: maybe(w.weightHr),
-      })),
-    ),
-    dropout: args.dropout ? { p: args.dropout.p, generator: new Generator(seed + 1) } : null,
   };
 }
 
