@@ -5,9 +5,14 @@ import { CELL_GATES, type CellKind, gateVec } from './cell.js';
  * training) share: a workgroup of `THREADS` threads computes `BJ` hidden units × `BM` batch rows of every
  * gate, `TM` rows per thread, `BK` of the reduction per pass through workgroup memory.
  */
-export const GATE_TILES = { wide: { BM: 64, TM: 4 }, skinny: { BM: 16, TM: 1 } } as const;
+export const GATE_TILES: { readonly wide: { BM: 64; TM: 4 }; readonly skinny: { BM: 16; TM: 1 } } = {
+  wide: { BM: 64, TM: 4 },
+  skinny: { BM: 16, TM: 1 },
+};
 export type StepTile = keyof typeof GATE_TILES;
-export const [BJ, BK, THREADS] = [64, 8, 256] as const;
+export const BJ = 64;
+export const BK = 8;
+export const THREADS = 256;
 
 /** WGSL: the tile's constants and its workgroup memory (`Hs` [k][m], `Ws` [g][k][j / 4]). */
 export function gateTileDecls(cell: CellKind, tile: StepTile): string {
