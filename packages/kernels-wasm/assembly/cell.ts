@@ -37,11 +37,12 @@ class Cell {
     Vec.put(h + o, f32x4.mul(Vec.get(g + 3 * b + o, n), Vec.tanh(cn)), n);
   }
 
-  /** n = tanh(gx_n + r⊙gh_n); h = (h_{t−1} − n)⊙z + n, from r and z activated at g. */
+  /** n = tanh(gx_n + r⊙gh_n); h = (h_{t−1} − n)⊙z + n, from r and z activated at g; `keep`: n over gx_n. */
   @inline
-  static gru(g: usize, x: usize, b: usize, prev: usize, h: usize, o: usize, n: i32): void {
+  static gru(g: usize, x: usize, b: usize, prev: usize, h: usize, o: usize, n: i32, keep: bool): void {
     const r = Vec.get(g + o, n);
     const ng = Vec.tanh(Vec.madd(r, Vec.get(g + 2 * b + o, n), Vec.get(x + 2 * b + o, n)));
+    if (keep) Vec.put(x + 2 * b + o, ng, n);
     const z = Vec.get(g + b + o, n);
     Vec.put(h + o, Vec.madd(f32x4.sub(Vec.get(prev + o, n), ng), z, ng), n);
   }
@@ -78,12 +79,57 @@ export function lstmRow(g: usize, x: usize, c: usize, h: usize, H: i32): void {
   if (j < H) Cell.lstm(g, b, c, h, <usize>j * 4, H - j);
 }
 
-/** r, z = σ(gh + gx); n = tanh(gx_n + r⊙gh_n); h = (h_{t−1} − n)⊙z + n. */
-export function gruRow(g: usize, x: usize, prev: usize, h: usize, H: i32): void {
+/** r, z = σ(gh + gx); n = tanh(gx_n + r⊙gh_n); h = (h_{t−1} − n)⊙z + n. `keep`: n written over gx_n. */
+export function gruRow(g: usize, x: usize, prev: usize, h: usize, H: i32, keep: bool = false): void {
   const b = <usize>H * 4;
   gates(g, x, 2 * H, true);
   const full = H & ~3;
   let j = 0;
-  for (; j < full; j += 4) Cell.gru(g, x, b, prev, h, <usize>j * 4, 4);
-  if (j < H) Cell.gru(g, x, b, prev, h, <usize>j * 4, H - j);
+  if (keep) {
+    for (; j < full; j += 4) Cell.gru(g, x, b, prev, h, <usize>j * 4, 4, true);
+    if (j < H) Cell.gru(g, x, b, prev, h, <usize>j * 4, H - j, true);
+    return;
+  }
+  for (; j < full; j += 4) Cell.gru(g, x, b, prev, h, <usize>j * 4, 4, false);
+  if (j < H) Cell.gru(g, x, b, prev, h, <usize>j * 4, H - j, false);
+}
+
+/**
+ * One row's cell update (not the Elman cell in place), saving for a training backward when `sv` ≠ 0:
+ * the row's h_{t−1} (P floats) at sv, then LSTM: c_{t−1}, c_t and (with a projection, `hc` ≠ 0)
+ * o⊙tanh(c_t), H each; GRU: gh_n = h_{t−1}·W_hnᵀ + b_hn (H). The activated gates (LSTM i, f, g, o;
+ * GRU r, z, n) are then written over the row's gx.
+ */
+export function cellRow(
+  mode: i32,
+  g: usize,
+  x: usize,
+  c: usize,
+  h: usize,
+  prev: usize,
+  hc: usize,
+  H: i32,
+  P: i32,
+  act: i32,
+  sv: usize,
+): void {
+  const hb = <usize>H * 4;
+  if (sv) memory.copy(sv, prev, <usize>P * 4);
+  const s = sv + <usize>P * 4;
+  if (mode === CELL_LSTM) {
+    if (sv) memory.copy(s, c, hb);
+    lstmRow(g, x, c, hc ? hc : h, H);
+    if (!sv) return;
+    memory.copy(x, g, 4 * hb);
+    memory.copy(s + hb, c, hb);
+    if (hc) memory.copy(s + 2 * hb, hc, hb);
+  } else if (mode === CELL_GRU) {
+    if (!sv) {
+      gruRow(g, x, prev, h, H);
+      return;
+    }
+    memory.copy(s, g + 2 * hb, hb);
+    gruRow(g, x, prev, h, H, true);
+    memory.copy(x, g, 2 * hb);
+  } else elmanRow(g, x, h, H, act);
 }

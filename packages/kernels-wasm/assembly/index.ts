@@ -7,6 +7,7 @@
 export { activateRows, initConstants } from './activation';
 export { gemm, gemmPacked, packBlocks, packBytes, packPanels } from './gemm';
 export { recur } from './recur';
+export { recurBackward } from './recur-back';
 
 /** Bit 0: this is the relaxed-SIMD build (Vec.madd is a fused multiply-add). */
 export function features(): i32 {

@@ -1,7 +1,7 @@
 // The recurrence over a packed batch (PyTorch's PackedSequence), `recur`'s packed mode: each step runs
 // only the rows its batch size holds, h kept in a state buffer (see `recur`).
 import { ACT_RELU, ACT_TANH } from './activation';
-import { CELL_GRU, CELL_LSTM, CELL_RNN_RELU, elmanRow, gruRow, lstmRow } from './cell';
+import { CELL_GRU, CELL_LSTM, CELL_RNN_RELU, cellRow } from './cell';
 import { gemmPacked } from './gemm';
 import { rowGemm } from './row';
 
@@ -26,6 +26,8 @@ export function recurPacked(
   rowsFrom: i32,
   rowsTo: i32,
   steps: usize,
+  save: usize,
+  saveRow: i32,
 ): void {
   const G = mode === CELL_LSTM ? 4 : mode === CELL_GRU ? 3 : 1;
   const GH = G * H;
@@ -41,6 +43,12 @@ export function recurPacked(
     const row = load<i32>(steps + ((<usize>t) << 3)) - first;
     const xt = gx + <usize>(row * gxRow) * 4;
     const ot = out + <usize>(row * outRow) * 4;
+    const st = save + <usize>(row * saveRow) * 4;
+    if (fused && save) {
+      for (let n = rowsFrom; n < to; n++) {
+        memory.copy(st + <usize>(n * saveRow) * 4, state + <usize>n * rowBytes, rowBytes);
+      }
+    }
     if (fused) {
       if (N === 1) rowGemm(state, 4, whh, P, H, ot, 1, act, bhh);
       else gemmPacked(N, H, P, state, P, 1, whh, bhh, 1, ot, outRow, act, rowsFrom, to);
@@ -51,9 +59,9 @@ export function recurPacked(
         const g = scratch + <usize>(n * GH) * 4;
         const x = xt + <usize>(n * gxRow) * 4;
         const h = ot + <usize>(n * outRow) * 4;
-        if (mode === CELL_LSTM) lstmRow(g, x, c + <usize>(n * H) * 4, whr ? hc + <usize>(n * H) * 4 : h, H);
-        else if (mode === CELL_GRU) gruRow(g, x, state + <usize>n * rowBytes, h, H);
-        else elmanRow(g, x, h, H, act);
+        const hcn = whr ? hc + <usize>(n * H) * 4 : 0;
+        const sv = save ? st + <usize>(n * saveRow) * 4 : 0;
+        cellRow(mode, g, x, c + <usize>(n * H) * 4, h, state + <usize>n * rowBytes, hcn, H, P, act, sv);
       }
       if (whr) {
         if (N === 1) rowGemm(hc, 4, whr, H, P, ot, 0, 0, 0);

@@ -2,7 +2,7 @@
 // all time steps in one call, in PyTorch's order of operations: per step gh = h_{t−1}·W_hhᵀ + b_hh as
 // one GEMM over the stacked gates, then the gate nonlinearities and the state update fused after it.
 import { ACT_RELU, ACT_TANH } from './activation';
-import { CELL_GRU, CELL_LSTM, CELL_RNN_RELU, elmanRow, gruRow, lstmRow } from './cell';
+import { CELL_GRU, CELL_LSTM, CELL_RNN_RELU, cellRow } from './cell';
 import { gemmPacked } from './gemm';
 import { recurPacked } from './recur-packed';
 import { rowGemm } from './row';
@@ -30,6 +30,10 @@ import { rowGemm } from './row';
  * likewise in out (gxStep and outStep unused). h0 is then the state: N rows of P holding h0, read by each
  * row's first step and left holding its last h (a row that has finished keeps its last h, one that has
  * not yet started its h0, as the reverse direction needs), and c likewise.
+ *
+ * Training (`save` ≠ 0): row (t, n) of `save` (at save + t·saveStep + n·saveRow floats, packed like gx)
+ * receives what the backward reads (`cellRow`: h_{t−1}, then the cell's states), and gx is overwritten
+ * with the activated gates (the Elman cell in place has its output as its gates).
  */
 export function recur(
   mode: i32,
@@ -53,6 +57,9 @@ export function recur(
   rowsFrom: i32,
   rowsTo: i32,
   steps: usize,
+  save: usize,
+  saveRow: i32,
+  saveStep: i32,
 ): void {
   if (steps) {
     recurPacked(
@@ -75,6 +82,8 @@ export function recur(
       rowsFrom,
       rowsTo,
       steps,
+      save,
+      saveRow,
     );
     return;
   }
@@ -90,6 +99,12 @@ export function recur(
     const t = reverse ? T - 1 - i : i;
     const xt = gx + <usize>(t * gxStep) * 4;
     const ot = out + <usize>(t * outStep) * 4;
+    const st = save + <usize>(t * saveStep) * 4;
+    if (fused && save) {
+      for (let n = rowsFrom; n < rowsTo; n++) {
+        memory.copy(st + <usize>(n * saveRow) * 4, prev + <usize>(n * prevRow) * 4, <usize>P * 4);
+      }
+    }
     if (fused) {
       if (N === 1) rowGemm(prev, 4, whh, P, H, ot, 1, act, bhh);
       else gemmPacked(N, H, P, prev, prevRow, 1, whh, bhh, 1, ot, outRow, act, rowsFrom, rowsTo);
@@ -100,9 +115,10 @@ export function recur(
         const g = scratch + <usize>(n * GH) * 4;
         const x = xt + <usize>(n * gxRow) * 4;
         const h = ot + <usize>(n * outRow) * 4;
-        if (mode === CELL_LSTM) lstmRow(g, x, c + <usize>(n * H) * 4, whr ? hc + <usize>(n * H) * 4 : h, H);
-        else if (mode === CELL_GRU) gruRow(g, x, prev + <usize>(n * prevRow) * 4, h, H);
-        else elmanRow(g, x, h, H, act);
+        const hcn = whr ? hc + <usize>(n * H) * 4 : 0;
+        const sv = save ? st + <usize>(n * saveRow) * 4 : 0;
+        const pn = prev + <usize>(n * prevRow) * 4;
+        cellRow(mode, g, x, c + <usize>(n * H) * 4, h, pn, hcn, H, P, act, sv);
       }
       if (whr) {
         if (N === 1) rowGemm(hc, 4, whr, H, P, ot, 0, 0, 0);

@@ -1,8 +1,8 @@
 /**
  * WebAssembly SIMD kernels for `@recurrent/nn` and a typed runtime for them: a memory arena that hands
- * out typed blocks, job builders (`gemmJob`, `packedGemmJob`, `packJob`, `recurJob`, `activateJob`) and
- * one executor interface, run on the calling thread (`initWasm`) or on a worker pool sharing the memory
- * (`createWasmPool`).
+ * out typed blocks, job builders (`gemmJob`, `packedGemmJob`, `packJob`, `recurJob`, `recurBackwardJob`,
+ * `activateJob`) and one executor interface, run on the calling thread (`initWasm`) or on a worker pool
+ * sharing the memory (`createWasmPool`).
  */
 export { type ActivateJobArgs, type Activation, activateJob } from './jobs/activation.js';
 export {
@@ -20,8 +20,14 @@ export {
   type RecurJobArgs,
   recurJob,
   recurLayout,
+  recurSaveFloats,
   recurScratchFloats,
 } from './jobs/recur.js';
+export {
+  type RecurBackwardJobArgs,
+  recurBackwardJob,
+  recurBackwardScratchFloats,
+} from './jobs/recur-backward.js';
 export type { WasmMemory, WasmModule } from './runtime/api.js';
 export {
   Arena,

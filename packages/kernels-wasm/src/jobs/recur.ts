@@ -6,7 +6,7 @@ import type { PackLayout } from './pack.js';
 export type CellMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 
 /** The kernels' cell codes (assembly/recur.ts). */
-const CELL_CODES: Readonly<Record<CellMode, number>> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
+export const CELL_CODES: Readonly<Record<CellMode, number>> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
 
 /** Gate blocks stacked in W_ih and W_hh: 1 (Elman), 4 (LSTM: i, f, g, o) or 3 (GRU: r, z, n). */
 export function cellGates(mode: CellMode): 1 | 3 | 4 {
@@ -74,6 +74,23 @@ export interface RecurJobArgs {
    * still holds its h0 when its sequence joins.
    */
   readonly steps?: Ptr | null;
+  /**
+   * Training: what the backward reads, one row per row of gx (at `save + t·saveStep + n·saveRow`, packed
+   * like gx), `recurSaveFloats(mode, H, P, projected)` floats each: h_{t−1} (P), then LSTM c_{t−1}, c_t
+   * and with a projection o⊙tanh(c_t) (H each), GRU h_{t−1}·W_hnᵀ + b_hn (H). gx is then overwritten
+   * with the activated gates (LSTM i, f, g, o; GRU r, z, n); the Elman cell's gates are its output.
+   * Null (default): nothing saved, gx left as given.
+   */
+  readonly save?: Ptr | null;
+  /** Floats between the save rows of consecutive batch rows (default 0). */
+  readonly saveRow?: number;
+  /** Floats between the save rows of consecutive steps (default 0; unused when packed). */
+  readonly saveStep?: number;
+}
+
+/** Floats per row of `RecurJobArgs.save`: h_{t−1} and the cell's states. */
+export function recurSaveFloats(mode: CellMode, H: number, P: number, projected: boolean): number {
+  return P + (mode === 'LSTM' ? (projected ? 3 : 2) * H : mode === 'GRU' ? H : 0);
 }
 
 /**
@@ -126,6 +143,9 @@ export function recurJob(r: RecurJobArgs, rows: readonly [number, number] = r.ro
       from,
       to,
       r.steps ?? NULL_PTR,
+      r.save ?? NULL_PTR,
+      r.saveRow ?? 0,
+      r.saveStep ?? 0,
     ],
   };
 }

@@ -2,7 +2,14 @@ import type { Arena } from './arena.js';
 import type { KernelExports } from './module.js';
 
 /** The kernels a job may call: the exports of assembly/index.ts that run work. */
-export type KernelName = 'gemm' | 'gemmPacked' | 'packBlocks' | 'packPanels' | 'recur' | 'activateRows';
+export type KernelName =
+  | 'gemm'
+  | 'gemmPacked'
+  | 'packBlocks'
+  | 'packPanels'
+  | 'recur'
+  | 'recurBackward'
+  | 'activateRows';
 
 /** Every kernel a job may call, in a fixed order: workers receive a job as its index here. */
 export const KERNEL_NAMES: readonly KernelName[] = Object.freeze([
@@ -12,6 +19,7 @@ export const KERNEL_NAMES: readonly KernelName[] = Object.freeze([
   'packPanels',
   'recur',
   'activateRows',
+  'recurBackward',
 ]);
 
 /** The most arguments a kernel takes (a worker's job slot holds this many). */
@@ -19,7 +27,7 @@ export const MAX_JOB_ARGS = 30;
 
 /**
  * One kernel call. Made by the typed builders (`gemmJob`, `packedGemmJob`, `packJob`, `recurJob`,
- * `activateJob`), which know each kernel's argument order; an executor runs it.
+ * `recurBackwardJob`, `activateJob`), which know each kernel's argument order; an executor runs it.
  */
 export interface Job {
   readonly kernel: KernelName;

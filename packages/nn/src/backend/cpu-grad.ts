@@ -102,7 +102,7 @@ export function recurrentCpuTrain(args: RnnArgs): RnnTrainResult {
  * `dropoutInPlace`'s mask and arithmetic (drawn in sequence-first order, PyTorch's), returning the
  * multiplier per element of `out` in its own row order for the backward.
  */
-function dropoutMask(out: Float32Array, g: SeqGeometry, { p, generator }: DropoutSpec): Float32Array {
+export function dropoutMask(out: Float32Array, g: SeqGeometry, { p, generator }: DropoutSpec): Float32Array {
   const mult = new Float32Array(out.length);
   if (p === 1) {
     for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * 0;

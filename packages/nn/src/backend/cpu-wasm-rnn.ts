@@ -20,10 +20,10 @@ import type { RnnArgs, RnnDirectionWeights, RnnResult } from './types.js';
  * Work under this many FLOPs stays on the calling thread: waking a worker and joining it costs tens of
  * microseconds, what one thread needs for a few MFLOP.
  */
-const PARALLEL_MIN_FLOPS = 4e6;
+export const PARALLEL_MIN_FLOPS = 4e6;
 
 /** One layer-direction's parameters in the kernels' memory. */
-interface DirectionBlocks {
+export interface DirectionBlocks {
   /** W_ihᵀ, packed for the projection GEMM. */
   ih: Block;
   /** W_hhᵀ, packed for the recurrence (the row kernel's layout for a batch of one). */

@@ -2,6 +2,7 @@ import {
   type Block,
   type PackLayout,
   packedFloats,
+  packJob,
   packTransposedJob,
   type WasmExecutor,
 } from '@recurrent/kernels-wasm';
@@ -17,8 +18,8 @@ function parameterName(name: string, { layer, reverse }: ParameterKey): string {
   return `${name}_l${layer}${reverse ? '_reverse' : ''}`;
 }
 
-/** The forms of one tensor in the kernels' memory: packed transposed (by layout) or as is. */
-type Forms = Map<PackLayout | 'raw', Block>;
+/** The forms of one tensor in the kernels' memory: packed transposed (by layout), packed as is, or raw. */
+type Forms = Map<PackLayout | 'plain' | 'raw', Block>;
 
 /**
  * Parameters resident in the kernels' memory, prepared once per parameter version and reused by every
@@ -62,6 +63,37 @@ export class PreparedWeights {
     return block;
   }
 
+  /**
+   * W itself (`(rows, cols)`), packed in layout `'blocks'`: the B operand of `g·W` (K = rows, N = cols),
+   * as a backward needs it (`dh = dgates·W_hh`, `dx = dgates·W_ih`).
+   */
+  plain(w: Tensor, name: string, key: ParameterKey): Block {
+    const forms = this.#forms(w);
+    let block = forms.get('plain');
+    if (!block) {
+      const [rows, cols] = w.shape as [number, number];
+      const data = cpuData(w, parameterName(name, key));
+      const ex = this.#executor;
+      const packed = ex.arena.alloc(packedFloats('blocks', rows, cols));
+      ex.arena.withScratch((s) =>
+        ex.run([
+          packJob({
+            layout: 'blocks',
+            K: rows,
+            N: cols,
+            b: s.put(data).at(),
+            sbp: cols,
+            sbj: 1,
+            dst: packed.at(),
+          }),
+        ]),
+      );
+      block = packed;
+      forms.set('plain', block);
+    }
+    return block;
+  }
+
   /** A tensor's floats as they are (a bias). */
   raw(t: Tensor, name: string, key: ParameterKey): Block {
     const forms = this.#forms(t);
@@ -77,10 +109,15 @@ export class PreparedWeights {
    * Bytes `transposed(w, layout)` would add (0 once prepared): what a forward needs beyond the memory in
    * use before it runs.
    */
-  pendingBytes(w: Tensor, layout: PackLayout | 'raw'): number {
+  pendingBytes(w: Tensor, layout: PackLayout | 'plain' | 'raw'): number {
     if (this.#cache.get(w)?.has(layout) && this.#versions.get(w) === w.version) return 0;
     const [rows, cols] = w.shape as [number, number];
-    const floats = layout === 'raw' ? w.numel() : packedFloats(layout, cols, rows);
+    const floats =
+      layout === 'raw'
+        ? w.numel()
+        : layout === 'plain'
+          ? packedFloats('blocks', rows, cols)
+          : packedFloats(layout, cols, rows);
     return Math.ceil((floats * 4 + 32) / 64) * 64;
   }
 

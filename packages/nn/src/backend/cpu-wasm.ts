@@ -1,11 +1,14 @@
 import { WASM32_MAX_BYTES, type WasmExecutor } from '@recurrent/kernels-wasm';
 import type { Tensor } from '@recurrent/tensor';
 import { cpuBackend } from './cpu.js';
+import { recurrentCpuBackward as cpuBackward, recurrentCpuTrain as cpuTrain } from './cpu-grad.js';
+import { trainBytes, type WasmSaved, wasmTrainForward } from './cpu-wasm-grad.js';
+import { wasmBackward } from './cpu-wasm-grad-back.js';
 import { planForward } from './cpu-wasm-plan.js';
 import { pendingWeightBytes, prepareAll, recurrentWasm } from './cpu-wasm-rnn.js';
 import { PreparedWeights } from './cpu-wasm-weights.js';
 import { forwardFlops, seqGeometry } from './geometry.js';
-import type { Backend, RnnArgs, RnnResult } from './types.js';
+import type { Backend, RnnArgs, RnnGradOutputs, RnnGrads, RnnResult, RnnTrainResult } from './types.js';
 
 /** Options of {@link wasmCpuBackend}. */
 export interface WasmCpuBackendOptions {
@@ -18,7 +21,8 @@ export interface WasmCpuBackendOptions {
   /**
    * The most one forward's buffers (input, gate inputs, outputs, states) take in the kernels' memory.
    * A forward that needs more runs in time chunks that fit, carrying h (and c) from chunk to chunk, with
-   * the same results. Default 64 MiB.
+   * the same results. Default 64 MiB. (A training forward keeps every step's activations anyway: it
+   * runs whole, or on the TypeScript path where the memory's limit cannot hold it.)
    */
   chunkBytes?: number;
   /**
@@ -61,11 +65,17 @@ const DEFAULT_RELEASE_BYTES = 256 * 2 ** 20;
  * The label names the kernels' build: `'cpu (WebAssembly SIMD + FMA, 1 thread)'` for the relaxed-SIMD
  * one (fused multiply-adds), `'cpu (WebAssembly SIMD, 2 threads)'` for the plain.
  *
- * Parameters are packed into the kernels' memory once per parameter tensor and stay there for later
- * forwards; inputs and states are copied in per forward and results copied out. Long sequences run in
- * time chunks of at most `chunkBytes`; after a forward that leaves more than `releaseBytes` unused, the
- * memory is given back (see the options). Tiny problems run on the plain TypeScript path. The
- * backend owns the executor: `dispose()` stops its workers, and every later `rnn()` throws.
+ * Training: `rnnTrain` runs the same kernels saving what the backward reads (the activated gates and
+ * states), and `rnnBackward` is cuDNN's split on the kernels, the numbers of `cpuBackend`'s within
+ * float32 rounding: one kernel call per layer-direction for the pass through time (the gate derivatives
+ * fused with the per-step GEMM `dh = dgates·W_hh`), whole-sequence GEMMs for the weights and the input.
+ *
+ * Parameters are packed into the kernels' memory once per parameter version (an optimizer's in-place
+ * step packs them again) and stay there for later forwards; inputs and states are copied in per forward
+ * and results copied out. Long sequences run in time chunks of at most `chunkBytes`; after a forward
+ * that leaves more than `releaseBytes` unused, the memory is given back (see the options). Tiny problems
+ * run on the plain TypeScript path. The backend owns the executor: `dispose()` stops its workers, and
+ * every later `rnn()` throws.
  */
 export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOptions = {}): WasmCpuBackend {
   const minFlops = options.minFlops ?? 16_384;
@@ -86,26 +96,58 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     current = null;
   }
 
-  function wasmForward(args: RnnArgs, g: ReturnType<typeof seqGeometry>): RnnResult {
+  /** The executor and prepared parameters, a fresh pair after a release. */
+  function acquire(): [WasmExecutor, PreparedWeights] {
+    if (disposed) {
+      throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');
+    }
     if (!current || !weights) {
       current = last.renew();
       last = current;
       weights = new PreparedWeights(current);
     }
-    const ex = current;
-    const plan = planForward(g, args, {
-      chunkBytes,
-      limit,
-      top: ex.arena.stats().top,
-      newWeightBytes: pendingWeightBytes(weights, args, g.N),
-    });
+    return [current, weights];
+  }
+
+  /** Runs `f`, then gives the memory back when it leaves more than `releaseBytes` unused. */
+  function releasing<R>(ex: WasmExecutor, f: () => R): R {
     try {
-      return recurrentWasm(ex, prepareAll(weights, args, g.N), args, g, plan);
+      return f();
     } finally {
       // what the memory holds beyond the blocks still in use (prepared parameters) is never given back
       const { capacity, bytes } = ex.arena.stats();
       if (capacity - bytes > releaseBytes) release();
     }
+  }
+
+  function wasmForward(args: RnnArgs, g: ReturnType<typeof seqGeometry>): RnnResult {
+    const [ex, prepared] = acquire();
+    const plan = planForward(g, args, {
+      chunkBytes,
+      limit,
+      top: ex.arena.stats().top,
+      newWeightBytes: pendingWeightBytes(prepared, args, g.N),
+    });
+    return releasing(ex, () => recurrentWasm(ex, prepareAll(prepared, args, g.N), args, g, plan));
+  }
+
+  function rnnTrain(args: RnnArgs): RnnTrainResult {
+    const g = seqGeometry(args);
+    const [ex, prepared] = acquire();
+    // the whole sequence at once: below minFlops, or where it cannot fit, the TypeScript training forward
+    const need = ex.arena.stats().top + 2 * pendingWeightBytes(prepared, args, g.N) + 2 * trainBytes(g, args);
+    if (forwardFlops(g) < minFlops || need > limit) {
+      const { result, saved } = cpuTrain(args);
+      return { result, saved: { kind: 'cpu', saved } };
+    }
+    return releasing(ex, () => wasmTrainForward(ex, prepareAll(prepared, args, g.N), args, g));
+  }
+
+  function rnnBackward(args: RnnArgs, saved: unknown, grads: RnnGradOutputs): RnnGrads {
+    const s = saved as WasmSaved | { kind: 'cpu'; saved: unknown };
+    if (s.kind === 'cpu') return cpuBackward(args, s.saved, grads);
+    const [ex, prepared] = acquire();
+    return releasing(ex, () => wasmBackward(ex, prepared, args, s, grads));
   }
 
   return Object.freeze({
@@ -123,6 +165,8 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     softmax: cpuBackend.softmax,
     logSoftmax: cpuBackend.logSoftmax,
     dropout: cpuBackend.dropout,
+    rnnTrain,
+    rnnBackward,
     rnn(args: RnnArgs): RnnResult {
       if (disposed) {
         throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');

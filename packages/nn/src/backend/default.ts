@@ -17,6 +17,8 @@ function shared(b: WasmCpuBackend): Backend {
     fromCpu: b.fromCpu,
     clone: b.clone,
     rnn: b.rnn,
+    rnnTrain: b.rnnTrain,
+    rnnBackward: b.rnnBackward,
     linear: b.linear,
     embedding: b.embedding,
     gatherRows: b.gatherRows,

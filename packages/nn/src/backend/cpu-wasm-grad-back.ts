@@ -1,0 +1,192 @@
+import {
+  type Block,
+  gemmJob,
+  gemmPackFloats,
+  type Job,
+  type Ptr,
+  packedGemmJob,
+  packedSteps,
+  recurBackwardJob,
+  recurBackwardScratchFloats,
+  recurSaveFloats,
+  type Scratch,
+  type WasmExecutor,
+} from '@recurrent/kernels-wasm';
+import { cpuData, Tensor } from '@recurrent/tensor';
+import type { WasmSaved } from './cpu-wasm-grad.js';
+import { splitRows, splitRowsByWork } from './cpu-wasm-plan.js';
+import { PARALLEL_MIN_FLOPS } from './cpu-wasm-rnn.js';
+import type { PreparedWeights } from './cpu-wasm-weights.js';
+import { layerInputSize } from './geometry.js';
+import type { RnnArgs, RnnDirectionGrads, RnnGradOutputs, RnnGrads } from './types.js';
+
+/**
+ * Backpropagation through time on the WebAssembly kernels, `recurrentCpuBackward`'s split and formulas:
+ * per layer-direction (last layer first) the backward-data pass through time in one kernel call
+ * (`recurBackwardJob`: per step the gate derivatives fused with one GEMM, `dh_prev = dgates·W_hh`, W_hh
+ * packed once per parameter; batch rows split over the threads), then backward-weights as whole-sequence GEMMs on the kernels (`dW_ih = dgatesᵀ·x` and
+ * `dW_hh = dgatesᵀ·h_prev` reading dgates transposed in place, `dx += dgates·W_ih` on W_ih packed once),
+ * each split over the threads by rows; biases as column sums (in float64, as the TypeScript backward).
+ */
+export function wasmBackward(
+  ex: WasmExecutor,
+  weights: PreparedWeights,
+  args: RnnArgs,
+  saved: WasmSaved,
+  grads: RnnGradOutputs,
+): RnnGrads {
+  const { g } = saved;
+  const { L, D, N, H, P, G, width, rows } = g;
+  const GH = G * H;
+  const mode = args.cell.mode;
+  const lstm = mode === 'LSTM';
+  const proj = P !== H;
+  const SW = recurSaveFloats(mode, H, P, proj);
+  const gradH = grads.hN ? cpuData(grads.hN, 'grad hN') : null;
+  const gradC = grads.cN ? cpuData(grads.cN, 'grad cN') : null;
+  const dh0 = new Float32Array(L * D * N * P);
+  const dc0 = lstm ? new Float32Array(L * D * N * H) : null;
+  // W packed as is (the B operand of g·W), once per parameter tensor
+  const packed = args.layers.map((dirs, layer) =>
+    dirs.map((w, d) => {
+      const key = { layer, reverse: d === 1 };
+      return {
+        ih: weights.plain(w.weightIh, 'weight_ih', key),
+        hh: weights.plain(w.weightHh, 'weight_hh', key),
+        hr: w.weightHr ? weights.plain(w.weightHr, 'weight_hr', key) : null,
+      };
+    }),
+  );
+  const widest = Math.max(g.inputSize, width);
+  return ex.arena.withScratch((s) => {
+    const bufs = {
+      dh: s.alloc(N * P),
+      dc: lstm ? s.alloc(N * H) : null,
+      dGx: s.alloc(rows * GH),
+      dGh: mode === 'GRU' ? s.alloc(rows * GH) : null,
+      dhAll: proj ? s.alloc(rows * P) : null,
+      scratch: s.alloc(recurBackwardScratchFloats(N, H, P, proj)),
+    };
+    const x = s.alloc(rows * widest);
+    const sv = s.alloc(rows * SW);
+    const gates = s.alloc(rows * (G === 1 ? width : GH));
+    // the gradient of a layer's output and of its input, in turn
+    const dBlocks = [s.alloc(rows * widest), s.alloc(rows * widest)];
+    const dWih = s.alloc(GH * widest);
+    const dWhh = s.alloc(GH * P);
+    const dWhr = proj ? s.alloc(P * H) : null;
+    const packs = packBuffers(s, ex.threads, Math.max(widest, P, H), rows);
+    const table = g.batchSizes ? s.alloc(2 * g.T) : null;
+    table?.i32.set(packedSteps(g.batchSizes as Int32Array));
+    let dOut = dBlocks[0] as Block;
+    if (grads.output) dOut.write(cpuData(grads.output, 'grad output'));
+    else dOut.fill(0, 0, rows * width);
+    let dInput: Float32Array = new Float32Array(0);
+    const layers: RnnDirectionGrads[][] = new Array(L);
+    for (let layer = L - 1; layer >= 0; layer--) {
+      const inW = layerInputSize(g, layer);
+      const dx = dBlocks[(L - layer) % 2] as Block;
+      x.write(saved.inputs[layer] as Float32Array);
+      if (G === 1) gates.write(saved.outputs[layer] as Float32Array);
+      const dirGrads: RnnDirectionGrads[] = [];
+      (args.layers[layer] ?? []).forEach((w, d) => {
+        const dirSaved = saved.dirs[layer]?.[d] as WasmSaved['dirs'][number][number];
+        const blocks = packed[layer]?.[d] as (typeof packed)[number][number];
+        const state = (layer * D + d) * N;
+        bufs.dh.write(gradH ? gradH.subarray(state * P, (state + N) * P) : new Float32Array(N * P));
+        if (bufs.dc)
+          bufs.dc.write(gradC ? gradC.subarray(state * H, (state + N) * H) : new Float32Array(N * H));
+        if (dirSaved.gates) gates.write(dirSaved.gates);
+        sv.write(dirSaved.save);
+        const back = {
+          ...{ mode, T: g.T, N, H, P, strideT: g.strideT, strideN: g.strideN },
+          ...(G === 1 ? { gates: gates.at(d * P), gatesLd: width } : { gates: gates.at(), gatesLd: GH }),
+          ...{ save: sv.at(), saveLd: SW, dOut: dOut.at(d * P), dOutLd: width },
+          ...{ dh: bufs.dh.at(), dc: bufs.dc?.at() ?? null, dGx: bufs.dGx.at(), dGh: bufs.dGh?.at() ?? null },
+          ...{ dhAll: bufs.dhAll?.at() ?? null, whh: blocks.hh.at(), whr: blocks.hr?.at() ?? null },
+          ...{ scratch: bufs.scratch.at(), reverse: d === 1, steps: table?.at() ?? null },
+        };
+        const shares = 2 * rows * GH * P >= PARALLEL_MIN_FLOPS && N >= 8 ? ex.threads : 1;
+        const parts =
+          g.batchSizes && shares > 1 ? splitRowsByWork(g.batchSizes, 0, g.T, shares) : splitRows(N, shares);
+        ex.run(parts.map((part) => recurBackwardJob(back, part)));
+        dh0.set(bufs.dh.f32, state * P);
+        if (dc0 && bufs.dc) dc0.set(bufs.dc.f32, state * H);
+        // backward-weights
+        const dGh = bufs.dGh ?? bufs.dGx;
+        weightGemm(ex, packs, GH, inW, rows, bufs.dGx.at(), GH, x.at(), inW, dWih);
+        weightGemm(ex, packs, GH, P, rows, dGh.at(), GH, sv.at(), SW, dWhh);
+        if (dWhr && bufs.dhAll)
+          weightGemm(ex, packs, P, H, rows, bufs.dhAll.at(), P, sv.at(P + 2 * H), SW, dWhr);
+        const threads = 2 * rows * GH * inW >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+        ex.run(
+          splitRows(rows, threads).map((range) =>
+            packedGemmJob({
+              ...{ M: rows, N: inW, K: GH, a: bufs.dGx.at(), sai: GH, sak: 1, b: blocks.ih.at() },
+              ...{ beta: d === 0 ? 0 : 1, c: dx.at(), ldc: inW, rows: range },
+            }),
+          ),
+        );
+        const tensor = (a: Float32Array, shape: number[]) => Tensor.fromArray(a, shape);
+        dirGrads.push({
+          weightIh: tensor(dWih.read(0, GH * inW), [GH, inW]),
+          weightHh: tensor(dWhh.read(), [GH, P]),
+          biasIh: w.biasIh ? tensor(columnSums(bufs.dGx.f32, rows, GH), [GH]) : null,
+          biasHh: w.biasHh ? tensor(columnSums(dGh.f32, rows, GH), [GH]) : null,
+          weightHr: dWhr ? tensor(dWhr.read(), [P, H]) : null,
+        });
+      });
+      layers[layer] = dirGrads;
+      if (layer > 0) {
+        const mask = saved.masks[layer - 1];
+        const f32 = dx.f32;
+        if (mask) for (let k = 0; k < mask.length; k++) f32[k] = (f32[k] as number) * (mask[k] as number);
+        dOut = dx;
+      } else dInput = dx.read(0, rows * inW);
+    }
+    return {
+      input: Tensor.fromArray(dInput, [...args.input.shape]),
+      h0: Tensor.fromArray(dh0, [...g.hShape]),
+      c0: dc0 ? Tensor.fromArray(dc0, [...g.cShape]) : null,
+      layers,
+    };
+  });
+}
+
+/** One pack buffer per thread for `gemmJob`s of up to `N` columns and depth `K`. */
+function packBuffers(s: Scratch, threads: number, N: number, K: number): Block[] {
+  return Array.from({ length: threads }, () => s.alloc(gemmPackFloats(N, K)));
+}
+
+/**
+ * C (M×N, row-major) = Aᵀ·B for A (K×M, leading dimension `lda`) read transposed in place and B (K×N,
+ * leading dimension `ldb`): a weight gradient over all rows of the sequence. M split over the threads.
+ */
+function weightGemm(
+  ex: WasmExecutor,
+  packs: Block[],
+  M: number,
+  N: number,
+  K: number,
+  a: Ptr,
+  lda: number,
+  b: Ptr,
+  ldb: number,
+  c: Block,
+): void {
+  const threads = 2 * M * N * K >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+  const jobs: Job[] = splitRows(M, threads).map(([from, to], k) =>
+    gemmJob({
+      ...{ M: to - from, N, K, a: (a + 4 * from) as Ptr, sai: 1, sak: lda },
+      ...{ b, sbp: ldb, sbj: 1, c: c.at(from * N), ldc: N, pack: (packs[k] as Block).at() },
+    }),
+  );
+  ex.run(jobs);
+}
+
+function columnSums(a: Float32Array, rows: number, cols: number): Float32Array {
+  const acc = new Float64Array(cols);
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < cols; j++) acc[j] = (acc[j] as number) + (a[r * cols + j] as number);
+  return Float32Array.from(acc);
+}
