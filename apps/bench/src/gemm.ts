@@ -72,10 +72,11 @@ export async function gemmSection(n: number, reps: number): Promise<string> {
   ];
   for (const [name, ms] of rows)
     lines.push(`| ${name} | ${ms.toFixed(1)} | ${(flops / ms / 1e6).toFixed(1)} |`);
-  if (ceiling)
-    lines.push(
-      `| ${FMA_CEILING_ROW} | ${ceiling.ms.toFixed(1)} | ${(ceiling.flops / ceiling.ms / 1e6).toFixed(1)} |`,
-    );
+  lines.push(
+    `| ${FMA_CEILING_ROW} | ${ceiling.ms.toFixed(1)} | ${(ceiling.flops / ceiling.ms / 1e6).toFixed(1)} |`,
+    '',
+    `The ceiling's multiply-adds are ${ceiling.fma ? 'relaxed_madd (FMA)' : 'a multiply and an add (this engine has no relaxed SIMD)'}, as the kernels' are here.`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
