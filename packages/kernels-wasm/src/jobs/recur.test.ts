@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
 import { NULL_PTR, type Ptr } from '../runtime/arena.js';
 import type { WasmExecutor } from '../runtime/executor.js';
-import { initWasm } from '../runtime/init.js';
-import { createWasmPool } from '../runtime/pool.js';
+import { executors, expectClose } from '../testing/executors.js';
 import { caseRows, type RecurCase, type RecurData, recurReference } from '../testing/recur-reference.js';
 import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { packedFloats, packTransposedJob } from './pack.js';
@@ -12,11 +11,6 @@ import { type CellMode, cellGates, packedSteps, recurJob, recurLayout, recurScra
 
 // the relaxed-SIMD build (fused multiply-adds) where this engine has it, else the plain one; and the plain
 enableRelaxedSimd();
-const executors: { name: string; create: () => Promise<WasmExecutor | null> }[] = [
-  { name: 'one thread', create: () => initWasm() },
-  { name: 'one thread, plain SIMD', create: () => initWasm({ fma: false }) },
-  { name: 'two threads', create: () => createWasmPool(2) },
-];
 
 /** Random inputs for a case; weights scaled by 1/√fan-in as PyTorch initializes them. */
 function dataFor(k: RecurCase, seed: number): RecurData {
@@ -97,15 +91,6 @@ function runRecur(
   });
 }
 
-function expectClose(got: Float32Array, want: Float64Array, what: string): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i] as number;
-    const w = want[i] as number;
-    if (!(Math.abs(g - w) <= 2e-5 + 1e-4 * Math.abs(w))) expect.fail(`${what}[${i}] = ${g}, want ${w}`);
-  }
-}
-
 const MODES: CellMode[] = ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'];
 const base: RecurCase = {
   ...{ mode: 'LSTM', T: 6, N: 1, H: 8, proj: 0 },
@@ -125,9 +110,9 @@ describe.each(executors)('recurJob ($name) equals a plain loop', ({ create }) =>
     const d = dataFor(k, seed);
     const want = recurReference(k, d);
     const got = runRecur(ex, k, d, chunk);
-    expectClose(got.out, want.out, `${JSON.stringify(k)} out`);
-    if (k.batchSizes) expectClose(got.h, want.h, `${JSON.stringify(k)} h`);
-    if (k.mode === 'LSTM') expectClose(got.c, want.c, `${JSON.stringify(k)} c`);
+    expectClose(got.out, want.out, `${JSON.stringify(k)} out`, 2e-5, 1e-4);
+    if (k.batchSizes) expectClose(got.h, want.h, `${JSON.stringify(k)} h`, 2e-5, 1e-4);
+    if (k.mode === 'LSTM') expectClose(got.c, want.c, `${JSON.stringify(k)} c`, 2e-5, 1e-4);
   };
 
   it.each(MODES)('%s: a batch of one (the row kernel), H = 64 and odd H = 33', (mode) => {
