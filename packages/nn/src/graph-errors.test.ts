@@ -110,6 +110,22 @@ describe('training errors through the modules', () => {
     expect(() => mul(out, gpuResident([2, 3, 4]))).toThrow("this tensor lives on 'webgpu'");
   });
 
+  it('retainGraph on the WebAssembly backend: a second backward accumulates the same gradients again', async () => {
+    const wasm = await createCpuBackend({ threads: 1 });
+    try {
+      const m = model(wasm);
+      const l = loss(m);
+      l.backward(undefined, { retainGraph: true });
+      const first = (m.params[3] as Tensor).grad?.dataSync().slice() as Float32Array;
+      l.backward();
+      const twice = (m.params[3] as Tensor).grad?.dataSync() as Float32Array;
+      for (const [i, v] of first.entries()) expect(twice[i]).toBeCloseTo(2 * v, 5);
+      expect(() => l.backward()).toThrow('Trying to backward through the graph a second time');
+    } finally {
+      wasm.dispose();
+    }
+  });
+
   it('mixing two CPU backends in one graph trains as one backend does (same gradients)', async () => {
     const wasm = await createCpuBackend({ threads: 1 });
     try {

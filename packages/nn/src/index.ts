@@ -27,6 +27,7 @@ export type {
   LinearArgs,
   Nonlinearity,
   RnnArgs,
+  RnnBackwardOptions,
   RnnDirectionGrads,
   RnnDirectionWeights,
   RnnGradOutputs,

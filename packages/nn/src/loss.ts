@@ -105,7 +105,49 @@ function pointwiseLoss(
  * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.mse_loss.html | torch.nn.functional.mse_loss}
  */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor<'float32'> {
+  if (
+    (options.reduction === undefined || options.reduction === 'mean') &&
+    Object.keys(options).every((k) => k === 'reduction') &&
+    input instanceof Tensor &&
+    target instanceof Tensor &&
+    input.dtype === 'float32' &&
+    target.dtype === 'float32' &&
+    shapesEqual(input.shape, target.shape) &&
+    !needsGrad(target)
+  )
+    return meanSquaredError(input, target);
   return pointwiseLoss('mseLoss', input, target, options, (d) => mul(d, d));
+}
+
+/**
+ * `mean(mul(d, d))` with `d = sub(input, target)` (same shapes, the target not requiring a gradient) in one
+ * pass and one recorded node, without the full-size `d`, `d²` and backward temporaries: the same float32
+ * roundings as the composition (the sum in float64; the gradient `2·fround(fround(g/n)·d)`, the sum of
+ * MulBackward's two equal terms, exact).
+ */
+function meanSquaredError(input: Tensor, target: Tensor): Tensor<'float32'> {
+  const f32 = Math.fround;
+  const x = cpuData(input, 'mseLoss');
+  const t = cpuData(target, 'mseLoss');
+  const n = x.length;
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    const d = f32((x[i] as number) - (t[i] as number));
+    acc += f32(d * d);
+  }
+  const out = Tensor.fromArray(Float32Array.of(f32(f32(acc) / n)), []);
+  if (!needsGrad(input)) return out;
+  return recordGradFn(out, 'MseLossBackward0', [input, target], [input, target], (g) => {
+    const s = f32((cpuData(g)[0] as number) / n);
+    const gx = new Float32Array(n);
+    const xs = cpuData(input);
+    const ts = cpuData(target);
+    for (let i = 0; i < n; i++) {
+      const v = f32(s * f32((xs[i] as number) - (ts[i] as number)));
+      gx[i] = v + v;
+    }
+    return [Tensor.fromArray(gx, [...input.shape]), null];
+  });
 }
 
 /**

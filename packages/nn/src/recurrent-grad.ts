@@ -87,10 +87,10 @@ export function recordRecurrent(o: RecordOptions): Tensor<'float32'>[] {
   const edges = [inputs.input, inputs.h0, inputs.c0, ...flat];
   const saved = edges.filter((t): t is Tensor => t !== null);
   const backend = tape.backend;
-  recordGradFnMulti([...o.outputs], o.name, edges, saved, (grads, needs) => {
+  recordGradFnMulti([...o.outputs], o.name, edges, saved, (grads, needs, retainGraph) => {
     if (!backend.rnnBackward || !backend.rnnTrain || tape.saved === null) throw unsupported(o.owner, backend);
     const rnnBackward = backend.rnnBackward as NonNullable<Backend['rnnBackward']>;
-    const g = rnnBackward(tape.args, tape.saved, o.gradOut(grads));
+    const g = rnnBackward(tape.args, tape.saved, o.gradOut(grads), { retainSaved: retainGraph });
     const mapped = o.gradIn(g);
     const out: (Tensor<'float32'> | null)[] = [
       needs[0] ? (mapped.input as Tensor<'float32'>) : null,

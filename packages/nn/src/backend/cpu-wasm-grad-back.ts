@@ -13,7 +13,7 @@ import {
   type WasmExecutor,
 } from '@recurrent/kernels-wasm';
 import { cpuData, Tensor } from '@recurrent/tensor';
-import type { WasmSaved } from './cpu-wasm-grad.js';
+import { freeSaved, unwatchSaved, type WasmSaved } from './cpu-wasm-grad.js';
 import { splitRows, splitRowsByWork } from './cpu-wasm-plan.js';
 import { PARALLEL_MIN_FLOPS } from './cpu-wasm-rnn.js';
 import type { PreparedWeights } from './cpu-wasm-weights.js';
@@ -34,6 +34,7 @@ export function wasmBackward(
   args: RnnArgs,
   saved: WasmSaved,
   grads: RnnGradOutputs,
+  retain: boolean,
 ): RnnGrads {
   const { g } = saved;
   const { L, D, N, H, P, G, width, rows } = g;
@@ -58,99 +59,127 @@ export function wasmBackward(
     }),
   );
   const widest = Math.max(g.inputSize, width);
-  return ex.arena.withScratch((s) => {
-    const bufs = {
-      dh: s.alloc(N * P),
-      dc: lstm ? s.alloc(N * H) : null,
-      dGx: s.alloc(rows * GH),
-      dGh: mode === 'GRU' ? s.alloc(rows * GH) : null,
-      dhAll: proj ? s.alloc(rows * P) : null,
-      scratch: s.alloc(recurBackwardScratchFloats(N, H, P, proj)),
-    };
-    const x = s.alloc(rows * widest);
-    const sv = s.alloc(rows * SW);
-    const gates = s.alloc(rows * (G === 1 ? width : GH));
-    // the gradient of a layer's output and of its input, in turn
-    const dBlocks = [s.alloc(rows * widest), s.alloc(rows * widest)];
-    const dWih = s.alloc(GH * widest);
-    const dWhh = s.alloc(GH * P);
-    const dWhr = proj ? s.alloc(P * H) : null;
-    const packs = packBuffers(s, ex.threads, Math.max(widest, P, H), rows);
-    const table = g.batchSizes ? s.alloc(2 * g.T) : null;
-    table?.i32.set(packedSteps(g.batchSizes as Int32Array));
-    let dOut = dBlocks[0] as Block;
-    if (grads.output) dOut.write(cpuData(grads.output, 'grad output'));
-    else dOut.fill(0, 0, rows * width);
-    let dInput: Float32Array = new Float32Array(0);
-    const layers: RnnDirectionGrads[][] = new Array(L);
-    for (let layer = L - 1; layer >= 0; layer--) {
-      const inW = layerInputSize(g, layer);
-      const dx = dBlocks[(L - layer) % 2] as Block;
-      x.write(saved.inputs[layer] as Float32Array);
-      if (G === 1) gates.write(saved.outputs[layer] as Float32Array);
-      const dirGrads: RnnDirectionGrads[] = [];
-      (args.layers[layer] ?? []).forEach((w, d) => {
-        const dirSaved = saved.dirs[layer]?.[d] as WasmSaved['dirs'][number][number];
-        const blocks = packed[layer]?.[d] as (typeof packed)[number][number];
-        const state = (layer * D + d) * N;
-        bufs.dh.write(gradH ? gradH.subarray(state * P, (state + N) * P) : new Float32Array(N * P));
-        if (bufs.dc)
-          bufs.dc.write(gradC ? gradC.subarray(state * H, (state + N) * H) : new Float32Array(N * H));
-        if (dirSaved.gates) gates.write(dirSaved.gates);
-        sv.write(dirSaved.save);
-        const back = {
-          ...{ mode, T: g.T, N, H, P, strideT: g.strideT, strideN: g.strideN },
-          ...(G === 1 ? { gates: gates.at(d * P), gatesLd: width } : { gates: gates.at(), gatesLd: GH }),
-          ...{ save: sv.at(), saveLd: SW, dOut: dOut.at(d * P), dOutLd: width },
-          ...{ dh: bufs.dh.at(), dc: bufs.dc?.at() ?? null, dGx: bufs.dGx.at(), dGh: bufs.dGh?.at() ?? null },
-          ...{ dhAll: bufs.dhAll?.at() ?? null, whh: blocks.hh.at(), whr: blocks.hr?.at() ?? null },
-          ...{ scratch: bufs.scratch.at(), reverse: d === 1, steps: table?.at() ?? null },
-        };
-        const shares = 2 * rows * GH * P >= PARALLEL_MIN_FLOPS && N >= 8 ? ex.threads : 1;
-        const parts =
-          g.batchSizes && shares > 1 ? splitRowsByWork(g.batchSizes, 0, g.T, shares) : splitRows(N, shares);
-        ex.run(parts.map((part) => recurBackwardJob(back, part)));
-        dh0.set(bufs.dh.f32, state * P);
-        if (dc0 && bufs.dc) dc0.set(bufs.dc.f32, state * H);
-        // backward-weights
-        const dGh = bufs.dGh ?? bufs.dGx;
-        weightGemm(ex, packs, GH, inW, rows, bufs.dGx.at(), GH, x.at(), inW, dWih);
-        weightGemm(ex, packs, GH, P, rows, dGh.at(), GH, sv.at(), SW, dWhh);
-        if (dWhr && bufs.dhAll)
-          weightGemm(ex, packs, P, H, rows, bufs.dhAll.at(), P, sv.at(P + 2 * H), SW, dWhr);
-        const threads = 2 * rows * GH * inW >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-        ex.run(
-          splitRows(rows, threads).map((range) =>
-            packedGemmJob({
-              ...{ M: rows, N: inW, K: GH, a: bufs.dGx.at(), sai: GH, sak: 1, b: blocks.ih.at() },
-              ...{ beta: d === 0 ? 0 : 1, c: dx.at(), ldc: inW, rows: range },
-            }),
-          ),
-        );
-        const tensor = (a: Float32Array, shape: number[]) => Tensor.fromArray(a, shape);
-        dirGrads.push({
-          weightIh: tensor(dWih.read(0, GH * inW), [GH, inW]),
-          weightHh: tensor(dWhh.read(), [GH, P]),
-          biasIh: w.biasIh ? tensor(columnSums(bufs.dGx.f32, rows, GH), [GH]) : null,
-          biasHh: w.biasHh ? tensor(columnSums(dGh.f32, rows, GH), [GH]) : null,
-          weightHr: dWhr ? tensor(dWhr.read(), [P, H]) : null,
+  // a retained graph keeps its saved blocks for the next backward (freed when the tape is collected)
+  if (!retain) unwatchSaved(saved);
+  // the gradient of a layer's output and of its input, in turn: allocated per layer, after the layer
+  // above has freed its saved blocks, so they reuse that memory
+  const grad: Block[] = [];
+  const gradBlock = (floats: number): Block => {
+    const b = ex.arena.alloc(floats);
+    grad.push(b);
+    return b;
+  };
+  try {
+    return ex.arena.withScratch((s) => {
+      // saved blocks of an executor since released (the memory given back) are copied into this one's
+      const here = (b: Block): Block => {
+        if (b.freed)
+          throw new Error(
+            'wasmCpuBackend: the saved activations served one backward and were freed; pass { retainGraph: true } to the first backward to keep them, or run the forward again',
+          );
+        return b.arena === ex.arena ? b : s.put(b.f32);
+      };
+      const bufs = {
+        dh: s.alloc(N * P),
+        dc: lstm ? s.alloc(N * H) : null,
+        dGx: s.alloc(rows * GH),
+        dGh: mode === 'GRU' ? s.alloc(rows * GH) : null,
+        dhAll: proj ? s.alloc(rows * P) : null,
+        scratch: s.alloc(recurBackwardScratchFloats(N, H, P, proj)),
+      };
+      const dWih = s.alloc(GH * widest);
+      const dWhh = s.alloc(GH * P);
+      const dWhr = proj ? s.alloc(P * H) : null;
+      const packs = packBuffers(s, ex.threads, Math.max(widest, P, H), rows);
+      const table = g.batchSizes ? s.alloc(2 * g.T) : null;
+      table?.i32.set(packedSteps(g.batchSizes as Int32Array));
+      let dOut = gradBlock(rows * width);
+      if (grads.output) dOut.write(cpuData(grads.output, 'grad output'));
+      else dOut.fill(0);
+      let dInput: Float32Array = new Float32Array(0);
+      const layers: RnnDirectionGrads[][] = new Array(L);
+      for (let layer = L - 1; layer >= 0; layer--) {
+        const inW = layerInputSize(g, layer);
+        // one direction: the pass through time has read all of dOut before the input's gradient is
+        // written, so it takes dOut's place (the GEMM with beta 0 never reads what was there)
+        const dx = D === 1 && inW <= width ? dOut : gradBlock(rows * inW);
+        const x = here(saved.inputs[layer] as Block);
+        const outGates = G === 1 ? here(saved.outputs[layer] as Block) : null;
+        const dirGrads: RnnDirectionGrads[] = [];
+        (args.layers[layer] ?? []).forEach((w, d) => {
+          const dirSaved = saved.dirs[layer]?.[d] as WasmSaved['dirs'][number][number];
+          const blocks = packed[layer]?.[d] as (typeof packed)[number][number];
+          const state = (layer * D + d) * N;
+          bufs.dh.write(gradH ? gradH.subarray(state * P, (state + N) * P) : new Float32Array(N * P));
+          if (bufs.dc)
+            bufs.dc.write(gradC ? gradC.subarray(state * H, (state + N) * H) : new Float32Array(N * H));
+          const gates = outGates ?? here(dirSaved.gates as Block);
+          const sv = here(dirSaved.save);
+          const back = {
+            ...{ mode, T: g.T, N, H, P, strideT: g.strideT, strideN: g.strideN },
+            ...(G === 1 ? { gates: gates.at(d * P), gatesLd: width } : { gates: gates.at(), gatesLd: GH }),
+            ...{ save: sv.at(), saveLd: SW, dOut: dOut.at(d * P), dOutLd: width },
+            ...{
+              dh: bufs.dh.at(),
+              dc: bufs.dc?.at() ?? null,
+              dGx: bufs.dGx.at(),
+              dGh: bufs.dGh?.at() ?? null,
+            },
+            ...{ dhAll: bufs.dhAll?.at() ?? null, whh: blocks.hh.at(), whr: blocks.hr?.at() ?? null },
+            ...{ scratch: bufs.scratch.at(), reverse: d === 1, steps: table?.at() ?? null },
+          };
+          const shares = 2 * rows * GH * P >= PARALLEL_MIN_FLOPS && N >= 8 ? ex.threads : 1;
+          const parts =
+            g.batchSizes && shares > 1 ? splitRowsByWork(g.batchSizes, 0, g.T, shares) : splitRows(N, shares);
+          ex.run(parts.map((part) => recurBackwardJob(back, part)));
+          dh0.set(bufs.dh.f32, state * P);
+          if (dc0 && bufs.dc) dc0.set(bufs.dc.f32, state * H);
+          // backward-weights
+          const dGh = bufs.dGh ?? bufs.dGx;
+          weightGemm(ex, packs, GH, inW, rows, bufs.dGx.at(), GH, x.at(), inW, dWih);
+          weightGemm(ex, packs, GH, P, rows, dGh.at(), GH, sv.at(), SW, dWhh);
+          if (dWhr && bufs.dhAll)
+            weightGemm(ex, packs, P, H, rows, bufs.dhAll.at(), P, sv.at(P + 2 * H), SW, dWhr);
+          const threads = 2 * rows * GH * inW >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+          ex.run(
+            splitRows(rows, threads).map((range) =>
+              packedGemmJob({
+                ...{ M: rows, N: inW, K: GH, a: bufs.dGx.at(), sai: GH, sak: 1, b: blocks.ih.at() },
+                ...{ beta: d === 0 ? 0 : 1, c: dx.at(), ldc: inW, rows: range },
+              }),
+            ),
+          );
+          const tensor = (a: Float32Array, shape: number[]) => Tensor.fromArray(a, shape);
+          dirGrads.push({
+            weightIh: tensor(dWih.read(0, GH * inW), [GH, inW]),
+            weightHh: tensor(dWhh.read(), [GH, P]),
+            biasIh: w.biasIh ? tensor(columnSums(bufs.dGx.f32, rows, GH), [GH]) : null,
+            biasHh: w.biasHh ? tensor(columnSums(dGh.f32, rows, GH), [GH]) : null,
+            weightHr: dWhr ? tensor(dWhr.read(), [P, H]) : null,
+          });
         });
-      });
-      layers[layer] = dirGrads;
-      if (layer > 0) {
-        const mask = saved.masks[layer - 1];
-        const f32 = dx.f32;
-        if (mask) for (let k = 0; k < mask.length; k++) f32[k] = (f32[k] as number) * (mask[k] as number);
-        dOut = dx;
-      } else dInput = dx.read(0, rows * inW);
-    }
-    return {
-      input: Tensor.fromArray(dInput, [...args.input.shape]),
-      h0: Tensor.fromArray(dh0, [...g.hShape]),
-      c0: dc0 ? Tensor.fromArray(dc0, [...g.cShape]) : null,
-      layers,
-    };
-  });
+        layers[layer] = dirGrads;
+        // nothing below reads this layer's saved blocks nor the gradient of its output
+        if (!retain) for (const b of saved.last[layer] ?? []) b.free();
+        if (dx !== dOut) dOut.free();
+        if (layer > 0) {
+          const mask = saved.masks[layer - 1];
+          const f32 = dx.f32;
+          if (mask) for (let k = 0; k < mask.length; k++) f32[k] = (f32[k] as number) * (mask[k] as number);
+          dOut = dx;
+        } else dInput = dx.read(0, rows * inW);
+      }
+      return {
+        input: Tensor.fromArray(dInput, [...args.input.shape]),
+        h0: Tensor.fromArray(dh0, [...g.hShape]),
+        c0: dc0 ? Tensor.fromArray(dc0, [...g.cShape]) : null,
+        layers,
+      };
+    });
+  } finally {
+    for (const b of grad) b.free();
+    if (!retain) freeSaved(saved.last);
+  }
 }
 
 /** One pack buffer per thread for `gemmJob`s of up to `N` columns and depth `K`. */

@@ -215,6 +215,39 @@ describe.each(variants)('wasmCpuBackend ($name) training equals cpuBackend', ({ 
     expectClose(wasm.rnn(args).output, cpuBackend.rnn(args).output, 'output after');
   });
 
+  it("keeps the saved activations in the kernels' memory until the backward frees them (unless retained)", () => {
+    const { args, grads } = argsOf({ mode: 'RNN_TANH', T: 5, N: 3, I: 4, H: 6, L: 3 }, 7);
+    const ex = wasm.executor as WasmExecutor;
+    const step = () => {
+      const { saved } = (wasm.rnnTrain as NonNullable<typeof wasm.rnnTrain>)(args);
+      return () => (wasm.rnnBackward as NonNullable<typeof wasm.rnnBackward>)(args, saved, grads);
+    };
+    step()(); // prepares (packs) the parameters, which stay
+    const before = ex.arena.stats().blocks;
+    const backward = step();
+    expect(ex.arena.stats().blocks).toBeGreaterThan(before);
+    backward();
+    expect(ex.arena.stats().blocks).toBe(before);
+    expect(backward).toThrow(
+      'wasmCpuBackend: the saved activations served one backward and were freed; pass { retainGraph: true } to the first backward to keep them, or run the forward again',
+    );
+    expect(ex.arena.stats().blocks).toBe(before);
+    // retainSaved (a retained autograd graph): the saved blocks serve any number of backwards, same numbers
+    const { saved } = (wasm.rnnTrain as NonNullable<typeof wasm.rnnTrain>)(args);
+    const again = (retainSaved: boolean) =>
+      (wasm.rnnBackward as NonNullable<typeof wasm.rnnBackward>)(args, saved, grads, { retainSaved });
+    const first = again(true);
+    expect(ex.arena.stats().blocks).toBeGreaterThan(before);
+    const second = again(false);
+    expectClose(second.input, first.input, 'd input, second backward');
+    expectClose(
+      second.layers[2]?.[0]?.weightHh as Tensor,
+      first.layers[2]?.[0]?.weightHh as Tensor,
+      'd W_hh',
+    );
+    expect(ex.arena.stats().blocks).toBe(before);
+  });
+
   it('runs below minFlops on the TypeScript path, and throws once disposed', async () => {
     const ex = await initWasm();
     if (!ex) throw new Error('no WebAssembly SIMD');

@@ -8,7 +8,15 @@ import { planForward } from './cpu-wasm-plan.js';
 import { pendingWeightBytes, prepareAll, recurrentWasm } from './cpu-wasm-rnn.js';
 import { PreparedWeights } from './cpu-wasm-weights.js';
 import { forwardFlops, seqGeometry } from './geometry.js';
-import type { Backend, RnnArgs, RnnGradOutputs, RnnGrads, RnnResult, RnnTrainResult } from './types.js';
+import type {
+  Backend,
+  RnnArgs,
+  RnnBackwardOptions,
+  RnnGradOutputs,
+  RnnGrads,
+  RnnResult,
+  RnnTrainResult,
+} from './types.js';
 
 /** Options of {@link wasmCpuBackend}. */
 export interface WasmCpuBackendOptions {
@@ -69,6 +77,9 @@ const DEFAULT_RELEASE_BYTES = 256 * 2 ** 20;
  * states), and `rnnBackward` is cuDNN's split on the kernels, the numbers of `cpuBackend`'s within
  * float32 rounding: one kernel call per layer-direction for the pass through time (the gate derivatives
  * fused with the per-step GEMM `dh = dgates·W_hh`), whole-sequence GEMMs for the weights and the input.
+ * What `rnnTrain` saves stays in the kernels' memory until `rnnBackward`, which frees it layer by layer (or
+ * until the tape is collected without a backward); with `retainSaved` (a `retainGraph` backward) it keeps it
+ * for the next backward.
  *
  * Parameters are packed into the kernels' memory once per parameter version (an optimizer's in-place
  * step packs them again) and stay there for later forwards; inputs and states are copied in per forward
@@ -143,11 +154,16 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     return releasing(ex, () => wasmTrainForward(ex, prepareAll(prepared, args, g.N), args, g));
   }
 
-  function rnnBackward(args: RnnArgs, saved: unknown, grads: RnnGradOutputs): RnnGrads {
+  function rnnBackward(
+    args: RnnArgs,
+    saved: unknown,
+    grads: RnnGradOutputs,
+    options: RnnBackwardOptions = {},
+  ): RnnGrads {
     const s = saved as WasmSaved | { kind: 'cpu'; saved: unknown };
     if (s.kind === 'cpu') return cpuBackward(args, s.saved, grads);
     const [ex, prepared] = acquire();
-    return releasing(ex, () => wasmBackward(ex, prepared, args, s, grads));
+    return releasing(ex, () => wasmBackward(ex, prepared, args, s, grads, options.retainSaved ?? false));
   }
 
   return Object.freeze({

@@ -101,6 +101,15 @@ export interface RnnGrads {
   readonly layers: readonly (readonly RnnDirectionGrads[])[];
 }
 
+/** How `rnnBackward` treats what `rnnTrain` saved. */
+export interface RnnBackwardOptions {
+  /**
+   * Keep the saved activations for another backward (the autograd graph is retained, `retainGraph`); by
+   * default the backward frees them as it goes, and they serve one backward.
+   */
+  readonly retainSaved?: boolean;
+}
+
 /** A training forward: the result and what the backend's backward reads (opaque to the caller). */
 export interface RnnTrainResult {
   readonly result: RnnResult;
@@ -185,7 +194,7 @@ export interface Backend {
    * `rnnTrain(args)` (the same `args`) to the gradients of its input, states and every weight. Fused per
    * layer-direction: one GEMM per step for the recurrent gradient, whole-sequence GEMMs for the weights.
    */
-  rnnBackward?(args: RnnArgs, saved: unknown, grads: RnnGradOutputs): RnnGrads;
+  rnnBackward?(args: RnnArgs, saved: unknown, grads: RnnGradOutputs, options?: RnnBackwardOptions): RnnGrads;
   /** `(…, K)` → `(…, N)`: `input·weightᵀ + bias` (`torch.nn.functional.linear`). */
   linear(args: LinearArgs): Tensor<'float32'>;
   /**

@@ -27,6 +27,7 @@ export function rnnBackwardWebGPU(
   args: RnnArgs,
   savedAny: unknown,
   grads: RnnGradOutputs,
+  retain = false,
 ): RnnGrads {
   runtime.check();
   const saved = savedAny as GpuSaved;
@@ -180,7 +181,8 @@ export function rnnBackwardWebGPU(
     for (const b of owned) runtime.release(b);
     throw error;
   }
-  for (const t of [...saved.gates, ...saved.sv, ...saved.inputs, ...saved.masks]) t?.dispose();
+  // a retained graph keeps them for the next backward
+  if (!retain) for (const t of [...saved.gates, ...saved.sv, ...saved.inputs, ...saved.masks]) t?.dispose();
   const out = tensors.map((t) => runtime.tensor(t.buffer, t.shape));
   const pick = (i: number) => (i >= 0 ? (out[i] as Tensor<'float32'>) : null);
   return {

@@ -26,6 +26,7 @@ import type {
   LastDimArgs,
   LinearArgs,
   RnnArgs,
+  RnnBackwardOptions,
   RnnGradOutputs,
   RnnGrads,
   RnnResult,
@@ -133,9 +134,14 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
       alive();
       return rnnTrainWebGPU(runtime, args);
     },
-    rnnBackward: (args: RnnArgs, saved: unknown, grads: RnnGradOutputs): RnnGrads => {
+    rnnBackward: (
+      args: RnnArgs,
+      saved: unknown,
+      grads: RnnGradOutputs,
+      options?: RnnBackwardOptions,
+    ): RnnGrads => {
       alive();
-      return rnnBackwardWebGPU(runtime, args, saved, grads);
+      return rnnBackwardWebGPU(runtime, args, saved, grads, options?.retainSaved ?? false);
     },
     linear: (args: LinearArgs): Tensor<'float32'> => {
       alive();

@@ -99,7 +99,7 @@ function execute(
       });
       if (node.formula === null) throw new Error(FREED);
       node.checkVersions();
-      outs = node.formula(grads, node.needs);
+      outs = node.formula(grads, node.needs, retainGraph);
     }
     node.next.forEach((e, i) => {
       if (e === null) return;

@@ -20,6 +20,8 @@ export type BackwardFormula = (
 export type MultiBackwardFormula = (
   grads: readonly (Tensor<'float32'> | null)[],
   needs: readonly boolean[],
+  /** The backward keeps the graph (`retainGraph`): what the node saved must serve another backward. */
+  retainGraph: boolean,
 ) => readonly (Tensor<'float32'> | null)[];
 
 /** Where an input's gradient goes: the node that made it, the leaf itself (accumulate), or nowhere. */
