@@ -3,17 +3,16 @@ import {
   type GpuRuntime,
   packWeights,
   type Recorder,
-  recordDropout,
   recordGemm,
   recordTrainStep,
   STORAGE_USAGE,
   type StepRows,
 } from '@recurrent/kernels-webgpu';
-import { fillBernoulli, type Tensor } from '@recurrent/tensor';
+import type { Tensor } from '@recurrent/tensor';
 import { modeModule } from '../cell.js';
 import { layerInputSize, rowOf, type SeqGeometry, seqGeometry, stepBatch, stepTime } from './geometry.js';
 import type { RnnArgs, RnnTrainResult } from './types.js';
-import { CELL_KIND, weightBuffers } from './webgpu-rnn.js';
+import { CELL_KIND, recordMask, weightBuffers } from './webgpu-rnn.js';
 
 /**
  * Training on WebGPU, cuDNN's split as `cpu-grad.ts` does it on the CPU, every pass one command buffer and
@@ -161,7 +160,7 @@ export function rnnTrainWebGPU(runtime: GpuRuntime, args: RnnArgs): RnnTrainResu
       }
       rec.copy(hs[T % 2] as GPUBuffer, 0, hN, layer * D * N * P * 4, D * N * P * 4);
       if (cs && cN) rec.copy(cs, 0, cN, layer * D * N * H * 4, D * N * H * 4);
-      if (layer < L - 1) masks.push(args.dropout ? trainMask(rec, g, out, args.dropout, acquire) : null);
+      if (layer < L - 1) masks.push(args.dropout ? recordMask(rec, g, out, args.dropout, acquire) : null);
       x = out;
     }
     rec.submit();
@@ -186,26 +185,4 @@ export function rnnTrainWebGPU(runtime: GpuRuntime, args: RnnArgs): RnnTrainResu
       masks: masks.map((b) => (b ? tensor(b, rows * width) : null)),
     } satisfies GpuSaved,
   };
-}
-
-/** `recordMask` of the forward (same draws, same kernel), the mask kept for the backward (null for p = 1). */
-function trainMask(
-  rec: Recorder,
-  g: SeqGeometry,
-  out: GPUBuffer,
-  { p, generator }: NonNullable<RnnArgs['dropout']>,
-  acquire: (floats: number, what: string) => GPUBuffer,
-): GPUBuffer | null {
-  const [T, N] = g.batchSizes ? [g.rows, 1] : [g.T, g.N];
-  const base = { out, T, N, width: g.width, batchFirst: g.batchFirst };
-  if (p === 1) {
-    recordDropout(rec, { ...base, mask: null, scale: 0, zero: true });
-    return null;
-  }
-  const data = new Float32Array(g.rows * g.width);
-  fillBernoulli(data, 1 - p, generator);
-  const mask = acquire(data.length, 'a dropout mask');
-  rec.runtime.write(mask, data);
-  recordDropout(rec, { ...base, mask, scale: 1 / (1 - p), zero: false });
-  return mask;
 }

@@ -127,16 +127,29 @@ export function rnnWebGPU(runtime: GpuRuntime, args: RnnArgs, persistent: boolea
 
 /**
  * Dropout with a mask drawn on the CPU in PyTorch's order (sequence-first; packed: the rows in order), as
- * the CPU backend draws it.
+ * the CPU backend draws it. A training forward passes `keep` to hold the mask in a buffer of its own for
+ * the backward (returned; null for p = 1, which zeroes); otherwise it is a per-submit upload.
  */
-function recordMask(rec: Recorder, g: SeqGeometry, out: GPUBuffer, { p, generator }: DropoutSpec): void {
+export function recordMask(
+  rec: Recorder,
+  g: SeqGeometry,
+  out: GPUBuffer,
+  { p, generator }: DropoutSpec,
+  keep?: (floats: number, what: string) => GPUBuffer,
+): GPUBuffer | null {
   const [T, N] = g.batchSizes ? [g.rows, 1] : [g.T, g.N];
   const base = { out, T, N, width: g.width, batchFirst: g.batchFirst };
   if (p === 1) {
     recordDropout(rec, { ...base, mask: null, scale: 0, zero: true });
-    return;
+    return null;
   }
-  const mask = new Float32Array(g.rows * g.width);
-  fillBernoulli(mask, 1 - p, generator);
-  recordDropout(rec, { ...base, mask: rec.upload(mask), scale: 1 / (1 - p), zero: false });
+  const data = new Float32Array(g.rows * g.width);
+  fillBernoulli(data, 1 - p, generator);
+  let mask: GPUBuffer;
+  if (keep) {
+    mask = keep(data.length, 'a dropout mask');
+    rec.runtime.write(mask, data);
+  } else mask = rec.upload(data);
+  recordDropout(rec, { ...base, mask, scale: 1 / (1 - p), zero: false });
+  return mask;
 }
