@@ -46,9 +46,10 @@ export class CharModel extends Module {
   forward(ids: Tensor<'int32'>, state?: LSTMState | null): [logits: Tensor<'float32'>, state: LSTMState] {
     const x = this.embed.forward(ids);
     const [out, next] = this.rnn.forward(x, state);
-    x.dispose(); // a no-op on the CPU; frees the GPU buffer on WebGPU
+    // a no-op on the CPU; frees the GPU buffers on WebGPU, unless a recorded backward still reads them
+    if (!x.requiresGrad) x.dispose();
     const logits = this.head.forward(out);
-    out.dispose();
+    if (!out.requiresGrad) out.dispose();
     return [logits, next];
   }
 }

@@ -1,54 +1,42 @@
-// The "train" panel in Chromium: the character model, built from scratch, trains in a Web Worker on the
-// CPU (WebAssembly SIMD) for a few hundred steps; the loss falls, samples appear, and the checkpoint it
-// downloads loads in apps/char-rnn's loader (PyTorch loads what saveSafetensors writes: the round trip
-// committed in fixtures/roundtrip.json, checked by packages/nn/src/roundtrip.test.ts).
+// The "train" panel in Chromium: the character model, built from scratch, trains in a Web Worker on
+// WebGPU (SwiftShader's software adapter here, so a few dozen steps) and on the CPU (WebAssembly SIMD, a
+// few hundred); the loss falls, samples appear, and the checkpoint it downloads loads in apps/char-rnn's
+// loader (PyTorch loads what saveSafetensors writes: the round trip committed in fixtures/roundtrip.json,
+// checked by packages/nn/src/roundtrip.test.ts).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { generate, loadCharModel } from '@recurrent/char-rnn';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleText } from '../src/char-trainer.js';
-import { DEFAULT_TRAIN_CONFIG } from '../src/train-protocol.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainBackendChoice } from '../src/train-protocol.js';
 import { openPlayground, type Playground, ROOT } from './chromium.js';
 
-const STEPS = 300;
+/** SwiftShader trains about 1.5 steps/s (each step's kernels run on the CPU), WebAssembly SIMD some 20. */
+const GPU_STEPS = 40;
+const CPU_STEPS = 300;
 const { vocab } = JSON.parse(
   readFileSync(new URL('../../char-rnn/model/generation.json', import.meta.url), 'utf8'),
 ) as { vocab: string[] };
 
+const state = (page: Page): Promise<string | null> => page.getAttribute('#train', 'data-state');
+
 describe('the train panel in Chromium', () => {
   let playground: Playground;
   let page: Page;
-  /** The worker's sample after the last step, without the prompt. */
-  let lastSample = '';
+  /** The WebGPU run's mean loss over its first 20 steps. */
+  let gpuFirst: number | undefined;
   const stat = async (key: string): Promise<string> =>
     (await page.textContent(`#train-stats td[data-key="${key}"]`)) ?? '';
 
-  beforeAll(async () => {
-    playground = await openPlayground();
-    page = playground.page;
-  });
-
-  afterAll(() => playground?.close());
-
-  it('says where it trains, and that WebGPU training is coming', async () => {
-    expect(await page.textContent('#train-note')).toMatch(
-      /^WebGPU is on in this browser, but training on WebGPU is coming/,
-    );
-    expect(await page.isDisabled('#train-backend option[value="webgpu"]')).toBe(true);
-    expect(await page.isDisabled('#train-download')).toBe(true);
-  });
-
-  it(`trains ${STEPS} steps in a worker: the loss falls and samples appear`, {
-    timeout: 150_000,
-  }, async () => {
+  /** Trains `steps` steps on `backend` to the end; the page's main thread answers at once meanwhile. */
+  async function train(backend: TrainBackendChoice, steps: number, timeout: number): Promise<void> {
     const started = Date.now();
-    await page.fill('#train-steps', String(STEPS));
-    await page.selectOption('#train-backend', 'cpu');
+    await page.fill('#train-steps', String(steps));
+    await page.selectOption('#train-backend', backend);
     await page.click('#train-start');
     await page.waitForFunction(
       () => document.querySelector('#train')?.getAttribute('data-state') === 'running',
     );
-    // the main thread answers at once while the worker trains
     const before = Date.now();
     await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
     expect(Date.now() - before).toBeLessThan(1000);
@@ -56,62 +44,50 @@ describe('the train panel in Chromium', () => {
       () =>
         !['starting', 'running'].includes(document.querySelector('#train')?.getAttribute('data-state') ?? ''),
       undefined,
-      { timeout: 140_000 },
+      { timeout },
     );
     expect(await page.textContent('#train-error')).toBe('');
-    expect(await page.getAttribute('#train', 'data-state')).toBe('done');
+    expect(await state(page)).toBe('done');
     console.log(
-      `trained ${STEPS} steps in ${((Date.now() - started) / 1000).toFixed(1)} s: ${await page.textContent('#train-status')}`,
+      `trained ${steps} steps in ${((Date.now() - started) / 1000).toFixed(1)} s: ${await page.textContent('#train-status')}`,
     );
+  }
 
-    expect(await stat('backend')).toMatch(/^cpu \(WebAssembly SIMD/);
-    expect(await stat('step')).toBe(`${STEPS} of ${STEPS}`);
-    expect(Number(await stat('steps/s'))).toBeGreaterThan(0);
+  /**
+   * The loss fell: the mean of the last 20 steps against the first 20's (near ln(56) = 4.03 at the start);
+   * resolves to the first 20's.
+   */
+  async function expectLearned(fraction: number): Promise<number> {
     const first = Number(await stat('loss, mean of the first 20 steps'));
     const last = Number(await stat('loss, mean of the last 20 steps'));
     expect(Number(await stat('ln(vocabulary size), a uniform guess'))).toBeCloseTo(Math.log(vocab.length), 4);
-    expect(first).toBeGreaterThan(2.5); // near ln(56) = 4.03 at the start
-    expect(last).toBeLessThan(0.8 * first);
+    expect(first).toBeGreaterThan(2.5);
+    expect(last).toBeLessThan(fraction * first);
     expect(last).toBeLessThan(Math.log(vocab.length));
-    expect(await page.textContent('#train-status')).toMatch(
-      new RegExp(`^trained ${STEPS} steps, \\d+\\.\\d steps/s on cpu \\(WebAssembly SIMD`),
-    );
+    return first;
+  }
 
-    // step 0 (untrained), then every 100 steps, newest first
+  /** The worker's samples' steps, newest first, and the newest one's text after the prompt. */
+  async function samples(): Promise<{ steps: (string | undefined)[]; last: string }> {
     const steps = await page.$$eval('#train-samples figure', (fs) =>
       fs.map((f) => (f as HTMLElement).dataset.step),
     );
-    expect(steps).toEqual(['300', '200', '100', '0']);
-    const sample = (await page.textContent('#train-samples figure pre')) ?? '';
+    const text = (await page.textContent('#train-samples figure pre')) ?? '';
     const { prompt, sampleLength } = DEFAULT_TRAIN_CONFIG;
-    expect(sample.startsWith(prompt)).toBe(true);
-    lastSample = sample.slice(prompt.length);
-    expect(lastSample).toHaveLength(sampleLength);
-    const painted = await page.evaluate(() => {
-      const canvas = document.querySelector('#train-loss') as HTMLCanvasElement;
-      const { data } = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(
-        0,
-        0,
-        canvas.width,
-        canvas.height,
-      );
-      let blue = 0;
-      for (let i = 0; i < data.length; i += 4)
-        if ((data[i + 3] as number) > 0 && (data[i + 2] as number) > 200) blue++;
-      return blue;
-    });
-    expect(painted).toBeGreaterThan(500); // the curve is drawn
-    mkdirSync(`${ROOT}/test-results`, { recursive: true });
-    await page.locator('#train').screenshot({ path: `${ROOT}/test-results/train.png` });
-  });
+    expect(text.startsWith(prompt)).toBe(true);
+    const last = text.slice(prompt.length);
+    expect(last).toHaveLength(sampleLength);
+    return { steps, last };
+  }
 
-  it('downloads the checkpoint: safetensors with PyTorch keys that the char-rnn loader takes', {
-    timeout: 60_000,
-  }, async () => {
+  /**
+   * Downloads the checkpoint: safetensors with PyTorch's keys and train.py's metadata, which the char-rnn
+   * loader takes, holding the model that wrote `lastSample` (the same seeded draws give the same text).
+   */
+  async function expectCheckpoint(steps: number, lastSample: string): Promise<void> {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
-    expect(download.suggestedFilename()).toBe(`char_lstm_step${STEPS}.safetensors`);
-    const path = await download.path();
-    const bytes = new Uint8Array(readFileSync(path));
+    expect(download.suggestedFilename()).toBe(`char_lstm_step${steps}.safetensors`);
+    const bytes = new Uint8Array(readFileSync(await download.path()));
 
     // the header, read by hand: u64 little-endian length, then JSON
     const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
@@ -140,17 +116,100 @@ describe('the train panel in Chromium', () => {
     const { model } = loadCharModel(bytes);
     const { text } = await generate(model, vocab, 'MENENIUS:\n', 20);
     expect(text).toHaveLength(20);
-    // and holds the model that wrote the worker's last sample: the same seeded draws give the same text
     const c = DEFAULT_TRAIN_CONFIG;
     const options = { prompt: c.prompt, length: c.sampleLength, temperature: c.temperature, seed: c.seed };
     expect(await sampleText(model, vocab, options)).toBe(lastSample);
+  }
+
+  beforeAll(async () => {
+    playground = await openPlayground();
+    page = playground.page;
   });
 
-  it('pauses, resumes and stops a run', { timeout: 60_000 }, async () => {
+  afterAll(() => playground?.close());
+
+  it('offers Auto (the default), WebGPU and the CPU backends, and says how Auto chooses', async () => {
+    expect(await page.inputValue('#train-backend')).toBe('auto');
+    const offered = await page.$$eval('#train-backend option', (os) =>
+      os.map((o) => `${(o as HTMLOptionElement).value}${(o as HTMLOptionElement).disabled ? ' (off)' : ''}`),
+    );
+    expect(offered).toEqual(['auto', 'cpu', 'ts', 'webgpu']);
+    expect(await page.textContent('#train-note')).toMatch(
+      /^Every choice trains in a Web Worker\. Auto takes WebGPU where the worker gets a hardware GPU adapter/,
+    );
+    expect(await page.isDisabled('#train-download')).toBe(true);
+  });
+
+  it(`trains ${GPU_STEPS} steps on WebGPU in a worker: the loss falls, samples appear, the checkpoint loads`, {
+    timeout: 150_000,
+  }, async () => {
+    await train('webgpu', GPU_STEPS, 120_000);
+    expect(await page.getAttribute('#train', 'data-device')).toBe('webgpu');
+    expect(await stat('backend')).toMatch(/^webgpu \(google swiftshader/);
+    expect(await page.textContent('#train-note')).toMatch(
+      /^Training on webgpu \(google swiftshader.*, in a Web Worker\.$/,
+    );
+    expect(await page.textContent('#train-status')).toMatch(
+      new RegExp(`^trained ${GPU_STEPS} steps, \\d+\\.\\d steps/s on webgpu \\(`),
+    );
+    expect(await stat('step')).toBe(`${GPU_STEPS} of ${GPU_STEPS}`);
+    gpuFirst = await expectLearned(0.9);
+    const { steps, last } = await samples();
+    expect(steps).toEqual([String(GPU_STEPS), '0']);
+    mkdirSync(`${ROOT}/test-results`, { recursive: true });
+    await page.locator('#train').screenshot({ path: `${ROOT}/test-results/train-webgpu.png` });
+    // read from the GPU without moving the model; the CPU loads it and draws the GPU's last sample
+    await expectCheckpoint(GPU_STEPS, last);
+  });
+
+  it(`trains ${CPU_STEPS} steps on WebAssembly SIMD in a worker: the loss falls, samples appear, the checkpoint loads`, {
+    timeout: 150_000,
+  }, async () => {
+    await train('cpu', CPU_STEPS, 140_000);
+    expect(await page.getAttribute('#train', 'data-device')).toBe('cpu');
+    expect(await stat('backend')).toMatch(/^cpu \(WebAssembly SIMD/);
+    expect(await stat('step')).toBe(`${CPU_STEPS} of ${CPU_STEPS}`);
+    expect(Number(await stat('steps/s'))).toBeGreaterThan(0);
+    const first = await expectLearned(0.8);
+    // the same seed, so the same initial weights and windows: the GPU's first steps are the CPU's
+    if (gpuFirst !== undefined) expect(first).toBeCloseTo(gpuFirst, 2);
+    expect(await page.textContent('#train-status')).toMatch(
+      new RegExp(`^trained ${CPU_STEPS} steps, \\d+\\.\\d steps/s on cpu \\(WebAssembly SIMD`),
+    );
+    // step 0 (untrained), then every 100 steps, newest first
+    const { steps, last } = await samples();
+    expect(steps).toEqual(['300', '200', '100', '0']);
+    const painted = await page.evaluate(() => {
+      const canvas = document.querySelector('#train-loss') as HTMLCanvasElement;
+      const { data } = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(
+        0,
+        0,
+        canvas.width,
+        canvas.height,
+      );
+      let blue = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if ((data[i + 3] as number) > 0 && (data[i + 2] as number) > 200) blue++;
+      return blue;
+    });
+    expect(painted).toBeGreaterThan(500); // the curve is drawn
+    mkdirSync(`${ROOT}/test-results`, { recursive: true });
+    await page.locator('#train').screenshot({ path: `${ROOT}/test-results/train.png` });
+    await expectCheckpoint(CPU_STEPS, last);
+  });
+
+  it("Auto takes the CPU on SwiftShader's software adapter and says why; a run pauses, resumes and stops", {
+    timeout: 60_000,
+  }, async () => {
     await page.fill('#train-steps', '5000');
+    await page.selectOption('#train-backend', 'auto');
     await page.click('#train-start');
     await page.waitForFunction(
       () => Number(document.querySelector('#train-stats td[data-key="loss"]')?.textContent) > 0,
+    );
+    expect(await page.getAttribute('#train', 'data-device')).toBe('cpu');
+    expect(await page.textContent('#train-note')).toMatch(
+      /^Training on cpu \(WebAssembly SIMD.*, in a Web Worker: Auto took the CPU because the worker's WebGPU adapter \(google swiftshader\) is a software fallback, slower than WebAssembly SIMD\.$/,
     );
     await page.click('#train-pause');
     await page.waitForFunction(

@@ -142,30 +142,47 @@ export class CharTrainer {
       x.set(this.data.subarray(start, start + l), b * l);
       y.set(this.data.subarray(start + 1, start + l + 1), b * l);
     }
-    const [logits, [h, c]] = this.model.forward(ids(x, [n, l]));
+    // CharModel.forward's steps, so that the embedding and LSTM outputs (which the backward reads) are
+    // released on the GPU right after the step rather than by the collector
+    const { embed, rnn, head } = this.model;
+    const e = embed.forward(ids(x, [n, l]));
+    const [out, [h, c]] = rnn.forward(e);
+    const logits = head.forward(out);
     // PyTorch's loss_fn(logits.reshape(-1, vocab), y.reshape(-1))
     const loss = crossEntropyLoss(reshape(logits, [n * l, this.vocab.length]), ids(y, [n * l]));
     this.optimizer.zeroGrad();
     loss.backward();
-    clipGradNorm_(this.model.parameters(), this.config.clip);
+    const norm = clipGradNorm_(this.model.parameters(), this.config.clip);
     this.optimizer.step();
-    for (const t of [logits, h, c]) t.dispose();
+    for (const t of [e, out, logits, h, c, norm]) t.dispose();
     this.step++;
+    // the only readback of the step (the live curve needs every loss); on WebGPU it waits for the step's
+    // GPU work to finish, so steps never queue up ahead of what the page has seen
     const value = (await loss.data())[0] as number;
     loss.dispose();
     return value;
   }
 
-  /** {@link sampleText} from the model as it is now, with the config's prompt, length, temperature and seed. */
-  sample(): Promise<string> {
+  /**
+   * {@link sampleText} from the model as it is now, with the config's prompt, length, temperature and seed:
+   * in eval mode (the parameters stay where they are, on the GPU too), then back to training mode.
+   */
+  async sample(): Promise<string> {
     const { prompt, sampleLength, temperature, seed } = this.config;
-    return sampleText(this.model, this.vocab, { prompt, length: sampleLength, temperature, seed });
+    this.model.eval();
+    try {
+      return await sampleText(this.model, this.vocab, { prompt, length: sampleLength, temperature, seed });
+    } finally {
+      this.model.train();
+    }
   }
 
   /**
    * The whole `model.stateDict()` as safetensors, with the metadata apps/char-rnn's checkpoint has (what
    * `export_model` in packages/nn/scripts/export_safetensors.py writes, plus train.py's `vocab`), so
    * `loadCharModel` and the "generate" panel load it, and PyTorch's `load_state_dict` takes its tensors.
+   * On WebGPU each tensor is read back into a CPU copy: the model stays on the GPU and goes on training
+   * (`model.toAsync(cpuBackend)` would move it off).
    */
   async checkpoint(): Promise<Uint8Array> {
     const { embed, rnn, head } = this.options;

@@ -9,18 +9,18 @@ import {
   type FromWorker,
   type ToWorker,
   TRAINS_ON,
+  type TrainBackendChoice,
   type TrainBackendName,
   type TrainConfig,
-  WEBGPU_TRAINING_NOTE,
 } from './train-protocol.js';
 
-/** What the page knows about its backends, for the backend choice's labels and the WebGPU note. */
+/** What the page knows about its backends, for the backend choice's labels and the note under it. */
 export interface TrainPanelOptions {
   /** The label of the page's fastest CPU backend (WebAssembly SIMD where the engine has it). */
   cpuLabel: string;
   /** The label of the plain TypeScript backend. */
   tsLabel: string;
-  /** Whether the page has WebGPU. */
+  /** Whether the page has WebGPU (the worker asks for its own adapter). */
   gpu: boolean;
 }
 
@@ -51,16 +51,28 @@ export function setupTrainPanel(root: HTMLElement, options: TrainPanelOptions): 
   const samples = $('#train-samples');
 
   const choice = $<HTMLSelectElement>('#train-backend');
-  const label = (value: TrainBackendName, text: string): void => {
+  const label = (value: TrainBackendName, text: string, enabled: boolean): void => {
     const option = choice.querySelector<HTMLOptionElement>(`option[value="${value}"]`);
-    if (option) option.textContent = text;
+    if (!option) return;
+    option.textContent = text;
+    option.disabled = !(enabled && TRAINS_ON[value]);
   };
-  label('cpu', `CPU — ${options.cpuLabel}`);
-  label('ts', `CPU — ${options.tsLabel}`);
-  label('webgpu', options.gpu ? 'WebGPU (training coming)' : 'WebGPU (off in this browser)');
-  $('#train-note').textContent = options.gpu
-    ? `WebGPU is on in this browser, but ${WEBGPU_TRAINING_NOTE}.`
-    : 'The model trains on the CPU (WebAssembly SIMD), in a worker.';
+  label('cpu', `CPU — ${options.cpuLabel}`, true);
+  label('ts', `CPU — ${options.tsLabel}`, true);
+  label('webgpu', options.gpu ? 'WebGPU' : 'WebGPU (off in this browser)', options.gpu);
+  // 'auto', the default: the worker takes WebGPU where it has a hardware adapter, else the CPU
+  const auto = document.createElement('option');
+  auto.value = 'auto' satisfies TrainBackendChoice;
+  auto.textContent = options.gpu ? 'Auto — WebGPU on a GPU, else CPU' : 'Auto — CPU (no WebGPU here)';
+  choice.prepend(auto);
+  choice.value = DEFAULT_TRAIN_CONFIG.backend;
+  const note = $('#train-note');
+  const idleNote = options.gpu
+    ? 'Every choice trains in a Web Worker. Auto takes WebGPU where the worker gets a hardware GPU ' +
+      "adapter (the parameters, backward, loss and Adam's steps stay on the GPU; each step reads back " +
+      'only its loss, for the curve), and the CPU (WebAssembly SIMD) on a software adapter, which is slower.'
+    : 'This browser has no WebGPU: the model trains on the CPU (WebAssembly SIMD), in a Web Worker.';
+  note.textContent = idleNote;
 
   let worker: Worker | null = null;
   let config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
@@ -172,10 +184,16 @@ export function setupTrainPanel(root: HTMLElement, options: TrainPanelOptions): 
 
   const onMessage = (message: FromWorker): void => {
     switch (message.type) {
-      case 'started':
+      case 'started': {
         ({ backend, vocabSize, parameters } = message);
+        root.dataset.device = message.device;
+        const why = message.notOnGpu?.replace(/\.$/, '');
+        note.textContent = why
+          ? `Training on ${backend}, in a Web Worker: Auto took the CPU because ${why}.`
+          : `Training on ${backend}, in a Web Worker.`;
         setState('running');
         break;
+      }
       case 'losses':
         for (const p of message.points) losses[p.step - 1] = p.loss;
         step = message.points.at(-1)?.step ?? step;
@@ -211,7 +229,7 @@ export function setupTrainPanel(root: HTMLElement, options: TrainPanelOptions): 
   const send = (message: ToWorker): void => worker?.postMessage(message);
 
   const readConfig = (): TrainConfig => {
-    const next: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, backend: choice.value as TrainBackendName };
+    const next: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, backend: choice.value as TrainBackendChoice };
     for (const key of FIELDS) {
       const raw = $<HTMLInputElement>(`#train-${key}`).value.trim();
       next[key] = raw === '' ? Number.NaN : Number(raw);
@@ -224,12 +242,15 @@ export function setupTrainPanel(root: HTMLElement, options: TrainPanelOptions): 
     const next = readConfig();
     const errors: Record<string, string> = {};
     for (const [key, message] of Object.entries(checkTrainConfig(next))) errors[`train-${key}`] = message;
-    if (!TRAINS_ON[next.backend]) errors['train-backend'] = WEBGPU_TRAINING_NOTE;
+    if (next.backend === 'webgpu' && !options.gpu)
+      errors['train-backend'] = 'this browser has no WebGPU: choose Auto or a CPU backend';
     showFieldErrors(form, errors);
     if (Object.keys(errors).length) return;
     config = next;
     losses = [];
     backend = '';
+    delete root.dataset.device;
+    note.textContent = idleNote;
     vocabSize = 0;
     parameters = 0;
     timed = { steps: 0, seconds: 0 };

@@ -2,18 +2,21 @@
 // training configuration both sides check the same way.
 
 /**
- * Where the worker trains: `'cpu'` is the WebAssembly SIMD backend (plain TypeScript where the engine has
- * no SIMD), `'ts'` the plain TypeScript one. `'webgpu'` is reserved: @recurrent/nn's WebGPU backward is
- * not there yet, so the worker refuses it with {@link WEBGPU_TRAINING_NOTE}; once it is, the worker builds
- * the WebGPU backend for it and nothing else changes.
+ * Where the worker trains: `'webgpu'` the WebGPU backend (the parameters, the backward, the loss and
+ * Adam's steps all on the GPU; one readback a step, the loss), `'cpu'` the WebAssembly SIMD backend
+ * (plain TypeScript where the engine has no SIMD), `'ts'` the plain TypeScript one.
  */
 export type TrainBackendName = 'cpu' | 'ts' | 'webgpu';
 
-/** Whether each backend can train today (loss.backward() on WebGPU tensors throws). */
-export const TRAINS_ON: Readonly<Record<TrainBackendName, boolean>> = { cpu: true, ts: true, webgpu: false };
+/**
+ * The backend choice: one of {@link TrainBackendName}, or `'auto'`: WebGPU where the worker's
+ * `navigator.gpu` gives a hardware adapter, else `'cpu'` (a software fallback adapter, such as
+ * SwiftShader, trains far slower than WebAssembly SIMD).
+ */
+export type TrainBackendChoice = TrainBackendName | 'auto';
 
-export const WEBGPU_TRAINING_NOTE =
-  "training on WebGPU is coming: @recurrent/nn's WebGPU backward is not there yet, so the model trains on the CPU (WebAssembly SIMD) in a worker";
+/** Whether each backend can train: all of them, since @recurrent/nn's modules train on WebGPU. */
+export const TRAINS_ON: Readonly<Record<TrainBackendName, boolean>> = { cpu: true, ts: true, webgpu: true };
 
 /**
  * The character model (Embedding → LSTM, batch first → Linear, as apps/char-rnn's) and how it trains:
@@ -23,7 +26,7 @@ export const WEBGPU_TRAINING_NOTE =
  * samples differ only by what the model learned).
  */
 export interface TrainConfig {
-  backend: TrainBackendName;
+  backend: TrainBackendChoice;
   embeddingDim: number;
   hiddenSize: number;
   numLayers: number;
@@ -41,7 +44,7 @@ export interface TrainConfig {
 
 /** Sized to learn visibly in a few hundred steps at some 20 steps/s on one core. */
 export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
-  backend: 'cpu',
+  backend: 'auto',
   embeddingDim: 32,
   hiddenSize: 64,
   numLayers: 1,
@@ -108,7 +111,18 @@ export interface LossPoint {
 
 /** The worker's reports. Losses come in batches, about every {@link REPORT_MS} ms. */
 export type FromWorker =
-  | { type: 'started'; backend: string; vocabSize: number; parameters: number; textLength: number }
+  | {
+      type: 'started';
+      /** The backend that trains (what `'auto'` chose). */
+      device: TrainBackendName;
+      /** Its label, e.g. `webgpu (nvidia …)` or `cpu (WebAssembly SIMD)`. */
+      backend: string;
+      /** Why `'auto'` did not choose WebGPU; absent when it did, or when the choice was not `'auto'`. */
+      notOnGpu?: string;
+      vocabSize: number;
+      parameters: number;
+      textLength: number;
+    }
   | { type: 'losses'; points: LossPoint[]; stepsPerSecond: number }
   | { type: 'sample'; step: number; text: string }
   | { type: 'paused'; step: number }

@@ -1,8 +1,10 @@
-// The "train" panel's module worker: trains the character model (char-trainer.ts) off the main thread,
-// reporting losses about every REPORT_MS ms and a sample every `sampleEvery` steps. Steps run in chunks;
-// between chunks the worker reads the main thread's requests (pause, stop, checkpoint).
+// The "train" panel's module worker: trains the character model (char-trainer.ts) off the main thread, on
+// WebGPU (a device of its own) or on the CPU (WebAssembly SIMD or plain TypeScript), reporting losses
+// about every REPORT_MS ms and a sample every `sampleEvery` steps. Steps run in chunks; between chunks
+// the worker reads the main thread's requests (pause, stop, checkpoint).
 
 import { type Backend, cpuBackend, createCpuBackend } from '@recurrent/nn';
+import type { WebGPUBackend } from '@recurrent/nn/webgpu';
 import text from '../../char-rnn/data/coriolanus.txt?raw';
 import { CharTrainer } from './char-trainer.js';
 import {
@@ -11,30 +13,64 @@ import {
   REPORT_MS,
   type ToWorker,
   TRAINS_ON,
+  type TrainBackendChoice,
   type TrainBackendName,
-  WEBGPU_TRAINING_NOTE,
 } from './train-protocol.js';
 
 const post = (message: FromWorker, transfer: Transferable[] = []): void =>
   self.postMessage(message, { transfer });
 
+const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 let cpu: Promise<Backend> | null = null;
+/** The worker's WebGPU backend (its own device: a worker cannot use the page's), or why there is none. */
+let gpu: Promise<WebGPUBackend> | null = null;
 
 /** The backend for `name`, built once per worker. */
 async function backendFor(name: TrainBackendName): Promise<Backend> {
-  if (!TRAINS_ON[name]) throw new Error(WEBGPU_TRAINING_NOTE);
+  if (!TRAINS_ON[name]) throw new Error(`the model cannot train on '${name}'`);
   switch (name) {
     case 'ts':
       return cpuBackend;
     case 'webgpu': {
-      const { createWebGPUBackend } = await import('@recurrent/nn/webgpu');
-      return createWebGPUBackend();
+      // the WebGPU code loads only when asked for; a failed attempt is not kept, so a later start retries
+      const built = gpu ?? import('@recurrent/nn/webgpu').then((m) => m.createWebGPUBackend());
+      gpu = built;
+      built.catch(() => {
+        if (gpu === built) gpu = null;
+      });
+      return built;
     }
     default:
       // WebAssembly SIMD (a worker may compile it synchronously too; this does not block either way)
       cpu ??= createCpuBackend();
       return cpu;
   }
+}
+
+/**
+ * What `choice` trains on. `'auto'`: WebGPU where the worker has a hardware adapter; on a software
+ * fallback adapter (SwiftShader, WARP) WebGPU runs on the CPU's cores, far slower than WebAssembly SIMD,
+ * so `'auto'` takes `'cpu'` there, and wherever WebGPU fails, saying why in `notOnGpu`.
+ */
+async function choose(
+  choice: TrainBackendChoice,
+): Promise<{ device: TrainBackendName; backend: Backend; notOnGpu?: string }> {
+  if (choice !== 'auto') return { device: choice, backend: await backendFor(choice) };
+  let notOnGpu: string;
+  if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
+    notOnGpu = 'the worker has no WebGPU (navigator.gpu is missing there)';
+  } else {
+    try {
+      const backend = (await backendFor('webgpu')) as WebGPUBackend;
+      if (!backend.fallback) return { device: 'webgpu', backend };
+      const name = backend.runtime.adapterName || 'unknown adapter';
+      notOnGpu = `the worker's WebGPU adapter (${name}) is a software fallback, slower than WebAssembly SIMD`;
+    } catch (error) {
+      notOnGpu = reason(error);
+    }
+  }
+  return { device: 'cpu', backend: await backendFor('cpu'), notOnGpu };
 }
 
 let trainer: CharTrainer | null = null;
@@ -87,7 +123,7 @@ async function loop(t: CharTrainer, id: number): Promise<void> {
     if (id === run && paused) post({ type: 'paused', step: t.step });
     else if (id === run) post({ type: 'done', step: t.step, stopped: false });
   } catch (error) {
-    if (id === run) post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    if (id === run) post({ type: 'error', message: reason(error) });
   } finally {
     looping = false;
   }
@@ -97,13 +133,15 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   const id = ++run;
   paused = false;
   try {
-    const backend = await backendFor(message.config.backend);
+    const { device, backend, notOnGpu } = await choose(message.config.backend);
     const t = new CharTrainer(message.config, text, backend);
     if (id !== run) return;
     trainer = t;
     post({
       type: 'started',
+      device,
       backend: backend.label,
+      ...(notOnGpu === undefined ? {} : { notOnGpu }),
       vocabSize: t.vocab.length,
       parameters: t.parameterCount,
       textLength: text.length,
@@ -111,7 +149,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     await serial(() => sample(t)); // step 0: what the untrained model writes
     await loop(t, id);
   } catch (error) {
-    if (id === run) post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    if (id === run) post({ type: 'error', message: reason(error) });
   }
 }
 

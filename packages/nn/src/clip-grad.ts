@@ -1,4 +1,5 @@
 import { cpuData, describeForError, noGrad, Tensor } from '@recurrent/tensor';
+import { deviceTrainingOps } from './backend/device-ops.js';
 
 /** Options of `clipGradNorm_`. */
 export interface ClipGradNormOptions {
@@ -29,12 +30,39 @@ function normOf(x: Float32Array, p: number): number {
   return Math.fround(p === 1 ? s : p === 2 ? Math.sqrt(s) : s ** (1 / p));
 }
 
+/** `clipGradNorm_` of gradients on a device: norms, total and scaling there, nothing read back. */
+function clipOnDevice(
+  grads: Tensor<'float32'>[],
+  maxNorm: number,
+  normType: number,
+  errorIfNonfinite: boolean,
+): Tensor<'float32'> {
+  const device = (grads[0] as Tensor).device;
+  const other = grads.find((g) => g.device !== device);
+  if (other) {
+    throw new Error(
+      `clipGradNorm_: the gradients are on '${device}' and on '${other.device}'; clip the parameters of one device at a time`,
+    );
+  }
+  if (errorIfNonfinite) {
+    throw new Error(
+      `clipGradNorm_: errorIfNonfinite needs the total norm read back, which '${device}' cannot do synchronously; ` +
+        'read the returned total with await total.data() and check it',
+    );
+  }
+  const ops = deviceTrainingOps(grads[0] as Tensor, 'clipGradNorm_');
+  const total = ops.clipGradNorm(grads, maxNorm, normType);
+  for (const g of grads) g.storage.version = g.version + 1;
+  return total;
+}
+
 /**
  * Scales the parameters' gradients in place so that their joint norm is at most `maxNorm`
  * (`torch.nn.utils.clip_grad_norm_` of 1.13): the total is the `normType`-norm of the per-parameter norms,
  * in float32; the scale is `maxNorm / (total + 1e-6)`, clamped to 1. Parameters without a grad are skipped.
  * @param normType 2 (default), 1, any p > 0, or `Infinity` (the max-abs).
- * @returns the total norm before clipping, a 0-d float32 tensor (0 when no parameter has a grad).
+ * @returns the total norm before clipping, a 0-d float32 tensor (0 when no parameter has a grad); on a
+ *   device (WebGPU) it is computed and applied there and stays there: read it with `await total.data()`.
  * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.utils.clip_grad_norm_.html | torch.nn.utils.clip_grad_norm_}
  */
 export function clipGradNorm_(
@@ -53,6 +81,8 @@ export function clipGradNorm_(
   }
   const grads = withGrads('clipGradNorm_', parameters);
   if (grads.length === 0) return Tensor.fromArray(new Float32Array(1), []);
+  const first = grads[0] as Tensor<'float32'>;
+  if (first.device !== 'cpu') return clipOnDevice(grads, maxNorm, normType, errorIfNonfinite);
   const norms = Float32Array.from(grads, (g) => normOf(cpuData(g, 'clipGradNorm_'), normType));
   const total = normOf(norms, normType);
   if (errorIfNonfinite && !Number.isFinite(total)) {

@@ -48,6 +48,16 @@ export class Dropout extends Module {
       const { output, multiplier } = dropoutTrainCpu(input, p, this.#generator);
       return recordGradFn(output, 'MulBackward0', [input], [], (g) => [dropoutBackward(g, multiplier)]);
     }
+    if (grad && backend.dropoutTrain && backend.dropoutBackward) {
+      // on a device: the mask stays there for the backward
+      const dropoutBackward = backend.dropoutBackward;
+      const { output, mask } = backend.dropoutTrain({
+        input: this.onBackend(input, 'input'),
+        p,
+        generator: this.#generator,
+      });
+      return recordGradFn(output, 'MulBackward0', [input], [], (g) => [dropoutBackward(g, mask, p)]);
+    }
     const out = this.withUploads((on) =>
       backend.dropout({ input: on(input, 'input'), p, generator: this.#generator }),
     );

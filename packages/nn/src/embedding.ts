@@ -74,20 +74,34 @@ export class Embedding extends Module {
           `convert it with t.int() or build it with { dtype: 'int32' }`,
       );
     }
-    const out = this.withUploads((on) =>
-      this.backend.embedding({
-        indices: on(input, 'indices') as Tensor<'int32'>,
-        weight: this.parameter('weight'),
-        paddingIdx: this.paddingIdx,
-      }),
-    );
-    if (!recordsGraph(this.training, [], () => this.parameters())) return out;
+    const recording = recordsGraph(this.training, [], () => this.parameters());
+    if (recording) this.residentParameters();
+    if (!recording) {
+      return this.withUploads((on) =>
+        this.backend.embedding({
+          indices: on(input, 'indices') as Tensor<'int32'>,
+          weight: this.parameter('weight'),
+          paddingIdx: this.paddingIdx,
+        }),
+      );
+    }
+    // the backward reads the indices as the backend got them (an upload is kept for it)
+    const backend = this.backend;
+    const args = {
+      indices: this.onBackend(input, 'indices') as Tensor<'int32'>,
+      weight: this.parameter('weight'),
+      paddingIdx: this.paddingIdx,
+    };
+    const out = backend.embedding(args);
     // the backward: gradient rows summed into the rows they picked (none into paddingIdx)
     const weight = this.cpuParameter('weight');
-    const backend = this.backend;
     const indices = input as Tensor;
     return recordGradFn(out, 'EmbeddingBackward0', [weight], [indices, weight], (g) => {
-      if (indices.device !== 'cpu' || out.device !== 'cpu') throw unsupported('Embedding', backend);
+      if (out.device !== 'cpu') {
+        if (!backend.embeddingBackward) throw unsupported('Embedding', backend);
+        return [backend.embeddingBackward(args, g)];
+      }
+      if (indices.device !== 'cpu') throw unsupported('Embedding', backend);
       return [embeddingBackward(indices, weight.shape, this.paddingIdx, g)];
     });
   }

@@ -103,8 +103,9 @@ describe('training errors through the modules', () => {
   it('mixing backends in one graph: a loss over a tensor that lives on the GPU names where it lives', () => {
     const m = model(cpuBackend);
     const onGpu = gpuResident([6, 7]);
+    // a device tensor whose storage has no training ops (a backend that cannot train) is named
     expect(() => crossEntropyLoss(onGpu, targets())).toThrow(
-      "this tensor lives on 'webgpu', and @recurrent/tensor ops run on the CPU",
+      "crossEntropyLoss: this tensor lives on 'webgpu', which has no training ops; read it with `await t.data()`",
     );
     const [out] = m.lstm.forward(m.emb.forward(ids()));
     expect(() => mul(out, gpuResident([2, 3, 4]))).toThrow("this tensor lives on 'webgpu'");

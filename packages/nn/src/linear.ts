@@ -80,18 +80,28 @@ export class Linear extends Module {
         `Linear: input's last dimension must equal inFeatures (${this.inFeatures}), received shape [${input.shape.join(', ')}]`,
       );
     }
-    const out = this.withUploads((on) =>
-      this.backend.linear({
-        input: on(input, 'input'),
-        weight: this.parameter('weight'),
-        bias: this.bias ? this.parameter('bias') : null,
-      }),
-    );
-    if (!recordsGraph(this.training, [input], () => this.parameters())) return out;
-    // the backward, one GEMM per operand on the CPU parameters (PyTorch's grad_fn name for the shape)
+    const recording = recordsGraph(this.training, [input], () => this.parameters());
+    if (recording) this.residentParameters();
+    if (!recording) {
+      return this.withUploads((on) =>
+        this.backend.linear({
+          input: on(input, 'input'),
+          weight: this.parameter('weight'),
+          bias: this.bias ? this.parameter('bias') : null,
+        }),
+      );
+    }
+    // the backward reads the input as the backend got it (an upload is kept for it)
+    const backend = this.backend;
+    const args = {
+      input: this.onBackend(input, 'input'),
+      weight: this.parameter('weight'),
+      bias: this.bias ? this.parameter('bias') : null,
+    };
+    const out = backend.linear(args);
+    // the backward: one GEMM per operand, on the CPU parameters or on the device (PyTorch's grad_fn name for the shape)
     const weight = this.cpuParameter('weight');
     const bias = this.bias ? this.cpuParameter('bias') : null;
-    const backend = this.backend;
     const name =
       input.ndim === 1
         ? bias
@@ -105,7 +115,11 @@ export class Linear extends Module {
             ? 'ViewBackward0'
             : 'UnsafeViewBackward0';
     return recordGradFn(out, name, [input, weight, bias], [input, weight], (g, needs) => {
-      if (input.device !== 'cpu' || out.device !== 'cpu') throw unsupported('Linear', backend);
+      if (out.device !== 'cpu') {
+        if (!backend.linearBackward) throw unsupported('Linear', backend);
+        return backend.linearBackward(args, g, needs);
+      }
+      if (input.device !== 'cpu') throw unsupported('Linear', backend);
       return linearBackward(input, weight, bias !== null, g, needs);
     });
   }

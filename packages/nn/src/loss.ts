@@ -1,5 +1,6 @@
 // Loss functions as PyTorch 1.13's torch.nn.functional computes them. The reductions and compositions are
 // @recurrent/tensor ops, so autograd gives their gradients; nllLoss is one recorded node (NllLossBackward0).
+// On a device (WebGPU) crossEntropyLoss (class indices) and mseLoss run as the device's kernels (loss-device.ts).
 import {
   abs,
   add,
@@ -20,6 +21,7 @@ import {
   sum,
   Tensor,
 } from '@recurrent/tensor';
+import { crossEntropyOnDevice, mseOnDevice } from './loss-device.js';
 import { checkKnownOptions } from './options.js';
 
 /** How a loss reduces its per-element values (PyTorch's `reduction`): the mean (default), the sum, or none. */
@@ -105,6 +107,7 @@ function pointwiseLoss(
  * @see {@link https://pytorch.org/docs/1.13/generated/torch.nn.functional.mse_loss.html | torch.nn.functional.mse_loss}
  */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor<'float32'> {
+  if (input instanceof Tensor && input.device !== 'cpu') return mseDevice(input, target, options);
   if (
     (options.reduction === undefined || options.reduction === 'mean') &&
     Object.keys(options).every((k) => k === 'reduction') &&
@@ -117,6 +120,26 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
   )
     return meanSquaredError(input, target);
   return pointwiseLoss('mseLoss', input, target, options, (d) => mul(d, d));
+}
+
+/** `mseLoss` of a tensor on a device (WebGPU): same shapes, float32, the target not requiring a gradient. */
+function mseDevice(input: Tensor, target: Tensor, options: LossOptions): Tensor<'float32'> {
+  const owner = 'mseLoss';
+  checkKnownOptions(owner, options, ['reduction']);
+  const reduction = checkReduction(owner, options.reduction);
+  checkFloat(owner, 'input', input);
+  checkFloat(owner, 'target', target);
+  if (!shapesEqual(input.shape, target.shape)) {
+    throw new RangeError(
+      `${owner}: on '${input.device}' the target must have the input's shape ${formatShape(input.shape)} (no broadcasting), received ${formatShape(target.shape)}`,
+    );
+  }
+  if (needsGrad(target)) {
+    throw new Error(
+      `${owner}: on '${input.device}' the target cannot require a gradient; pass target.detach()`,
+    );
+  }
+  return mseOnDevice(input, target, reduction);
 }
 
 /**
@@ -318,6 +341,31 @@ export function crossEntropyLoss(
     throw new RangeError(`${owner}: input must have at least 1 dimension (C), received a 0-d tensor`);
   const classDim = input.ndim === 1 ? 0 : 1;
   const c = input.shape[classDim] as number;
+  if (input.device !== 'cpu') {
+    if (target.dtype !== 'int32') {
+      throw new TypeError(
+        `${owner}: on '${input.device}' the target must be int32 class indices, received ${target.dtype} (class probabilities are computed on the CPU)`,
+      );
+    }
+    classLayout(owner, input, target);
+    const weight = (options.weight ?? null) as Tensor | null;
+    if (weight !== null) {
+      checkFloat(owner, 'weight', weight);
+      if (!shapesEqual(weight.shape, [c])) {
+        throw new RangeError(
+          `${owner}: weight should be defined either for all ${c} classes or no classes but got weight tensor of shape: ${formatShape(weight.shape)}`,
+        );
+      }
+    }
+    if (target.device === 'cpu') {
+      for (const cls of cpuIndex(target as Tensor<'int32'>, owner, 'target')) {
+        if (cls !== ignoreIndex && (cls < 0 || cls >= c)) {
+          throw new RangeError(`${owner}: Target ${cls} is out of bounds.`);
+        }
+      }
+    }
+    return crossEntropyOnDevice(input, target, { weight, ignoreIndex, labelSmoothing: ls, reduction });
+  }
   const w = checkWeight(owner, options.weight, c);
   // weight viewed as (C, 1, …) so it broadcasts along the class dimension of (N, C, d1, …)
   const weightView = w ? reshape(options.weight as Tensor, [c, ...input.shape.slice(2).map(() => 1)]) : null;

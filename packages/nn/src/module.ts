@@ -1,4 +1,12 @@
-import { cpuData, describeForError, formatShape, shapesEqual, Tensor } from '@recurrent/tensor';
+import {
+  CpuStorage,
+  cpuData,
+  describeForError,
+  formatShape,
+  type Storage,
+  shapesEqual,
+  Tensor,
+} from '@recurrent/tensor';
 import { defaultBackend } from './backend/default.js';
 import type { Backend } from './backend/types.js';
 
@@ -29,6 +37,7 @@ export interface LoadStateDictResult {
  *
  * Parameters are kept on the CPU as the source of truth (they are what `stateDict` returns);
  * `to(backend)` gives the backend its own copy, so moving between backends is synchronous both ways.
+ * Training on a device (WebGPU) moves the parameters there (see `toAsync` for the way back).
  *
  * @example
  * class CharModel extends Module {
@@ -51,6 +60,8 @@ export abstract class Module {
   #copiedAt = new Map<string, number>();
   /** The backend `#onBackend` holds copies for. */
   #cachedFor: Backend | null = null;
+  /** A parameter moved to a device (`residentParameters`): its CPU storage and the version it had then. */
+  #cpuStorage = new Map<string, { storage: Storage; version: number }>();
 
   /**
    * The backend this module computes on: the one given to `to()`, else `defaultBackend()` (the
@@ -77,6 +88,7 @@ export abstract class Module {
     const stale = this.#onBackend.get(name);
     if (stale && stale !== value) stale.dispose();
     this.#onBackend.delete(name);
+    this.#cpuStorage.delete(name);
   }
 
   /**
@@ -121,6 +133,10 @@ export abstract class Module {
     if (this.#cachedFor !== backend) this.#dropCopies(backend); // the default changed (after `ready()`)
     const cpu = this.#params.get(name);
     if (!cpu) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
+    if (cpu.device !== 'cpu') {
+      if (backend.owns(cpu)) return cpu;
+      throw this.#elsewhere(name, cpu, backend);
+    }
     let t = this.#onBackend.get(name);
     if (t && t !== cpu && this.#copiedAt.get(name) !== cpu.version) {
       t.dispose();
@@ -132,6 +148,34 @@ export abstract class Module {
       this.#copiedAt.set(name, cpu.version);
     }
     return t;
+  }
+
+  /**
+   * Called by a forward that records the autograd graph (training) on a device backend (WebGPU): this
+   * module's own parameters that require grad move to that device, as PyTorch's `module.to(device)` moves
+   * them. The tensors stay the same objects (optimizers made earlier keep them), their storage becomes the
+   * device copy, so their `.grad` and the optimizer's steps stay on the device and nothing is read back.
+   * Read a moved parameter with `await p.data()`; `await module.toAsync(cpuBackend)` brings them back.
+   */
+  protected residentParameters(): void {
+    const backend = this.backend;
+    if (backend.device === 'cpu') return;
+    for (const [name, p] of this.#params) {
+      if (!p.requiresGrad || p.device !== 'cpu') continue;
+      const copy = this.parameter(name);
+      this.#cpuStorage.set(name, { storage: p.storage, version: p.version });
+      p._setStorage(copy.storage as typeof p.storage);
+      this.#onBackend.set(name, p);
+    }
+  }
+
+  /** The error for a parameter that lives on a device `backend` does not own. */
+  #elsewhere(name: string, p: Tensor, backend: Backend): Error {
+    return new Error(
+      `${this.constructor.name}: the parameter '${name}' was trained on '${p.device}' and lives there, but the ` +
+        `module runs on '${backend.label}'; move the module with \`await module.toAsync(backend)\`, which reads ` +
+        'the parameters back',
+    );
   }
 
   /** The CPU parameter `name` (the source of truth), for modules that compute on the CPU. */
@@ -158,6 +202,15 @@ export abstract class Module {
       `${this.constructor.name}: ${what} is on ${where} but the module runs on '${backend.label}'; ` +
         `move the module with .to(backend) or pass a CPU tensor`,
     );
+  }
+
+  /**
+   * `withUploads` for a training forward: the copies of CPU arguments live on (the collector frees them),
+   * since the backward reads them; the module's parameters move to the backend first (`residentParameters`).
+   */
+  protected withTrainingUploads<R>(f: (on: (t: Tensor, what: string) => Tensor) => R): R {
+    this.residentParameters();
+    return f((t, what) => this.onBackend(t, what));
   }
 
   /**
@@ -385,7 +438,12 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Computes on `backend` from now on, with every descendant; parameters are copied to it lazily, once. */
+  /**
+   * Computes on `backend` from now on, with every descendant; parameters are copied to it lazily, once.
+   * Parameters that moved to a device to train there (see `residentParameters`) come back synchronously
+   * only if no step changed them and no gradient reached them since; otherwise this throws and
+   * `await toAsync(backend)` is the way.
+   */
   to(backend: Backend): this {
     if (
       !backend ||
@@ -398,12 +456,52 @@ export abstract class Module {
       );
     }
     if (backend.disposed) throw new Error(`to(): the backend '${backend.label}' is disposed`);
+    for (const [name, p] of this.#params) {
+      if (p.device === 'cpu' || backend.owns(p)) continue;
+      const kept = this.#cpuStorage.get(name);
+      const gradThere = p.grad !== null && p.grad.device !== 'cpu';
+      if (!kept || kept.version !== p.version || gradThere) throw this.#elsewhere(name, p, backend);
+      const moved = p.storage;
+      p._setStorage(kept.storage as typeof p.storage);
+      this.#cpuStorage.delete(name);
+      this.#onBackend.delete(name);
+      moved.dispose();
+    }
     if (backend !== this.#backend) {
       this.#dropCopies(backend);
       this.#backend = backend;
     }
     for (const child of this.#children.values()) child.to(backend);
     return this;
+  }
+
+  /**
+   * `to(backend)` for a module whose parameters were trained on a device (WebGPU): each parameter that
+   * `backend` does not own is read back (one readback per parameter, and one for its `.grad`) and put on
+   * the CPU first, keeping the tensor objects; then `to(backend)`. After it, `stateDict()` is readable.
+   * An optimizer's state stays where it was made (as in PyTorch): make a new optimizer to go on training.
+   *
+   * @example
+   * await model.toAsync(cpuBackend);
+   * const bytes = saveSafetensors(model.stateDict());
+   */
+  async toAsync(backend: Backend): Promise<this> {
+    for (const m of this.modules()) {
+      for (const [name, p] of m.#params) {
+        if (p.device === 'cpu' || backend?.owns?.(p)) continue;
+        const data = (await p.data()) as Float32Array;
+        const grad = p.grad;
+        if (grad !== null && grad.device !== 'cpu') {
+          p.grad = Tensor.fromArray(((await grad.data()) as Float32Array).slice(), grad.shape);
+        }
+        const moved = p.storage;
+        p._setStorage(new CpuStorage<'float32'>(data.slice()));
+        m.#cpuStorage.delete(name);
+        m.#onBackend.delete(name);
+        moved.dispose();
+      }
+    }
+    return this.to(backend);
   }
 }
 

@@ -127,7 +127,7 @@ export abstract class RecurrentCellBase extends Module {
     unbatched: boolean,
   ): [Tensor<'float32'>, Tensor<'float32'> | null] {
     const { tape, output, hN, cN } = noGrad(() =>
-      this.withUploads((on) =>
+      this.withTrainingUploads((on) =>
         trainForward(this.backend, {
           cell: this.cell,
           input: on(seq(input), 'input'),

@@ -26,7 +26,6 @@ import {
 import { cpuBackend } from './backend/cpu.js';
 import { createCpuBackend } from './backend/create-cpu.js';
 import type { Backend } from './backend/types.js';
-import { createWebGPUBackend } from './backend/webgpu.js';
 import { Dropout } from './dropout.js';
 import { Embedding } from './embedding.js';
 import { GRU } from './gru.js';
@@ -38,7 +37,6 @@ import type { Module } from './module.js';
 import { PackedSequence } from './packed-sequence.js';
 import { RNN } from './rnn.js';
 import { RNNCell } from './rnn-cell.js';
-import { webgpuUnavailable } from './testing/backends.js';
 
 type AnyRecurrent = Module & { forward(input: unknown, state?: unknown): [unknown, unknown] };
 
@@ -318,26 +316,6 @@ describe('training on the WebAssembly backend', () => {
         await assertClose(got[i] as Tensor, want[i] as Tensor, `grad ${i}`);
     } finally {
       wasm.dispose();
-    }
-  });
-});
-
-describe.skipIf(webgpuUnavailable !== null)('WebGPU: recurrent training is not supported yet', () => {
-  it('a train-mode forward computes as before; backward says it is not supported yet', async () => {
-    const gpu = await createWebGPUBackend();
-    try {
-      manualSeed(4);
-      const lstm = new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2 });
-      const x = randn([3, 2, 2]);
-      const [want] = lstm.eval().forward(x);
-      const [out] = lstm.train().to(gpu).forward(x);
-      await assertClose(out, want, 'output');
-      // no loss op runs on the GPU yet: the gradient of the output is given directly
-      expect(() => out.backward(ones(out.shape))).toThrow(
-        `LSTM: training (backward) is not supported on backend ${gpu.label} yet`,
-      );
-    } finally {
-      gpu.dispose();
     }
   });
 });

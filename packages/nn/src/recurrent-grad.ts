@@ -24,11 +24,10 @@ export interface RecurrentTape {
 }
 
 /**
- * The training forward. A backend without `rnnTrain`/`rnnBackward` whose tensors are CPU tensors (the
- * WebAssembly backend) trains through the TypeScript one. Off the CPU (WebGPU) the plain forward runs even
- * where the backend can train (its gradients would be GPU tensors, which the CPU autograd engine and the
- * CPU parameters cannot take yet): inference keeps working with parameters that require grad, and the
- * node's backward throws `unsupported` (`tape.saved` is null).
+ * The training forward. A CPU backend without `rnnTrain`/`rnnBackward` (one whose tensors are CPU tensors)
+ * trains through the TypeScript one; a device backend (WebGPU) trains on itself, its gradients staying
+ * there (the module moved its parameters there first). A device backend without them runs the plain
+ * forward: inference keeps working, and the node's backward throws `unsupported` (`tape.saved` is null).
  */
 export function trainForward(backend: Backend, args: RnnArgs): RnnResult & { tape: RecurrentTape } {
   const trainer = trainerOf(backend);
@@ -37,10 +36,10 @@ export function trainForward(backend: Backend, args: RnnArgs): RnnResult & { tap
   return { ...result, tape: { backend: trainer, args, saved } };
 }
 
-/** The CPU backend that trains on `backend`'s behalf, or null off the CPU. */
+/** The backend that trains on `backend`'s behalf: itself when it can, `cpuBackend` for a CPU backend that cannot. */
 function trainerOf(backend: Backend): Backend | null {
-  if (backend.device !== 'cpu') return null;
-  return backend.rnnTrain && backend.rnnBackward ? backend : cpuBackend;
+  if (backend.rnnTrain && backend.rnnBackward) return backend;
+  return backend.device === 'cpu' ? cpuBackend : null;
 }
 
 /** The error of a backward through a recurrent module on a backend that cannot train yet. */

@@ -228,12 +228,12 @@ export abstract class RecurrentBase extends Module {
    * over (output, hN, cN) whose inputs are the input, h0, c0 and every parameter (PyTorch's order).
    */
   private runTrain(input: Tensor, state: RawState, unbatched: boolean): RnnResult {
-    const { tape, output, hN, cN } = noGrad(() => {
-      const weights = this.directionWeights();
-      return this.withUploads((on) =>
-        trainForward(this.backend, this.rectangularArgs(on, input, state, unbatched, weights)),
-      );
-    });
+    const { tape, output, hN, cN } = noGrad(() =>
+      this.withTrainingUploads((on) => {
+        const weights = this.directionWeights();
+        return trainForward(this.backend, this.rectangularArgs(on, input, state, unbatched, weights));
+      }),
+    );
     const unbatch = (t: Tensor<'float32'>, dim: number) => (unbatched ? noGrad(() => squeeze(t, dim)) : t);
     const outs = [unbatch(output, this.batchFirst ? 0 : 1), unbatch(hN, 1)];
     if (cN) outs.push(unbatch(cN, 1));
@@ -363,12 +363,13 @@ export abstract class RecurrentBase extends Module {
     const sort = (t: Tensor | null, perm: Int32Array | null): Tensor | null =>
       t && perm ? permute(t, perm) : t;
     const { tape, output, hN, cN } = noGrad(() =>
-      this.withUploads((on) =>
+      this.withTrainingUploads((on) =>
         trainForward(this.backend, this.packedArgs(on, packed.data, state, batchSizes, sorted, permute)),
       ),
     );
-    // off the CPU (a backend that cannot train yet), free the sorted states and the unsorted results
-    const onDevice = output.device !== 'cpu';
+    // off the CPU on a backend that cannot train, free the sorted states and the unsorted results (one that
+    // trains keeps them for its backward)
+    const onDevice = output.device !== 'cpu' && tape.saved === null;
     if (onDevice && sorted) {
       tape.args.h0?.dispose();
       tape.args.c0?.dispose();

@@ -37,9 +37,9 @@ describe('a checkpoint trained in TypeScript', () => {
     expect(rt.maxDiffFromTorchTrajectory).toBeLessThan(1e-5);
   });
 
-  it('is what 20 Adam steps on cpuBackend save today, byte for byte', () => {
+  it('is what 20 Adam steps on cpuBackend save today, byte for byte', async () => {
     const { model, opt } = buildTrajectory(c, cpuBackend);
-    for (let k = 0; k < trajectoryFixture.steps; k++) trajectoryStep(c, k, model, opt);
+    for (let k = 0; k < trajectoryFixture.steps; k++) await trajectoryStep(c, k, model, opt);
     expect(Object.keys(model.stateDict())).toEqual(rt.stateDictKeys);
     const bytes = saveSafetensors(model.stateDict(), rt.metadata);
     // on a mismatch: was trajectory.json regenerated without `node scripts/train_roundtrip.mjs` and

@@ -57,5 +57,12 @@ export {
   shapesEqual,
   stridesOf,
 } from './shape.js';
-export { type ArrayOf, CpuStorage, type DType, type DTypeArrays, type Storage } from './storage.js';
+export {
+  type ArrayOf,
+  CpuStorage,
+  type DeviceOps,
+  type DType,
+  type DTypeArrays,
+  type Storage,
+} from './storage.js';
 export { cpuArray, cpuData, cpuIndex, type NestedArray, Tensor } from './tensor.js';

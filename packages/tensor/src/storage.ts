@@ -1,3 +1,5 @@
+import type { Tensor } from './tensor.js';
+
 /** Element types a tensor can hold: `'float32'` (the default) and `'int32'` (indices, token ids). */
 export type DType = 'float32' | 'int32';
 
@@ -24,6 +26,11 @@ export interface Storage<D extends DType = 'float32'> {
   /** Number of elements. */
   readonly length: number;
   /**
+   * The device's own ops for what autograd and in-place writes need, so gradients stay where they are
+   * computed (a GPU storage supplies them; absent on the CPU, where the engine uses the arrays).
+   */
+  readonly ops?: DeviceOps;
+  /**
    * The version counter autograd checks (PyTorch's `_version`): every in-place write bumps it, and
    * every tensor viewing this storage shares it. Absent means 0.
    */
@@ -34,6 +41,24 @@ export interface Storage<D extends DType = 'float32'> {
   readSync(): ArrayOf<D>;
   /** Releases backend memory; a no-op on the CPU. */
   dispose(): void;
+}
+
+/**
+ * Elementwise ops a device runs on its own float32 tensors without a readback: what the autograd engine
+ * needs to seed, sum and accumulate gradients, and `fill_`/`zero_` on the device. Every tensor argument
+ * and result lives on that device.
+ */
+export interface DeviceOps {
+  /** `a + b` (same shape), a new tensor. */
+  add(a: Tensor<'float32'>, b: Tensor<'float32'>): Tensor<'float32'>;
+  /** `acc += x` in place (same shape); the caller bumps `acc`'s version. */
+  addInPlace(acc: Tensor<'float32'>, x: Tensor<'float32'>): void;
+  /** A new tensor of `shape` filled with `value`. */
+  full(shape: readonly number[], value: number): Tensor<'float32'>;
+  /** Every element of `t` set to `value`, in place; the caller bumps the version. */
+  fill(t: Tensor<'float32'>, value: number): void;
+  /** A copy with storage of its own. */
+  clone(t: Tensor<'float32'>): Tensor<'float32'>;
 }
 
 /** Storage in a Float32Array or an Int32Array on the JavaScript heap; the array decides the dtype. */

@@ -20,7 +20,7 @@ import { type ArrayOf, CpuStorage, type DType, type Storage } from './storage.js
  */
 export class Tensor<D extends DType = DType> {
   readonly shape: Shape;
-  readonly storage: Storage<D>;
+  #storage: Storage<D>;
   /** The element type, `'float32'` or `'int32'` (from the storage; storage without one is float32). */
   readonly dtype: D;
   /**
@@ -43,7 +43,7 @@ export class Tensor<D extends DType = DType> {
       );
     }
     this.shape = Object.freeze([...shape]);
-    this.storage = storage;
+    this.#storage = storage;
     this.dtype = storage.dtype ?? ('float32' as D);
   }
 
@@ -53,6 +53,26 @@ export class Tensor<D extends DType = DType> {
   static fromArray<D extends DType>(array: ArrayOf<D>, shape: Shape): Tensor<D>;
   static fromArray<D extends DType>(array: ArrayOf<D>, shape: Shape): Tensor<D> {
     return new Tensor<D>(new CpuStorage<D>(array), shape);
+  }
+
+  /** Where the elements live (a `CpuStorage`, or a backend's storage such as a GPU buffer). */
+  get storage(): Storage<D> {
+    return this.#storage;
+  }
+
+  /**
+   * @internal Puts this tensor's elements in `storage` (same length and dtype), keeping the tensor, its
+   * `.grad` and its version: how a module moves a parameter to the device it trains on, the way PyTorch's
+   * `Module.to()` sets `param.data`. The old storage is not disposed.
+   */
+  _setStorage(storage: Storage<D>): void {
+    if (storage.length !== this.#storage.length || (storage.dtype ?? 'float32') !== this.dtype) {
+      throw new RangeError(
+        `_setStorage: expected ${this.#storage.length} ${this.dtype} elements, received ${storage.length} ${storage.dtype ?? 'float32'}`,
+      );
+    }
+    storage.version = this.version;
+    this.#storage = storage;
   }
 
   /** The node that made this tensor (PyTorch's `grad_fn`, e.g. `gradFn.name === 'MulBackward0'`); null for leaves. */
@@ -145,10 +165,12 @@ export class Tensor<D extends DType = DType> {
     return this;
   }
 
-  /** Sets every element to `value` in place (PyTorch's `fill_`) and bumps the version. */
+  /** Sets every element to `value` in place (PyTorch's `fill_`; on a device, by its ops) and bumps the version. */
   fill_(value: number): this {
     this.checkInPlace('fill_');
-    (cpuArray(this, 'fill_') as Float32Array | Int32Array).fill(value);
+    const ops = this.storage.ops;
+    if (ops && this.dtype === 'float32') ops.fill(this as Tensor<'float32'>, value);
+    else (cpuArray(this, 'fill_') as Float32Array | Int32Array).fill(value);
     bumpVersion(this);
     return this;
   }

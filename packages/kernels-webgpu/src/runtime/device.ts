@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 import { cpuArray, type DType, type Shape, type Tensor } from '@recurrent/tensor';
 import { BufferPool, type BufferStats, BufferUsage, mib, STORAGE_USAGE } from './buffers.js';
+import { type GpuDeviceOps, gpuDeviceOps } from './device-ops.js';
 import { getGpu, NO_WEBGPU } from './gpu.js';
 import { PipelineCache } from './pipelines.js';
 import { Recorder } from './recorder.js';
@@ -106,6 +107,11 @@ export class GpuRuntime implements StorageOwner {
   readonly limits: GPUSupportedLimits;
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
+  /**
+   * Ops on this runtime's float32 tensors, each one submit without a readback: what autograd uses to keep
+   * gradients on the GPU (its storages hand them to the engine), and the losses' and optimizers' steps.
+   */
+  readonly ops: GpuDeviceOps = gpuDeviceOps(this);
   readonly #owned: boolean;
   #counts = { submits: 0, readbacks: 0, uploads: 0 };
   #failure: Error | null = null;

@@ -1,4 +1,4 @@
-import type { ArrayOf, DType, Shape, Storage } from '@recurrent/tensor';
+import type { ArrayOf, DeviceOps, DType, Shape, Storage } from '@recurrent/tensor';
 import { Tensor } from '@recurrent/tensor';
 
 /** What a GPU storage needs from its runtime. */
@@ -7,6 +7,8 @@ export interface StorageOwner {
   readonly label: string;
   read(buffer: GPUBuffer, length: number): Promise<Float32Array>;
   release(buffer: GPUBuffer): void;
+  /** The device's ops on its float32 tensors (gradients kept on the GPU), if it has them. */
+  readonly ops?: DeviceOps;
 }
 
 // Tensors dropped without dispose() give their buffer back when collected.
@@ -37,6 +39,11 @@ export class GpuStorage<D extends DType = 'float32'> implements Storage<D> {
     this.#buffer = buffer;
     this.length = length;
     collected.register(this, { owner, buffer }, this);
+  }
+
+  /** The owner's ops, for float32 storage (what autograd and `fill_` use on the GPU). */
+  get ops(): DeviceOps | undefined {
+    return this.dtype === 'float32' ? this.owner.ops : undefined;
   }
 
   /** False once disposed. */

@@ -183,10 +183,9 @@ export interface Backend {
   rnn(args: RnnArgs): RnnResult;
   /**
    * Training forward (optional): the same numbers as `rnn`, also saving the activations the backward
-   * needs (dropout masks drawn as `rnn` draws them). Modules on a CPU backend call it when a gradient is
-   * required (a CPU backend without it trains through `cpuBackend`'s); off the CPU (WebGPU) modules do not
-   * call it yet, because the autograd engine and the parameters live on the CPU: the module throws on
-   * backward, naming the backend. Callers driving a backend directly can use it on any device.
+   * needs (dropout masks drawn as `rnn` draws them). Modules call it when a gradient is required (a CPU
+   * backend without it trains through `cpuBackend`'s; a device backend without it cannot train: the
+   * module throws on backward, naming the backend).
    */
   rnnTrain?(args: RnnArgs): RnnTrainResult;
   /**
@@ -203,6 +202,17 @@ export interface Backend {
    * check without a readback and writes that output row as NaN instead.
    */
   embedding(args: EmbeddingArgs): Tensor<'float32'>;
+  /**
+   * The backward of `linear` on the backend (optional: CPU backends use the CPU formula): from the
+   * output's gradient `(…, N)` to `[input (…, K), weight (N, K), bias (N)]` (null where `needs[i]` is false
+   * or there is no bias): one GEMM per operand and a column sum for the bias.
+   */
+  linearBackward?(args: LinearArgs, grad: Tensor, needs: readonly boolean[]): (Tensor<'float32'> | null)[];
+  /**
+   * The backward of `embedding` on the backend (optional, as `linearBackward`): `(numEmbeddings, D)`, each
+   * row the sum of the gradient rows that picked it (none for `paddingIdx`).
+   */
+  embeddingBackward?(args: EmbeddingArgs, grad: Tensor): Tensor<'float32'>;
   /**
    * `(R, F)` → `(M, F)`: rows picked by index, −1 giving a row of `fill` (how `PackedSequence` data is
    * packed, unpacked and its states reordered, on the backend, without a readback).
@@ -224,6 +234,13 @@ export interface Backend {
    * `float32(1 / float32(1 − p))`, so a seeded run equals PyTorch's bit for bit; p = 1 multiplies by 0.
    */
   dropout(args: ElementDropoutArgs): Tensor<'float32'>;
+  /**
+   * `dropout` that keeps its mask on the backend for the backward (optional: CPU backends draw and apply
+   * the mask on the CPU): the output, and the mask (null for p = 1) to hand to `dropoutBackward`.
+   */
+  dropoutTrain?(args: ElementDropoutArgs): { output: Tensor<'float32'>; mask: Tensor | null };
+  /** The backward of `dropoutTrain`: `grad ⊙ mask · float32(1/(1 − p))` (p = 1: `grad · 0`). */
+  dropoutBackward?(grad: Tensor, mask: Tensor | null, p: number): Tensor<'float32'>;
   /** Releases what the backend holds (workers, GPU buffers, device); later calls throw. Idempotent. */
   dispose(): void;
   /** True once `dispose()` has been called. */

@@ -9,7 +9,7 @@ import {
   type SoftmaxKind,
   STORAGE_USAGE,
 } from '@recurrent/kernels-webgpu';
-import { fillBernoulli, formatShape, type Tensor } from '@recurrent/tensor';
+import { fillBernoulli, formatShape, Tensor } from '@recurrent/tensor';
 import type { ElementDropoutArgs, EmbeddingArgs, GatherRowsArgs, LastDimArgs, LinearArgs } from './types.js';
 
 // A model head's ops on WebGPU: each is one command buffer and one submit, no readback, and returns a
@@ -122,25 +122,53 @@ export function softmaxWebGPU(
  * the mask drawn on the CPU (PyTorch's order) and uploaded. As the mask is 0 or 1, `x·mask·scale` there
  * equals PyTorch's `x·(mask·scale)` bit for bit.
  */
-export function dropoutWebGPU(
+export function dropoutWebGPU(runtime: GpuRuntime, args: ElementDropoutArgs): Tensor<'float32'> {
+  return dropoutTrainWebGPU(runtime, args, false).output;
+}
+
+/**
+ * Dropout that also returns its mask (a GPU tensor, null for p = 1) when `keep`, for the backward:
+ * `dropoutMaskWebGPU` applies the same mask and scale to the gradient.
+ */
+export function dropoutTrainWebGPU(
   runtime: GpuRuntime,
   { input, p, generator }: ElementDropoutArgs,
-): Tensor<'float32'> {
+  keep = true,
+): { output: Tensor<'float32'>; mask: Tensor | null } {
   runtime.check();
   const n = input.numel();
-  const x = runtime.bufferOf(input, 'Dropout input');
-  const out = outBuffer(runtime, n, `the Dropout output ${formatShape(input.shape)}`);
+  let mask: Tensor | null = null;
+  if (p !== 1) {
+    const m = new Float32Array(n);
+    fillBernoulli(m, 1 - p, generator);
+    mask = runtime.fromCpu(Tensor.fromArray(m, [n]));
+  }
+  try {
+    return { output: dropoutMaskWebGPU(runtime, input, mask, p, 'Dropout'), mask: keep ? mask : null };
+  } finally {
+    if (!keep) mask?.dispose();
+  }
+}
+
+/** `x ⊙ mask · float32(1/(1 − p))` (p = 1: `x · 0`, so ±Inf and NaN become NaN), a new tensor. */
+export function dropoutMaskWebGPU(
+  runtime: GpuRuntime,
+  input: Tensor,
+  mask: Tensor | null,
+  p: number,
+  what: string,
+): Tensor<'float32'> {
+  const n = input.numel();
+  const x = runtime.bufferOf(input, `${what} input`);
+  const out = outBuffer(runtime, n, `the ${what} output ${formatShape(input.shape)}`);
   run(runtime, out, (rec) => {
     rec.copy(x, 0, out, 0, n * 4);
     const base = { out, T: 1, N: 1, width: n, batchFirst: false };
-    if (p === 1) {
-      recordDropout(rec, { ...base, mask: null, scale: 0, zero: true });
-      return;
+    if (p === 1 || mask === null) recordDropout(rec, { ...base, mask: null, scale: 0, zero: true });
+    else {
+      const scale = Math.fround(1 / Math.fround(1 - p));
+      recordDropout(rec, { ...base, mask: runtime.bufferOf(mask, 'the dropout mask'), scale, zero: false });
     }
-    const mask = new Float32Array(n);
-    fillBernoulli(mask, 1 - p, generator);
-    const scale = Math.fround(1 / Math.fround(1 - p));
-    recordDropout(rec, { ...base, mask: rec.upload(mask), scale, zero: false });
   });
   return runtime.tensor(out, input.shape);
 }

@@ -297,7 +297,8 @@ suite('the WebGPU backend', () => {
     async (kind, cell, max32k) => {
       const keys = (b: WebGPUBackend, name: string) =>
         b.runtime.pipelines.keys().filter((k) => k.startsWith(`${name}/f32/${cell}.`)).length;
-      const small = recurrent(kind, { inputSize: 2, hiddenSize: 4 });
+      // inference (eval): a train-mode forward would record the graph and run the training kernels
+      const small = recurrent(kind, { inputSize: 2, hiddenSize: 4 }).eval();
       for (const backend of [gpu, stepwise]) await forward(small.to(backend), randn([3, 1, 2]))[0].data();
       expect(keys(gpu, 'rnn-persistent')).toBeGreaterThan(0);
       expect(keys(stepwise, 'rnn-persistent')).toBe(0);
@@ -307,12 +308,14 @@ suite('the WebGPU backend', () => {
         const stepsBefore = keys(gpu, 'rnn-step');
         const persistentBefore = keys(gpu, 'rnn-persistent');
         await forward(
-          recurrent(kind, { inputSize: 2, hiddenSize: max32k }).to(gpu),
+          recurrent(kind, { inputSize: 2, hiddenSize: max32k }).eval().to(gpu),
           randn([2, 1, 2]),
         )[0].data();
         expect(keys(gpu, 'rnn-step')).toBe(stepsBefore);
         await forward(
-          recurrent(kind, { inputSize: 2, hiddenSize: max32k + 1 }).to(gpu),
+          recurrent(kind, { inputSize: 2, hiddenSize: max32k + 1 })
+            .eval()
+            .to(gpu),
           randn([2, 1, 2]),
         )[0].data();
         expect(keys(gpu, 'rnn-step')).toBeGreaterThan(stepsBefore);
@@ -356,7 +359,7 @@ suite('the WebGPU backend', () => {
     manualSeed(2);
     const rnn = new RNN({ inputSize: 3, hiddenSize: 8, batchFirst: true }).eval().to(gpu);
     const next = new RNN({ inputSize: 8, hiddenSize: 8, batchFirst: true }).eval().to(gpu);
-    const cell = new RNNCell({ inputSize: 3, hiddenSize: 5 }).to(gpu);
+    const cell = new RNNCell({ inputSize: 3, hiddenSize: 5 }).eval().to(gpu);
     const round = (): void => {
       const [out, h] = rnn.forward(randn([2, 4, 3])); // a CPU input: uploaded, then released
       const [out2, h2] = next.forward(out, h); // GPU tensors in, no round trip
@@ -465,7 +468,7 @@ suite('the WebGPU backend', () => {
       const limit = small.runtime.limits.maxStorageBufferBindingSize;
       const H = 256;
       const T = Math.floor(limit / 4 / H) + 1; // (T, 1, H) floats: one more row than a binding holds
-      const rnn = new RNN({ inputSize: 1, hiddenSize: H }).to(small);
+      const rnn = new RNN({ inputSize: 1, hiddenSize: H }).eval().to(small);
       const inUse = small.stats().buffersInUse;
       expect(() => rnn.forward(randn([T, 1, 1]))).toThrow(
         new RegExp(

@@ -34,8 +34,11 @@ import type {
 } from './types.js';
 import { rnnTrainWebGPU } from './webgpu-grad.js';
 import { rnnBackwardWebGPU } from './webgpu-grad-backward.js';
+import { embeddingBackwardWebGPU, linearBackwardWebGPU } from './webgpu-grad-heads.js';
 import {
   argmaxWebGPU,
+  dropoutMaskWebGPU,
+  dropoutTrainWebGPU,
   dropoutWebGPU,
   embeddingWebGPU,
   gatherRowsWebGPU,
@@ -84,9 +87,10 @@ export interface WebGPUBackend extends Backend {
  * and returns GPU tensors: read them with `await t.data()`, release them with `t.dispose()`. One forward
  * is one command buffer and one queue submit, with no readback, for every cell (RNN, LSTM, GRU), packed
  * batches (`PackedSequence`) included: they compute only each sequence's real steps.
- * `rnnTrain` / `rnnBackward` (backpropagation through time, one submit each, gradients as GPU tensors) are
- * there for callers that drive the backend directly; modules do not train on it yet (their parameters and
- * autograd live on the CPU). `Linear`, `Embedding` and `Dropout` compute here too, and `backend.argmax` / `softmax` / `logSoftmax`
+ * Modules train here too: a training forward moves their parameters to the GPU (`module.toAsync` brings
+ * them back), the backward through time (`rnnBackward`), the heads' backward, the losses, gradient
+ * clipping and the optimizers' steps run on the GPU, one submit each, and nothing is read back until you
+ * read a value (`await loss.data()`). `Linear`, `Embedding` and `Dropout` compute here too, and `backend.argmax` / `softmax` / `logSoftmax`
  * return GPU tensors (argmax's int32), so a generation step reads back only the chosen token.
  */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
@@ -151,6 +155,14 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
       alive();
       return embeddingWebGPU(runtime, args);
     },
+    linearBackward: (args: LinearArgs, grad: Tensor, needs: readonly boolean[]) => {
+      alive();
+      return linearBackwardWebGPU(runtime, args, grad, needs);
+    },
+    embeddingBackward: (args: EmbeddingArgs, grad: Tensor): Tensor<'float32'> => {
+      alive();
+      return embeddingBackwardWebGPU(runtime, args, grad);
+    },
     gatherRows: (args: GatherRowsArgs): Tensor<'float32'> => {
       alive();
       return gatherRowsWebGPU(runtime, args);
@@ -170,6 +182,14 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
     dropout: (args: ElementDropoutArgs): Tensor<'float32'> => {
       alive();
       return dropoutWebGPU(runtime, args);
+    },
+    dropoutTrain: (args: ElementDropoutArgs) => {
+      alive();
+      return dropoutTrainWebGPU(runtime, args);
+    },
+    dropoutBackward: (grad: Tensor, mask: Tensor | null, p: number): Tensor<'float32'> => {
+      alive();
+      return dropoutMaskWebGPU(runtime, grad, mask, p, 'Dropout gradient');
     },
     stats: (): RuntimeStats => runtime.stats(),
     dispose: (): void => {

@@ -1,10 +1,14 @@
 import { cpuData, Tensor } from '@recurrent/tensor';
+import type { DeviceTrainingOps } from '../backend/device-ops.js';
 import {
   checkOption,
+  deviceState,
   f32,
   fma32,
+  markUpdated,
   Optimizer,
   type ParamGroup,
+  type ParamState,
   type ParamsInput,
   zerosOf,
 } from './optimizer.js';
@@ -101,6 +105,29 @@ function adamUpdate(
   return x;
 }
 
+/** `adamUpdate` on the parameter's device: the state there, the step count (a CPU 0-d tensor) here. */
+function adamOnDevice(
+  ops: DeviceTrainingOps,
+  p: Tensor,
+  state: ParamState,
+  o: AdamOptions,
+  decoupled: boolean,
+): void {
+  if (state.step === undefined) state.step = Tensor.fromArray(new Float32Array(1), []);
+  const stepT = cpuData(state.step as Tensor);
+  stepT[0] = f32((stepT[0] as number) + 1);
+  const s = {
+    expAvg: deviceState(ops, p, state, 'exp_avg'),
+    expAvgSq: deviceState(ops, p, state, 'exp_avg_sq'),
+    maxExpAvgSq: o.amsgrad ? deviceState(ops, p, state, 'max_exp_avg_sq') : null,
+  };
+  const [beta1, beta2] = o.betas;
+  const { lr, eps, weightDecay, amsgrad, maximize } = o;
+  const opts = { lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled };
+  ops.adamStep(p, p.grad as Tensor, s, { step: stepT[0] as number, ...opts });
+  markUpdated(p);
+}
+
 /**
  * Adam, `torch.optim.Adam` of PyTorch 1.13 (`_single_tensor_adam`). State per parameter: `step` (a 0-d
  * float32 tensor, as 1.13), `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq` with `amsgrad`.
@@ -133,6 +160,11 @@ export class Adam extends Optimizer<AdamOptions> {
 
   protected updateGroup(group: ParamGroup<AdamOptions>): void {
     for (const p of group.params) {
+      const ops = this.deviceOps(p);
+      if (ops) {
+        if (p.grad !== null) adamOnDevice(ops, p, this.stateOf(p), group, false);
+        continue;
+      }
       const grad = this.gradOf(p, group.maximize);
       if (grad) this.write(p, adamUpdate(p, grad, this.stateOf(p), group, false));
     }
@@ -169,6 +201,11 @@ export class AdamW extends Optimizer<AdamOptions> {
 
   protected updateGroup(group: ParamGroup<AdamOptions>): void {
     for (const p of group.params) {
+      const ops = this.deviceOps(p);
+      if (ops) {
+        if (p.grad !== null) adamOnDevice(ops, p, this.stateOf(p), group, true);
+        continue;
+      }
       const grad = this.gradOf(p, group.maximize);
       if (grad) this.write(p, adamUpdate(p, grad, this.stateOf(p), group, true));
     }

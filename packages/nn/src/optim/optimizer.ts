@@ -1,4 +1,5 @@
 import { cpuData, describeForError, enableGrad, noGrad, Tensor } from '@recurrent/tensor';
+import { type DeviceTrainingOps, deviceTrainingOps } from '../backend/device-ops.js';
 
 /** The state of one parameter, with PyTorch's keys (`step`, `exp_avg`, `momentum_buffer`, …). */
 export type ParamState = Record<string, Tensor | number | null>;
@@ -116,9 +117,9 @@ export abstract class Optimizer<O extends { lr: number }> {
             (isModuleLike(p) ? '; pass module.parameters()' : ''),
         );
       }
-      if (p.dtype !== 'float32' || p.device !== 'cpu') {
+      if (p.dtype !== 'float32' || (p.device !== 'cpu' && !hasTrainingOps(p))) {
         throw new TypeError(
-          `${name}: optimizer can only optimize float32 CPU tensors (module parameters), but one of the params is ${p.dtype} on '${p.device}'`,
+          `${name}: optimizer can only optimize float32 tensors on the CPU or on a device that trains (module parameters), but one of the params is ${p.dtype} on '${p.device}'`,
         );
       }
       if (!p.isLeaf && !p.retainsGrad) throw new Error(`${name}: can't optimize a non-leaf Tensor`);
@@ -193,6 +194,21 @@ export abstract class Optimizer<O extends { lr: number }> {
     const out = new Float32Array(g.length);
     for (let i = 0; i < g.length; i++) out[i] = -(g[i] as number);
     return out;
+  }
+
+  /**
+   * For a parameter that lives on a device (a module trained there), the device's ops, once its gradient
+   * is checked to be there too; null for a CPU parameter (the CPU formulas run).
+   */
+  protected deviceOps(p: Tensor): DeviceTrainingOps | null {
+    if (p.device === 'cpu') return null;
+    const ops = deviceTrainingOps(p, `${this.#name}.step`);
+    if (p.grad !== null && p.grad.device !== p.device) {
+      throw new Error(
+        `${this.#name}.step: a parameter on '${p.device}' has its gradient on '${p.grad.device}'; a parameter and its gradient must be on one device`,
+      );
+    }
+    return ops;
   }
 
   /** Writes `values` into the parameter in place (bumping its version). */
@@ -305,6 +321,27 @@ export function checkOption(owner: string, ok: boolean, what: string, value: unk
 /** A zeroed float32 tensor of `p`'s shape (optimizer state). */
 export function zerosOf(p: Tensor): Tensor<'float32'> {
   return Tensor.fromArray(new Float32Array(p.numel()), p.shape);
+}
+
+/**
+ * The state tensor `key` of a parameter on a device: created there (zeros) at the first step, moved there
+ * when it was made on the CPU (a state dict loaded, or steps taken before the parameter moved).
+ */
+export function deviceState(ops: DeviceTrainingOps, p: Tensor, state: ParamState, key: string): Tensor {
+  const t = state[key];
+  const out = t instanceof Tensor ? (t.device === 'cpu' ? ops.upload(t) : t) : ops.full(p.shape, 0);
+  state[key] = out;
+  return out;
+}
+
+/** Marks a parameter updated in place on its device (its version, as `copy_` bumps it on the CPU). */
+export function markUpdated(p: Tensor): void {
+  p.storage.version = p.version + 1;
+}
+
+function hasTrainingOps(p: Tensor): boolean {
+  const ops = p.storage.ops as { adamStep?: unknown } | undefined;
+  return typeof ops?.adamStep === 'function';
 }
 
 function isPlainObject(v: unknown): boolean {

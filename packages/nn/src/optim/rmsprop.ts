@@ -1,8 +1,10 @@
 import { cpuData, type Tensor } from '@recurrent/tensor';
 import {
   checkOption,
+  deviceState,
   f32,
   fma32,
+  markUpdated,
   Optimizer,
   type ParamGroup,
   type ParamsInput,
@@ -68,6 +70,24 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   protected updateGroup(group: ParamGroup<RMSpropOptions>): void {
     const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
     for (const p of group.params) {
+      const ops = this.deviceOps(p);
+      if (ops) {
+        if (p.grad === null) continue;
+        const state = this.stateOf(p);
+        state.step = ((state.step as number | undefined) ?? 0) + 1;
+        ops.rmspropStep(
+          p,
+          p.grad,
+          {
+            squareAvg: deviceState(ops, p, state, 'square_avg'),
+            momentumBuffer: momentum > 0 ? deviceState(ops, p, state, 'momentum_buffer') : null,
+            gradAvg: centered ? deviceState(ops, p, state, 'grad_avg') : null,
+          },
+          { lr, alpha, eps, weightDecay, momentum, centered, maximize },
+        );
+        markUpdated(p);
+        continue;
+      }
       const grad = this.gradOf(p, maximize);
       if (!grad) continue;
       const state = this.stateOf(p);

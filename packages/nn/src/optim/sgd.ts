@@ -1,5 +1,14 @@
 import { cpuData, Tensor } from '@recurrent/tensor';
-import { checkOption, f32, fma32, Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
+import {
+  checkOption,
+  deviceState,
+  f32,
+  fma32,
+  markUpdated,
+  Optimizer,
+  type ParamGroup,
+  type ParamsInput,
+} from './optimizer.js';
 
 /** Options of `SGD` (PyTorch's names in camelCase and defaults). */
 export interface SGDOptions {
@@ -58,6 +67,19 @@ export class SGD extends Optimizer<SGDOptions> {
     const keep = f32(1 - dampening);
     const step = f32(-lr);
     for (const p of group.params) {
+      const ops = this.deviceOps(p);
+      if (ops) {
+        if (p.grad === null) continue;
+        const state = this.stateOf(p);
+        let buf: Tensor | null = null;
+        const first = momentum !== 0 && !state.momentum_buffer;
+        if (momentum !== 0) buf = deviceState(ops, p, state, 'momentum_buffer');
+        else state.momentum_buffer = null;
+        const o = { lr, momentum, dampening, weightDecay, nesterov, maximize };
+        ops.sgdStep(p, p.grad, buf, { ...o, firstMomentumStep: first });
+        markUpdated(p);
+        continue;
+      }
       const grad = this.gradOf(p, maximize);
       if (!grad) continue;
       const x = cpuData(p);

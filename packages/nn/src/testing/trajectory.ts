@@ -91,21 +91,25 @@ export function buildTrajectory(
   return { model, opt: opt as unknown as TrainingOptimizer };
 }
 
-/** Step k (from 0) as PyTorch's: zero_grad; forward; cross-entropy; backward; [clip_grad_norm_]; step. */
-export function trajectoryStep(
+/**
+ * Step k (from 0) as PyTorch's: zero_grad; forward; cross-entropy; backward; [clip_grad_norm_]; step. The
+ * loss and the total norm are read after the step (`await t.data()`: on a device nothing is read before).
+ */
+export async function trajectoryStep(
   c: TrajectoryCase,
   k: number,
   model: TrajectoryModel,
   opt: TrainingOptimizer,
-): { loss: number; totalNorm: number | null } {
+): Promise<{ loss: number; totalNorm: number | null }> {
   const { ids, targets } = trajectoryBatch(k);
   opt.zeroGrad();
   const logits = model.forward(ids);
   const loss = crossEntropyLoss(reshape(logits, [-1, c.config.vocab]), targets);
   loss.backward();
-  const total = c.clip === null ? null : clipGradNorm_(model.parameters(), c.clip).item();
+  const total = c.clip === null ? null : clipGradNorm_(model.parameters(), c.clip);
   opt.step();
-  return { loss: loss.item(), totalNorm: total };
+  const read = async (t: Tensor) => (await t.data())[0] as number;
+  return { loss: await read(loss), totalNorm: total === null ? null : await read(total) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { formatShape, shapesEqual } from '../shape.js';
+import type { DeviceOps } from '../storage.js';
 import { cpuData, Tensor } from '../tensor.js';
 import { setGradEnabled } from './grad-mode.js';
 import { bumpVersion, type Node } from './node.js';
@@ -34,9 +35,19 @@ export function runBackward(
   let seed: Tensor<'float32'>;
   if (gradient === undefined || gradient === null) {
     if (root.numel() !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
-    seed = Tensor.fromArray(Float32Array.of(1), root.shape);
+    seed =
+      root.device === 'cpu'
+        ? Tensor.fromArray(Float32Array.of(1), root.shape)
+        : deviceOps(root, 'backward').full(root.shape, 1);
   } else {
-    cpuData(gradient, 'backward'); // a float32 CPU tensor
+    if (gradient.device === 'cpu')
+      cpuData(gradient, 'backward'); // a float32 CPU tensor
+    else deviceOps(gradient, 'backward');
+    if (gradient.device !== root.device) {
+      throw new Error(
+        `backward: the gradient is on '${gradient.device}' but the tensor is on '${root.device}'; pass a gradient on the tensor's device`,
+      );
+    }
     if (!shapesEqual(gradient.shape, root.shape)) {
       throw new RangeError(
         `Mismatch in shape: grad_output[0] has a shape of ${torchSize(gradient.shape)} and output[0] has a ` +
@@ -138,9 +149,32 @@ function checkGradient(node: Node, i: number, g: Tensor<'float32'>): void {
   }
 }
 
+/** The ops of a device tensor's storage; a clear error for a device without them. */
+function deviceOps(t: Tensor, op: string): DeviceOps {
+  const ops = t.storage.ops;
+  if (!ops) {
+    throw new Error(
+      `${op}: this tensor lives on '${t.device}', whose storage has no device ops for gradients; ` +
+        'read it with `await t.data()` and make a CPU tensor, or run the op on its backend',
+    );
+  }
+  if (t.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 tensor, received ${t.dtype}`);
+  return ops;
+}
+
+/** Gradients from two devices met (a graph mixing backends): PyTorch's device-mismatch error, in words. */
+function mixed(a: Tensor, b: Tensor): Error {
+  return new Error(
+    `backward: gradients on '${a.device}' and on '${b.device}' meet in one graph; a graph must stay on one ` +
+      'backend (move the modules and tensors to the same backend)',
+  );
+}
+
 /** `a + b` for gradient buffers (a new array: either may be aliased by a tensor the user holds). */
 function addGrads(a: Tensor<'float32'> | undefined, b: Tensor<'float32'>): Tensor<'float32'> {
   if (a === undefined) return b;
+  if (a.device !== b.device) throw mixed(a, b);
+  if (a.device !== 'cpu') return deviceOps(a, 'backward').add(a, b);
   const x = cpuData(a, 'backward');
   const y = cpuData(b, 'backward');
   const out = new Float32Array(x.length);
@@ -150,7 +184,8 @@ function addGrads(a: Tensor<'float32'> | undefined, b: Tensor<'float32'>): Tenso
 
 /**
  * PyTorch's AccumulateGrad: the first gradient is stored (a copy, so it owns its storage); later ones
- * are added into that same `.grad` tensor in place, so `x.grad` sums over backward calls.
+ * are added into that same `.grad` tensor in place, so `x.grad` sums over backward calls. On a device
+ * the storage's ops do both, without a readback.
  */
 function accumulateLeaf(leaf: Tensor<'float32'>, g: Tensor<'float32'>): void {
   const current = leaf.grad;
@@ -160,7 +195,13 @@ function accumulateLeaf(leaf: Tensor<'float32'>, g: Tensor<'float32'>): void {
         `backward: gradient of shape ${formatShape(g.shape)} for a leaf of shape ${formatShape(leaf.shape)}`,
       );
     }
-    leaf.grad = Tensor.fromArray(cpuData(g, 'backward').slice(), leaf.shape);
+    leaf.grad = copyOf(g, leaf.shape);
+    return;
+  }
+  if (current.device !== g.device) throw mixed(current, g);
+  if (g.device !== 'cpu') {
+    deviceOps(g, 'backward').addInPlace(current, g);
+    bumpVersion(current);
     return;
   }
   const acc = cpuData(current, 'backward');
@@ -171,7 +212,17 @@ function accumulateLeaf(leaf: Tensor<'float32'>, g: Tensor<'float32'>): void {
 
 /** PyTorch's retain_grad hook: a copy the first time, then `grad + new` (a new tensor). */
 function accumulateRetained(t: Tensor<'float32'>, g: Tensor<'float32'>): void {
-  t.grad = t.grad === null ? Tensor.fromArray(cpuData(g, 'backward').slice(), t.shape) : addGrads(t.grad, g);
+  t.grad = t.grad === null ? copyOf(g, t.shape) : addGrads(t.grad, g);
+}
+
+/**
+ * A gradient's copy with storage of its own, on the gradient's device: a leaf's `.grad` lives where its
+ * gradient was computed (a module's parameters move to the device they train on, so there it is theirs).
+ */
+function copyOf(g: Tensor<'float32'>, shape: readonly number[]): Tensor<'float32'> {
+  if (g.device === 'cpu') return Tensor.fromArray(cpuData(g, 'backward').slice(), shape);
+  const copy = deviceOps(g, 'backward').clone(g);
+  return shapesEqual(copy.shape, shape) ? copy : new Tensor(copy.storage, shape);
 }
 
 /** A max-heap of nodes by sequence number: the newest ready node runs first. */
