@@ -24,18 +24,8 @@ export function gpuDeviceOps(runtime: GpuRuntime): GpuDeviceOps {
     submit((rec) => record(rec, out, n), out);
     return runtime.tensor(out, shape);
   };
-  const submit = (record: (rec: Recorder) => void, out: GPUBuffer | null = null) => {
-    let rec: Recorder | null = null;
-    try {
-      rec = runtime.recorder();
-      record(rec);
-      rec.submit();
-    } catch (error) {
-      rec?.discard();
-      if (out) runtime.release(out);
-      throw error;
-    }
-  };
+  const submit = (record: (rec: Recorder) => void, out: GPUBuffer | null = null) =>
+    runtime.run(record, out ? [out] : []);
   const buf = (t: Tensor, what: string) => runtime.bufferOf(t, what);
   return {
     ...gpuTrainingOps(runtime),

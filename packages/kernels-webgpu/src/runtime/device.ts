@@ -249,6 +249,23 @@ export class GpuRuntime implements StorageOwner {
     return new Recorder(this);
   }
 
+  /**
+   * Records `record` into one command buffer and submits it; when recording or submitting throws, what was
+   * recorded is dropped and `outputs` (buffers acquired for the results) go back to the pool.
+   */
+  run(record: (rec: Recorder) => void, outputs: readonly GPUBuffer[] = []): void {
+    let rec: Recorder | null = null;
+    try {
+      rec = this.recorder();
+      record(rec);
+      rec.submit();
+    } catch (error) {
+      rec?.discard();
+      for (const b of outputs) this.release(b);
+      throw error;
+    }
+  }
+
   /** Submits one command buffer (validation errors make the runtime fail with their message). */
   submit(commands: GPUCommandBuffer): void {
     this.check();

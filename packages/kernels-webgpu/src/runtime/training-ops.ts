@@ -75,19 +75,7 @@ export interface GpuTrainingOps {
 export function gpuTrainingOps(runtime: GpuRuntime): GpuTrainingOps {
   const buf = (t: Tensor, what: string) => runtime.bufferOf(t, what);
   const alloc = (n: number, what: string) => runtime.acquire(Math.max(4, n * 4), STORAGE_USAGE, what);
-  /** Records into one submit; on failure the new buffers go back to the pool. */
-  const submit = (record: (rec: Recorder) => void, outs: GPUBuffer[] = []) => {
-    let rec: Recorder | null = null;
-    try {
-      rec = runtime.recorder();
-      record(rec);
-      rec.submit();
-    } catch (error) {
-      rec?.discard();
-      for (const b of outs) runtime.release(b);
-      throw error;
-    }
-  };
+  const submit = (record: (rec: Recorder) => void, outs: GPUBuffer[] = []) => runtime.run(record, outs);
   const ce = (logits: Tensor, targets: Tensor, o: GpuCrossEntropyOptions) => ({
     logits: buf(logits, 'the cross-entropy input'),
     targets: buf(targets, 'the cross-entropy target'),

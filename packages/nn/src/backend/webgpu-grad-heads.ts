@@ -1,6 +1,5 @@
 import {
   type GpuRuntime,
-  type Recorder,
   recordColumnSum,
   recordEmbeddingBackward,
   recordGemm,
@@ -10,20 +9,6 @@ import type { Tensor } from '@recurrent/tensor';
 import type { EmbeddingArgs, LinearArgs } from './types.js';
 
 // The backward of a model head's ops on WebGPU: one submit each, no readback, gradients as GPU tensors.
-
-/** Records into one submit; on failure the new buffers go back to the pool. */
-function run(runtime: GpuRuntime, outs: GPUBuffer[], record: (rec: Recorder) => void): void {
-  let rec: Recorder | null = null;
-  try {
-    rec = runtime.recorder();
-    record(rec);
-    rec.submit();
-  } catch (error) {
-    rec?.discard();
-    for (const b of outs) runtime.release(b);
-    throw error;
-  }
-}
 
 /**
  * `y = x·Wᵀ + b` over rows of x `(R, K)`, W `(N, K)`, g `(R, N)`: dx = g·W, dW = gᵀ·x (GEMMs reading g
@@ -44,7 +29,7 @@ export function linearBackwardWebGPU(
   const dw = needs[1] ? acquire(N * K, "the Linear weight's gradient") : null;
   const db = bias && needs[2] ? acquire(N, "the Linear bias's gradient") : null;
   const outs = [dx, dw, db].filter((b): b is GPUBuffer => b !== null);
-  run(runtime, outs, (rec) => {
+  runtime.run((rec) => {
     const w = runtime.bufferOf(weight, 'Linear weight');
     const x = runtime.bufferOf(input, 'Linear input');
     if (dx) {
@@ -56,7 +41,7 @@ export function linearBackwardWebGPU(
       recordGemm(rec, { M: N, N: K, K: R, ...at, c: dw, cOffset: [0], ldc: K });
     }
     if (db) recordColumnSum(rec, { x: g, rows: R, cols: N, out: db });
-  });
+  }, outs);
   return [
     dx ? runtime.tensor(dx, input.shape) : null,
     dw ? runtime.tensor(dw, weight.shape) : null,
@@ -74,16 +59,18 @@ export function embeddingBackwardWebGPU(
   const [rows = 0, dim = 0] = weight.shape;
   const count = indices.numel();
   const out = runtime.acquire(Math.max(4, rows * dim * 4), STORAGE_USAGE, "the Embedding weight's gradient");
-  run(runtime, [out], (rec) =>
-    recordEmbeddingBackward(rec, {
-      ids: runtime.bufferOf(indices, 'Embedding indices'),
-      count,
-      grad: runtime.bufferOf(grad, "the Embedding output's gradient"),
-      out,
-      rows,
-      dim,
-      paddingIdx,
-    }),
+  runtime.run(
+    (rec) =>
+      recordEmbeddingBackward(rec, {
+        ids: runtime.bufferOf(indices, 'Embedding indices'),
+        count,
+        grad: runtime.bufferOf(grad, "the Embedding output's gradient"),
+        out,
+        rows,
+        dim,
+        paddingIdx,
+      }),
+    [out],
   );
   return runtime.tensor(out, weight.shape);
 }

@@ -18,18 +18,8 @@ import type { ElementDropoutArgs, EmbeddingArgs, GatherRowsArgs, LastDimArgs, Li
 const rowsOf = (shape: readonly number[]): number => shape.slice(0, -1).reduce((p, d) => p * d, 1);
 
 /** Records `record` into one submit; on failure the output buffer goes back to the pool. */
-function run(runtime: GpuRuntime, out: GPUBuffer, record: (rec: Recorder) => void): void {
-  let rec: Recorder | null = null;
-  try {
-    rec = runtime.recorder();
-    record(rec);
-    rec.submit();
-  } catch (error) {
-    rec?.discard();
-    runtime.release(out);
-    throw error;
-  }
-}
+const run = (runtime: GpuRuntime, out: GPUBuffer, record: (rec: Recorder) => void): void =>
+  runtime.run(record, [out]);
 
 const outBuffer = (runtime: GpuRuntime, elements: number, what: string): GPUBuffer =>
   runtime.acquire(Math.max(4, elements * 4), STORAGE_USAGE, what);
