@@ -178,7 +178,7 @@ export abstract class RecurrentCellBase extends Module {
         cN: cN ? reshapeGrad(gc ?? null, cN.shape) : null,
       }),
       gradIn: (g) => ({
-        input: reshapeGrad(g.input, input.shape) as Tensor,
+        input: reshapeGrad(g.input, input.shape),
         h0: reshapeGrad(g.h0, stateShape) as Tensor,
         c0: g.c0 ? reshapeGrad(g.c0, stateShape) : null,
       }),

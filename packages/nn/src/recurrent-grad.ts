@@ -71,8 +71,8 @@ export interface RecordOptions {
   readonly outputName?: string;
   /** From the gradients of `outputs` (caller's layout) to those of the backend's results. */
   readonly gradOut: (grads: readonly (Tensor<'float32'> | null)[]) => RnnGradOutputs;
-  /** From the backend's input gradients to the caller's layout of input, h0 and c0. */
-  readonly gradIn: (g: RnnGrads) => { input: Tensor; h0: Tensor; c0: Tensor | null };
+  /** From the backend's input gradients to the caller's layout of input (null: not asked for), h0 and c0. */
+  readonly gradIn: (g: RnnGrads) => { input: Tensor | null; h0: Tensor; c0: Tensor | null };
 }
 
 /**
@@ -89,7 +89,10 @@ export function recordRecurrent(o: RecordOptions): Tensor<'float32'>[] {
   recordGradFnMulti([...o.outputs], o.name, edges, saved, (grads, needs, retainGraph) => {
     if (!backend.rnnBackward || !backend.rnnTrain || tape.saved === null) throw unsupported(o.owner, backend);
     const rnnBackward = backend.rnnBackward as NonNullable<Backend['rnnBackward']>;
-    const g = rnnBackward(tape.args, tape.saved, o.gradOut(grads), { retainSaved: retainGraph });
+    const g = rnnBackward(tape.args, tape.saved, o.gradOut(grads), {
+      retainSaved: retainGraph,
+      inputGrad: needs[0] === true,
+    });
     const mapped = o.gradIn(g);
     const out: (Tensor<'float32'> | null)[] = [
       needs[0] ? (mapped.input as Tensor<'float32'>) : null,

@@ -260,7 +260,7 @@ export abstract class RecurrentBase extends Module {
         cN: cN ? reshapeGrad(gc ?? null, cN.shape) : null,
       }),
       gradIn: (g) => ({
-        input: reshapeGrad(g.input, input.shape) as Tensor,
+        input: reshapeGrad(g.input, input.shape),
         h0: reshapeGrad(g.h0, state.h?.shape ?? g.h0.shape) as Tensor,
         c0: g.c0 ? reshapeGrad(g.c0, state.c?.shape ?? g.c0.shape) : null,
       }),

@@ -35,6 +35,7 @@ export function wasmBackward(
   saved: WasmSaved,
   grads: RnnGradOutputs,
   retain: boolean,
+  inputGrad = true,
 ): RnnGrads {
   const { g } = saved;
   const { L, D, N, H, P, G, width, rows } = g;
@@ -96,13 +97,15 @@ export function wasmBackward(
       let dOut = gradBlock(rows * width);
       if (grads.output) dOut.write(cpuData(grads.output, 'grad output'));
       else dOut.fill(0);
-      let dInput: Float32Array = new Float32Array(0);
+      let dInput: Float32Array | null = null;
       const layers: RnnDirectionGrads[][] = new Array(L);
       for (let layer = L - 1; layer >= 0; layer--) {
         const inW = layerInputSize(g, layer);
         // one direction: the pass through time has read all of dOut before the input's gradient is
         // written, so it takes dOut's place (the GEMM with beta 0 never reads what was there)
-        const dx = D === 1 && inW <= width ? dOut : gradBlock(rows * inW);
+        // the first layer's input gradient, unless nobody wants it
+        const wanted = layer > 0 || inputGrad;
+        const dx = !wanted ? null : D === 1 && inW <= width ? dOut : gradBlock(rows * inW);
         const x = here(saved.inputs[layer] as Block);
         const outGates = G === 1 ? here(saved.outputs[layer] as Block) : null;
         const dirGrads: RnnDirectionGrads[] = [];
@@ -141,14 +144,16 @@ export function wasmBackward(
           if (dWhr && bufs.dhAll)
             weightGemm(ex, packs, P, H, rows, bufs.dhAll.at(), P, sv.at(P + 2 * H), SW, dWhr);
           const threads = 2 * rows * GH * inW >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-          ex.run(
-            splitRows(rows, threads).map((range) =>
-              packedGemmJob({
-                ...{ M: rows, N: inW, K: GH, a: bufs.dGx.at(), sai: GH, sak: 1, b: blocks.ih.at() },
-                ...{ beta: d === 0 ? 0 : 1, c: dx.at(), ldc: inW, rows: range },
-              }),
-            ),
-          );
+          if (dx) {
+            ex.run(
+              splitRows(rows, threads).map((range) =>
+                packedGemmJob({
+                  ...{ M: rows, N: inW, K: GH, a: bufs.dGx.at(), sai: GH, sak: 1, b: blocks.ih.at() },
+                  ...{ beta: d === 0 ? 0 : 1, c: dx.at(), ldc: inW, rows: range },
+                }),
+              ),
+            );
+          }
           const tensor = (a: Float32Array, shape: number[]) => Tensor.fromArray(a, shape);
           dirGrads.push({
             weightIh: tensor(dWih.read(0, GH * inW), [GH, inW]),
@@ -162,15 +167,15 @@ export function wasmBackward(
         // nothing below reads this layer's saved blocks nor the gradient of its output
         if (!retain) for (const b of saved.last[layer] ?? []) b.free();
         if (dx !== dOut) dOut.free();
-        if (layer > 0) {
+        if (layer > 0 && dx) {
           const mask = saved.masks[layer - 1];
           const f32 = dx.f32;
           if (mask) for (let k = 0; k < mask.length; k++) f32[k] = (f32[k] as number) * (mask[k] as number);
           dOut = dx;
-        } else dInput = dx.read(0, rows * inW);
+        } else if (dx) dInput = dx.read(0, rows * inW);
       }
       return {
-        input: Tensor.fromArray(dInput, [...args.input.shape]),
+        input: dInput ? Tensor.fromArray(dInput, [...args.input.shape]) : null,
         h0: Tensor.fromArray(dh0, [...g.hShape]),
         c0: dc0 ? Tensor.fromArray(dc0, [...g.cShape]) : null,
         layers,

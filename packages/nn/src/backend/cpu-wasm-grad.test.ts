@@ -246,6 +246,21 @@ describe.each(variants)('wasmCpuBackend ($name) training equals cpuBackend', ({ 
       'd W_hh',
     );
     expect(ex.arena.stats().blocks).toBe(before);
+    // inputGrad false (the input needs no gradient): no input gradient, the others the same
+    const skip = (wasm.rnnBackward as NonNullable<typeof wasm.rnnBackward>)(
+      args,
+      (wasm.rnnTrain as NonNullable<typeof wasm.rnnTrain>)(args).saved,
+      grads,
+      { inputGrad: false },
+    );
+    expect(skip.input).toBeNull();
+    expectClose(skip.h0, first.h0, 'd h0 without the input gradient');
+    for (const [k, layer] of skip.layers.entries()) {
+      for (const [d, dir] of layer.entries()) {
+        expectClose(dir.weightIh, first.layers[k]?.[d]?.weightIh as Tensor, `d W_ih ${k}/${d}`);
+      }
+    }
+    expect(ex.arena.stats().blocks).toBe(before);
   });
 
   it('runs below minFlops on the TypeScript path, and throws once disposed', async () => {

@@ -91,8 +91,8 @@ export interface RnnDirectionGrads {
 
 /** What `Backend.rnnBackward` returns: the gradient of every input of `RnnArgs`. */
 export interface RnnGrads {
-  /** Shaped like `RnnArgs.input` (batch-first or packed layout as given). */
-  readonly input: Tensor<'float32'>;
+  /** Shaped like `RnnArgs.input` (batch-first or packed layout as given); null when skipped (`inputGrad: false`). */
+  readonly input: Tensor<'float32'> | null;
   /** `(D·numLayers, N, P)`, the gradient of `h0` (of the zeros when h0 was null). */
   readonly h0: Tensor<'float32'>;
   /** LSTM: `(D·numLayers, N, H)`; null for the other cells. */
@@ -108,6 +108,11 @@ export interface RnnBackwardOptions {
    * default the backward frees them as it goes, and they serve one backward.
    */
   readonly retainSaved?: boolean;
+  /**
+   * Whether the input's gradient is wanted (default true). With false a backend may skip it (the first
+   * layer's `dx = dgates·W_ih` GEMM) and return `input: null`; h0/c0 and the weights are computed as ever.
+   */
+  readonly inputGrad?: boolean;
 }
 
 /** A training forward: the result and what the backend's backward reads (opaque to the caller). */

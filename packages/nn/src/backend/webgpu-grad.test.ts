@@ -215,7 +215,7 @@ suite('WebGPU rnnTrain + rnnBackward equal the CPU backend', () => {
     const end = gpu.stats();
     expect(end.submits - start.submits, 'rnnBackward submits').toBe(1);
     expect(end.readbacks - before.readbacks, 'readbacks').toBe(0);
-    expect(got.input.device).toBe('webgpu');
+    expect(got.input?.device).toBe('webgpu');
 
     // the training forward equals the CPU's and the backend's own inference forward
     await expectClose(result.output, cpu.result.output, `${what} output`);
