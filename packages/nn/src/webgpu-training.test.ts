@@ -97,6 +97,32 @@ describe.skipIf(webgpuUnavailable !== null)('training through the modules on Web
     }
   });
 
+  it("an optimizer's GPU state saves and loads on the GPU (Adam, amsgrad): the next steps agree", async () => {
+    const [, a] = twins(gpu);
+    const [, b] = twins(gpu);
+    const x = randn([2, 4, 3]);
+    const target = randn([2, 4, 5]);
+    const optA = new Adam(a.parameters(), { lr: 0.05, amsgrad: true });
+    const step = (m: LSTM, opt: Adam) => {
+      opt.zeroGrad();
+      mseLoss(m.forward(x)[0], target).backward();
+      opt.step();
+    };
+    step(a, optA);
+    step(a, optA);
+    // b takes a's parameters (read back) and a's optimizer state (copied on the GPU), then both step
+    const state = optA.stateDict();
+    expect((state.state[0]?.exp_avg as Tensor).device).toBe('webgpu');
+    const read = async ([k, t]: [string, Tensor]) => [k, tensor(await t.data(), t.shape)] as const;
+    b.loadStateDict(Object.fromEntries(await Promise.all(Object.entries(a.stateDict()).map(read))));
+    const optB = new Adam(b.parameters(), { lr: 0.05, amsgrad: true });
+    optB.loadStateDict(state);
+    step(a, optA);
+    step(b, optB);
+    const want = a.stateDict();
+    for (const [k, t] of Object.entries(b.stateDict())) await assertClose(t, want[k] as Tensor, k);
+  });
+
   it('parameters come back with toAsync (to() refuses once a step changed them); state dicts save', async () => {
     const [, lstm] = twins(gpu);
     const opt = new SGD(lstm.parameters(), { lr: 0.1, momentum: 0.9 });

@@ -304,13 +304,18 @@ export abstract class Optimizer<O extends { lr: number }> {
 }
 
 function cloneState(v: Tensor, p: Tensor, key: string, owner: string): Tensor {
-  const data = v.dataSync();
   if (key !== 'step' && v.numel() !== p.numel()) {
     throw new Error(
       `${owner}.loadStateDict: state '${key}' has shape [${v.shape.join(', ')}] but its parameter has [${p.shape.join(', ')}]`,
     );
   }
-  return Tensor.fromArray(Float32Array.from(data as ArrayLike<number>), key === 'step' ? v.shape : p.shape);
+  const shape = key === 'step' ? v.shape : p.shape;
+  if (v.device !== 'cpu') {
+    // state made on a device (an optimizer that trained there) is copied there, without a readback
+    const copy = deviceTrainingOps(v, `${owner}.loadStateDict`).clone(v as Tensor<'float32'>);
+    return new Tensor(copy.storage, shape);
+  }
+  return Tensor.fromArray(Float32Array.from(v.dataSync() as ArrayLike<number>), shape);
 }
 
 /** Throws PyTorch's `Invalid <what>: <value>` unless `ok`. */
