@@ -1,6 +1,6 @@
 // Every backend's recurrent gradients equal central finite differences of a float64 forward
 // (testing/float64-recurrent.ts), on random small configurations of RNN, LSTM, GRU, packed batches and cells.
-import { add, Generator, mul, randn, sum, type Tensor, tensor } from '@recurrent/tensor';
+import { Generator, randn, type Tensor, tensor } from '@recurrent/tensor';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from './backend/types.js';
@@ -14,6 +14,7 @@ import { RNN } from './rnn.js';
 import { RNNCell } from './rnn-cell.js';
 import { type RnnOptionsArbitrary, rnnOptions } from './testing/arbitraries.js';
 import { backendsUnderTest, webgpuUnavailable } from './testing/backends.js';
+import { backwardWeighted } from './testing/backward.js';
 import {
   type Array64,
   cellForward64,
@@ -70,18 +71,8 @@ async function checkGradients(c: Case, backend: Backend, generator: Generator): 
   c.module.train().to(backend);
   const outs = c.run();
   const weights = outs.map((o) => randn(o.shape, { generator }));
-  if (backend.device !== 'cpu') {
-    // on a device: d loss / d out_k = R_k given to each output's backward (on the device), the graph kept
-    // until the last; the leaves accumulate Σ_k, as one backward of the loss below
-    outs.forEach((o, k) => {
-      o.backward(backend.fromCpu(weights[k] as Tensor), { retainGraph: k < outs.length - 1 });
-    });
-  } else {
-    // loss = Σ_k sum(out_k ⊙ R_k)
-    let loss = sum(mul(outs[0] as Tensor, weights[0] as Tensor));
-    for (let k = 1; k < outs.length; k++) loss = add(loss, sum(mul(outs[k] as Tensor, weights[k] as Tensor)));
-    loss.backward();
-  }
+  // loss = Σ_k sum(out_k ⊙ R_k)
+  backwardWeighted(backend, outs, weights);
 
   const R = weights.map(f64);
   const shapes = new Map(c.leaves.map((l) => [l.name, l.tensor.shape]));

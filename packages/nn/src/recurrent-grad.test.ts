@@ -1,5 +1,5 @@
-// Backpropagation through time: PyTorch 1.13's gradients for RNN/LSTM/GRU and the cells on cpuBackend,
-// finite differences, the issue's snippet, and the errors of backends that cannot train yet.
+// Backpropagation through time: PyTorch 1.13's gradients for RNN/LSTM/GRU and the cells on every backend,
+// finite differences, the issue's snippet, and the errors of backends that cannot train.
 import {
   add,
   manualSeed,
@@ -14,7 +14,7 @@ import {
   type Tensor,
   tensor,
 } from '@recurrent/tensor';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertClose,
   decode,
@@ -37,6 +37,8 @@ import type { Module } from './module.js';
 import { PackedSequence } from './packed-sequence.js';
 import { RNN } from './rnn.js';
 import { RNNCell } from './rnn-cell.js';
+import { backendsUnderTest } from './testing/backends.js';
+import { backwardWeighted } from './testing/backward.js';
 
 type AnyRecurrent = Module & { forward(input: unknown, state?: unknown): [unknown, unknown] };
 
@@ -48,6 +50,20 @@ function build(c: RnnGradFixture): AnyRecurrent {
 }
 
 const leaf = (t: Tensor): Tensor => t.requiresGrad_(true);
+
+/** `describe` per backend under test, with the backend created once (and disposed after). */
+function eachBackend(title: string, body: (backend: () => Backend) => void): void {
+  describe.each(backendsUnderTest)(`${title} on $name`, ({ create }) => {
+    let backend: Backend;
+    beforeAll(async () => {
+      backend = await create();
+    });
+    afterAll(() => {
+      if (backend !== cpuBackend) backend?.dispose();
+    });
+    body(() => backend);
+  });
+}
 
 async function checkGrads(
   m: Module,
@@ -62,10 +78,10 @@ async function checkGrads(
   }
 }
 
-describe('recurrent modules: PyTorch 1.13 gradients on cpuBackend', () => {
+eachBackend('recurrent modules: PyTorch 1.13 gradients', (backend) => {
   it.each(rnnGradFixtures.recurrent.map((c) => [`${c.module} ${c.name}`, c] as const))('%s', async (_, c) => {
     manualSeed(c.seed);
-    const m = build(c).to(cpuBackend);
+    const m = build(c).to(backend());
     m.train(c.train);
     // replay the draws so the dropout masks come from the generator as in PyTorch
     randn(c.paddedShape ?? c.input.shape);
@@ -88,10 +104,11 @@ describe('recurrent modules: PyTorch 1.13 gradients on cpuBackend', () => {
     expect(output.gradFn?.name).toBe(c.gradFn.output);
     expect(hN.gradFn?.name).toBe(c.gradFn.hN);
     const outs = [output, hN, ...(cN ? [cN] : [])];
-    let loss = sum(mul(outs[0] as Tensor, decode(c.r[0] as never)));
-    for (let i = 1; i < outs.length; i++)
-      loss = add(loss, sum(mul(outs[i] as Tensor, decode(c.r[i] as never))));
-    loss.backward();
+    backwardWeighted(
+      backend(),
+      outs,
+      outs.map((_, i) => decode(c.r[i] as never)),
+    );
     await assertClose(x.grad as Tensor, c.grad.input, 'input grad');
     if (c.grad.h0) await assertClose(h0?.grad as Tensor, c.grad.h0, 'h0 grad');
     if (c.grad.c0) await assertClose(c0?.grad as Tensor, c.grad.c0, 'c0 grad');
@@ -106,9 +123,9 @@ function buildCell(c: RnnCellGradFixture): AnyRecurrent {
   return new RNNCell(options as never) as unknown as AnyRecurrent;
 }
 
-describe('recurrent cells: PyTorch 1.13 gradients on cpuBackend', () => {
+eachBackend('recurrent cells: PyTorch 1.13 gradients', (backend) => {
   it.each(rnnGradFixtures.cells.map((c) => [`${c.module} ${c.name}`, c] as const))('%s', async (_, c) => {
-    const m = buildCell(c).to(cpuBackend);
+    const m = buildCell(c).to(backend());
     m.loadStateDict(decodeStateDict(c.stateDict));
     const x = leaf(decode(c.input));
     const hx = c.hx ? leaf(decode(c.hx)) : null;
@@ -119,9 +136,12 @@ describe('recurrent cells: PyTorch 1.13 gradients on cpuBackend', () => {
     await assertClose(h, c.h, 'h');
     if (c.c) await assertClose(cc as Tensor, c.c, 'c');
     expect(h.gradFn?.name).toBe(c.gradFn);
-    let loss = sum(mul(h, decode(c.r[0] as never)));
-    if (cc) loss = add(loss, sum(mul(cc, decode(c.r[1] as never))));
-    loss.backward();
+    const outs = cc ? [h, cc] : [h];
+    backwardWeighted(
+      backend(),
+      outs,
+      outs.map((_, i) => decode(c.r[i] as never)),
+    );
     await assertClose(x.grad as Tensor, c.grad.input, 'input grad');
     if (c.grad.hx) await assertClose(hx?.grad as Tensor, c.grad.hx, 'hx grad');
     if (c.grad.cx) await assertClose(cx?.grad as Tensor, c.grad.cx, 'cx grad');
@@ -261,7 +281,7 @@ describe('training the recurrent modules', () => {
   });
 });
 
-describe('Linear, Embedding, Dropout: PyTorch 1.13 gradients', () => {
+eachBackend('Linear, Embedding, Dropout: PyTorch 1.13 gradients', (backend) => {
   it.each(rnnGradFixtures.heads.map((c) => [`${c.module} ${c.name}`, c] as const))('%s', async (_, c) => {
     manualSeed(c.seed);
     const m =
@@ -270,7 +290,7 @@ describe('Linear, Embedding, Dropout: PyTorch 1.13 gradients', () => {
         : c.module === 'Embedding'
           ? new Embedding(c.config as never)
           : new Dropout(c.config as never);
-    m.to(cpuBackend);
+    m.to(backend());
     const x =
       c.module === 'Embedding'
         ? tensor(Int32Array.from(c.input.data as number[]), c.input.shape, { dtype: 'int32' })
@@ -280,11 +300,13 @@ describe('Linear, Embedding, Dropout: PyTorch 1.13 gradients', () => {
     const y = (m as unknown as { forward(t: Tensor): Tensor }).forward(x);
     await assertClose(y, c.output, 'output');
     expect(y.gradFn?.name).toBe(c.gradFn);
-    sum(mul(y, decode(c.r[0] as never))).backward();
+    backwardWeighted(backend(), [y], [decode(c.r[0] as never)]);
     if (c.grad.input) await assertClose(x.grad as Tensor, c.grad.input, 'input grad');
     await checkGrads(m, c.paramGrad, c.name);
   });
+});
 
+describe('the default backend', () => {
   it('an Embedding→LSTM→Linear model trains end to end on the default backend', async () => {
     manualSeed(3);
     const emb = new Embedding({ numEmbeddings: 6, embeddingDim: 4 });
