@@ -110,6 +110,10 @@ describe.skipIf(webgpuUnavailable !== null)('training through the modules on Web
     };
     step(a, optA);
     step(a, optA);
+    // a step over every parameter is one submit (its state exists already)
+    const submits = gpu.stats().submits;
+    optA.step();
+    expect(gpu.stats().submits - submits).toBe(1);
     // b takes a's parameters (read back) and a's optimizer state (copied on the GPU), then both step
     const state = optA.stateDict();
     expect((state.state[0]?.exp_avg as Tensor).device).toBe('webgpu');

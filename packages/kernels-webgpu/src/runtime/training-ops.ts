@@ -69,6 +69,8 @@ export interface GpuTrainingOps {
     state: { squareAvg: Tensor; momentumBuffer: Tensor | null; gradAvg: Tensor | null },
     o: NoBuffers<RmspropStepArgs>,
   ): void;
+  /** Runs `fn`, recording every optimizer step it makes (`sgdStep`, `adamStep`, `rmspropStep`) into one submit. */
+  steps(fn: () => void): void;
 }
 
 /** The runtime's `GpuTrainingOps`. */
@@ -76,6 +78,9 @@ export function gpuTrainingOps(runtime: GpuRuntime): GpuTrainingOps {
   const buf = (t: Tensor, what: string) => runtime.bufferOf(t, what);
   const alloc = (n: number, what: string) => runtime.acquire(Math.max(4, n * 4), STORAGE_USAGE, what);
   const submit = (record: (rec: Recorder) => void, outs: GPUBuffer[] = []) => runtime.run(record, outs);
+  /** The recorder of `steps`, while it runs: the optimizer steps record into it. */
+  let batch: Recorder | null = null;
+  const step = (record: (rec: Recorder) => void) => (batch ? record(batch) : submit(record));
   const ce = (logits: Tensor, targets: Tensor, o: GpuCrossEntropyOptions) => ({
     logits: buf(logits, 'the cross-entropy input'),
     targets: buf(targets, 'the cross-entropy target'),
@@ -176,8 +181,19 @@ export function gpuTrainingOps(runtime: GpuRuntime): GpuTrainingOps {
       );
       return runtime.tensor(total, []);
     },
+    steps(fn) {
+      if (batch) return fn();
+      submit((rec) => {
+        batch = rec;
+        try {
+          fn();
+        } finally {
+          batch = null;
+        }
+      });
+    },
     sgdStep(param, grad, momentumBuffer, o) {
-      submit((rec) =>
+      step((rec) =>
         recordSgdStep(rec, {
           ...o,
           ...{
@@ -190,7 +206,7 @@ export function gpuTrainingOps(runtime: GpuRuntime): GpuTrainingOps {
       );
     },
     adamStep(param, grad, s, o) {
-      submit((rec) =>
+      step((rec) =>
         recordAdamStep(rec, {
           ...o,
           ...{
@@ -204,7 +220,7 @@ export function gpuTrainingOps(runtime: GpuRuntime): GpuTrainingOps {
       );
     },
     rmspropStep(param, grad, s, o) {
-      submit((rec) =>
+      step((rec) =>
         recordRmspropStep(rec, {
           ...o,
           ...{

@@ -163,7 +163,9 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     const s = saved as WasmSaved | { kind: 'cpu'; saved: unknown };
     if (s.kind === 'cpu') return cpuBackward(args, s.saved, grads);
     const [ex, prepared] = acquire();
-    return releasing(ex, () => wasmBackward(ex, prepared, args, s, grads, options.retainSaved ?? false, options.inputGrad ?? true));
+    return releasing(ex, () =>
+      wasmBackward(ex, prepared, args, s, grads, options.retainSaved ?? false, options.inputGrad ?? true),
+    );
   }
 
   return Object.freeze({

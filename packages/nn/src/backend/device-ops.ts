@@ -74,6 +74,8 @@ export interface DeviceTrainingOps extends DeviceOps {
       maximize: boolean;
     },
   ): void;
+  /** Runs `fn`, recording every optimizer step it makes into one submit. */
+  steps(fn: () => void): void;
 }
 
 /**

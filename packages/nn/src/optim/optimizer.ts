@@ -155,9 +155,29 @@ export abstract class Optimizer<O extends { lr: number }> {
     let loss: R | undefined;
     if (closure) loss = enableGrad(closure);
     noGrad(() => {
-      for (const group of this.paramGroups) this.updateGroup(group);
+      const update = (): void => {
+        for (const group of this.paramGroups) this.updateGroup(group);
+      };
+      // parameters on one device: every step's kernels in one submit
+      const ops = this.#deviceOfAll();
+      if (ops) ops.steps(update);
+      else update();
     });
     return loss;
+  }
+
+  /** The training ops of the one device the parameters on a device share, or null (none, or several). */
+  #deviceOfAll(): DeviceTrainingOps | null {
+    let ops: DeviceTrainingOps | null = null;
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (p.device === 'cpu') continue;
+        const own = p.storage.ops as DeviceTrainingOps | undefined;
+        if (!own || typeof own.steps !== 'function' || (ops && own !== ops)) return null;
+        ops = own;
+      }
+    }
+    return ops;
   }
 
   /** Zeroes every parameter's `.grad` (PyTorch 1.13's default), or sets it to null with `setToNone`. */
