@@ -116,7 +116,7 @@ describe.skipIf(webgpuUnavailable !== null)('training through the modules on Web
     expect(gpu.stats().submits - submits).toBe(1);
     // b takes a's parameters (read back) and a's optimizer state (copied on the GPU), then both step
     const state = optA.stateDict();
-    expect((state.state[0]?.exp_avg as Tensor).device).toBe('webgpu');
+    expect((state.state[0] as { exp_avg: Tensor }).exp_avg.device).toBe('webgpu');
     const read = async ([k, t]: [string, Tensor]) => [k, tensor(await t.data(), t.shape)] as const;
     b.loadStateDict(Object.fromEntries(await Promise.all(Object.entries(a.stateDict()).map(read))));
     const optB = new Adam(b.parameters(), { lr: 0.05, amsgrad: true });
