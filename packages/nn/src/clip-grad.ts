@@ -1,5 +1,6 @@
 import { cpuData, describeForError, noGrad, Tensor } from '@recurrent/tensor';
 import { deviceTrainingOps } from './backend/device-ops.js';
+import { markUpdated } from './optim/optimizer.js';
 
 /** Options of `clipGradNorm_`. */
 export interface ClipGradNormOptions {
@@ -52,7 +53,7 @@ function clipOnDevice(
   }
   const ops = deviceTrainingOps(grads[0] as Tensor, 'clipGradNorm_');
   const total = ops.clipGradNorm(grads, maxNorm, normType);
-  for (const g of grads) g.storage.version = g.version + 1;
+  for (const g of grads) markUpdated(g);
   return total;
 }
 

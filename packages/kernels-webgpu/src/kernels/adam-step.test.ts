@@ -1,8 +1,6 @@
 import { Generator, randn } from '@recurrent/tensor';
-import { afterAll, describe, expect, it } from 'vitest';
-import { STORAGE_USAGE } from '../runtime/buffers.js';
-import { Recorder } from '../runtime/recorder.js';
-import { testRuntime } from '../testing.js';
+import { afterAll, describe, it } from 'vitest';
+import { cappedRecorder, checkElements, testRuntime, uploadBuffer } from '../testing.js';
 import { type AdamStepArgs, recordAdamStep } from './adam-step.js';
 
 const { runtime, reason } = await testRuntime();
@@ -59,41 +57,13 @@ function cpuStep(x: Float32Array, grad: Float32Array, s: State, step: number, o:
   }
 }
 
-/** Per element `|got − want| ≤ 1e-6 + 1e-5·|want|`; NaN and ±Inf exactly. */
-function check(got: Float32Array, want: Float32Array, what: string) {
-  for (let i = 0; i < want.length; i++) {
-    const [v, w] = [got[i] as number, want[i] as number];
-    const ok = Number.isFinite(w) ? Math.abs(v - w) <= 1e-6 + 1e-5 * Math.abs(w) : Object.is(v, w);
-    if (!ok) expect.fail(`${what}[${i}] of ${want.length}: got ${v}, want ${w}`);
-  }
-}
-
 describe.skipIf(!runtime)(
   `adam-step kernel against the CPU Adam/AdamW${reason ? ` (skipped: ${reason})` : ''}`,
   () => {
     const gpu = runtime as NonNullable<typeof runtime>;
     afterAll(() => gpu.dispose());
 
-    /** A recorder whose runtime reports `maxComputeWorkgroupsPerDimension = max` (a 2-D grid, small data). */
-    function cappedRecorder(max: number): Recorder {
-      const limits = new Proxy(gpu.limits, {
-        get: (target, key) => (key === 'maxComputeWorkgroupsPerDimension' ? max : Reflect.get(target, key)),
-      });
-      const capped = new Proxy(gpu, {
-        get: (target, key) => {
-          if (key === 'limits') return limits;
-          const value = Reflect.get(target, key);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      return new Recorder(capped);
-    }
-
-    const upload = (data: Float32Array) => {
-      const b = gpu.acquire(Math.max(4, data.byteLength), STORAGE_USAGE);
-      gpu.write(b, data);
-      return b;
-    };
+    const upload = (data: Float32Array) => uploadBuffer(gpu, data);
 
     /** Runs `grads.length` steps on the GPU and on the CPU from `x0`; compares the parameter, the state. */
     async function compare(
@@ -121,10 +91,10 @@ describe.skipIf(!runtime)(
         recordAdamStep(rec, { ...o, param, grad, expAvg, expAvgSq, maxExpAvgSq, length: n, step: k + 1 });
         rec.submit();
       });
-      check(await gpu.read(param, n), x, 'param');
-      check(await gpu.read(expAvg, n), s.m, 'exp_avg');
-      check(await gpu.read(expAvgSq, n), s.v, 'exp_avg_sq');
-      if (s.mx && maxExpAvgSq) check(await gpu.read(maxExpAvgSq, n), s.mx, 'max_exp_avg_sq');
+      checkElements(await gpu.read(param, n), x, 'param');
+      checkElements(await gpu.read(expAvg, n), s.m, 'exp_avg');
+      checkElements(await gpu.read(expAvgSq, n), s.v, 'exp_avg_sq');
+      if (s.mx && maxExpAvgSq) checkElements(await gpu.read(maxExpAvgSq, n), s.mx, 'max_exp_avg_sq');
       for (const b of [param, grad, expAvg, expAvgSq, maxExpAvgSq]) if (b) gpu.release(b);
     }
 
@@ -162,7 +132,7 @@ describe.skipIf(!runtime)(
       const generator = new Generator(4);
       const x0 = randn([7001], { generator }).dataSync();
       const grads = Array.from({ length: STEPS }, () => randn([7001], { generator }).dataSync());
-      await compare(x0, grads, { ...DEFAULTS, amsgrad: true }, () => cappedRecorder(6));
+      await compare(x0, grads, { ...DEFAULTS, amsgrad: true }, () => cappedRecorder(gpu, 6));
     });
   },
 );

@@ -1,8 +1,6 @@
 import { Generator, randn } from '@recurrent/tensor';
-import { afterAll, describe, expect, it } from 'vitest';
-import { STORAGE_USAGE } from '../runtime/buffers.js';
-import { Recorder } from '../runtime/recorder.js';
-import { testRuntime } from '../testing.js';
+import { afterAll, describe, it } from 'vitest';
+import { cappedRecorder, checkElements, testRuntime, uploadBuffer } from '../testing.js';
 import { type RmspropStepArgs, recordRmspropStep } from './rmsprop-step.js';
 
 const { runtime, reason } = await testRuntime();
@@ -53,41 +51,13 @@ function cpuStep(x: Float32Array, grad: Float32Array, s: State, o: Options) {
   }
 }
 
-/** Per element `|got − want| ≤ abs + 1e-5·|want|`; NaN and ±Inf exactly. */
-function check(got: Float32Array, want: Float32Array, what: string, abs = 1e-6) {
-  for (let i = 0; i < want.length; i++) {
-    const [v, w] = [got[i] as number, want[i] as number];
-    const ok = Number.isFinite(w) ? Math.abs(v - w) <= abs + 1e-5 * Math.abs(w) : Object.is(v, w);
-    if (!ok) expect.fail(`${what}[${i}] of ${want.length}: got ${v}, want ${w}`);
-  }
-}
-
 describe.skipIf(!runtime)(
   `rmsprop-step kernel against the CPU RMSprop${reason ? ` (skipped: ${reason})` : ''}`,
   () => {
     const gpu = runtime as NonNullable<typeof runtime>;
     afterAll(() => gpu.dispose());
 
-    /** A recorder whose runtime reports `maxComputeWorkgroupsPerDimension = max` (a 2-D grid, small data). */
-    function cappedRecorder(max: number): Recorder {
-      const limits = new Proxy(gpu.limits, {
-        get: (target, key) => (key === 'maxComputeWorkgroupsPerDimension' ? max : Reflect.get(target, key)),
-      });
-      const capped = new Proxy(gpu, {
-        get: (target, key) => {
-          if (key === 'limits') return limits;
-          const value = Reflect.get(target, key);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      return new Recorder(capped);
-    }
-
-    const upload = (data: Float32Array) => {
-      const b = gpu.acquire(Math.max(4, data.byteLength), STORAGE_USAGE);
-      gpu.write(b, data);
-      return b;
-    };
+    const upload = (data: Float32Array) => uploadBuffer(gpu, data);
 
     /** Runs `grads.length` steps on the GPU and on the CPU from `x0`; compares the parameter, the state. */
     async function compare(
@@ -116,12 +86,13 @@ describe.skipIf(!runtime)(
         recordRmspropStep(rec, { ...o, param, grad, squareAvg, gradAvg, momentumBuffer, length: n });
         rec.submit();
       }
-      check(await gpu.read(param, n), x, 'param');
-      check(await gpu.read(squareAvg, n), s.sq, 'square_avg');
-      if (s.ga && gradAvg) check(await gpu.read(gradAvg, n), s.ga, 'grad_avg');
+      checkElements(await gpu.read(param, n), x, 'param');
+      checkElements(await gpu.read(squareAvg, n), s.sq, 'square_avg');
+      if (s.ga && gradAvg) checkElements(await gpu.read(gradAvg, n), s.ga, 'grad_avg');
       // buf sums terms g/avg of up to 1/sqrt(1 − alpha) = 10 that cancel: an ulp of one term stays in the
       // sum (SwiftShader's fma is not fused, so weight decay's g is an ulp off): 10× the abs tolerance
-      if (s.buf && momentumBuffer) check(await gpu.read(momentumBuffer, n), s.buf, 'momentum_buffer', 1e-5);
+      if (s.buf && momentumBuffer)
+        checkElements(await gpu.read(momentumBuffer, n), s.buf, 'momentum_buffer', 1e-5);
       for (const b of [param, grad, squareAvg, gradAvg, momentumBuffer]) if (b) gpu.release(b);
     }
 
@@ -162,7 +133,7 @@ describe.skipIf(!runtime)(
       const generator = new Generator(4);
       const x0 = randn([7001], { generator }).dataSync();
       const grads = Array.from({ length: STEPS }, () => randn([7001], { generator }).dataSync());
-      await compare(x0, grads, { ...DEFAULTS, centered: true, momentum: 0.9 }, () => cappedRecorder(6));
+      await compare(x0, grads, { ...DEFAULTS, centered: true, momentum: 0.9 }, () => cappedRecorder(gpu, 6));
     });
   },
 );

@@ -359,7 +359,7 @@ export function deviceState(ops: DeviceTrainingOps, p: Tensor, state: ParamState
   return out;
 }
 
-/** Marks a parameter updated in place on its device (its version, as `copy_` bumps it on the CPU). */
+/** Marks a tensor updated in place on its device (its version, as `copy_` bumps it on the CPU). */
 export function markUpdated(p: Tensor): void {
   p.storage.version = p.version + 1;
 }
