@@ -3,6 +3,7 @@ import {
   gemmJob,
   gemmPackFloats,
   type Job,
+  NULL_PTR,
   type Ptr,
   packedGemmJob,
   packedSteps,
@@ -15,6 +16,7 @@ import {
 import { cpuData, Tensor } from '@recurrent/tensor';
 import { freeSaved, unwatchSaved, type WasmSaved } from './cpu-wasm-grad.js';
 import { splitRows, splitRowsByWork } from './cpu-wasm-plan.js';
+import { elmanPrevInto } from './cpu-wasm-prev.js';
 import { PARALLEL_MIN_FLOPS } from './cpu-wasm-rnn.js';
 import type { PreparedWeights } from './cpu-wasm-weights.js';
 import { layerInputSize } from './geometry.js';
@@ -27,6 +29,11 @@ import type { RnnArgs, RnnDirectionGrads, RnnGradOutputs, RnnGrads } from './typ
  * packed once per parameter; batch rows split over the threads), then backward-weights as whole-sequence GEMMs on the kernels (`dW_ih = dgatesᵀ·x` and
  * `dW_hh = dgatesᵀ·h_prev` reading dgates transposed in place, `dx += dgates·W_ih` on W_ih packed once),
  * each split over the threads by rows; biases as column sums (in float64, as the TypeScript backward).
+ *
+ * The Elman cell's h_{t−1} (not saved by the forward) is rebuilt from its outputs after the pass through
+ * time: in the columns of dOut that pass has consumed, or, for one direction without a retained graph, in
+ * place over the outputs, the gate gradients then written over dOut (each row of dOut is read before its
+ * gradient is written) and the input's gradient over the outputs: no workspace of sequence size.
  */
 export function wasmBackward(
   ex: WasmExecutor,
@@ -43,7 +50,11 @@ export function wasmBackward(
   const mode = args.cell.mode;
   const lstm = mode === 'LSTM';
   const proj = P !== H;
-  const SW = recurSaveFloats(mode, H, P, proj);
+  const elman = G === 1;
+  const SW = elman ? 0 : recurSaveFloats(mode, H, P, proj);
+  // one Elman direction, graph not retained: the gate gradients over dOut, h_{t−1} over the outputs
+  const inPlace = elman && D === 1 && !retain && saved.outputs[0]?.arena === ex.arena;
+  const h0 = args.h0 ? cpuData(args.h0, 'h0') : null;
   const gradH = grads.hN ? cpuData(grads.hN, 'grad hN') : null;
   const gradC = grads.cN ? cpuData(grads.cN, 'grad cN') : null;
   const dh0 = new Float32Array(L * D * N * P);
@@ -83,7 +94,7 @@ export function wasmBackward(
       const bufs = {
         dh: s.alloc(N * P),
         dc: lstm ? s.alloc(N * H) : null,
-        dGx: s.alloc(rows * GH),
+        dGx: inPlace ? null : s.alloc(rows * GH),
         dGh: mode === 'GRU' ? s.alloc(rows * GH) : null,
         dhAll: proj ? s.alloc(rows * P) : null,
         scratch: s.alloc(recurBackwardScratchFloats(N, H, P, proj)),
@@ -105,9 +116,17 @@ export function wasmBackward(
         // written, so it takes dOut's place (the GEMM with beta 0 never reads what was there)
         // the first layer's input gradient, unless nobody wants it
         const wanted = layer > 0 || inputGrad;
-        const dx = !wanted ? null : D === 1 && inW <= width ? dOut : gradBlock(rows * inW);
-        const x = here(saved.inputs[layer] as Block);
-        const outGates = G === 1 ? here(saved.outputs[layer] as Block) : null;
+        const input = saved.inputs[layer];
+        const x = input ? here(input) : s.put(cpuData(args.input, 'input'));
+        const outGates = elman ? here(saved.outputs[layer] as Block) : null;
+        // in place, the outputs take the input's gradient (handed from the saved blocks to the gradients)
+        const dx = !wanted
+          ? null
+          : D === 1 && inW <= width
+            ? inPlace
+              ? adopt(outGates as Block, saved.last[layer] as Block[], grad)
+              : dOut
+            : gradBlock(rows * inW);
         const dirGrads: RnnDirectionGrads[] = [];
         (args.layers[layer] ?? []).forEach((w, d) => {
           const dirSaved = saved.dirs[layer]?.[d] as WasmSaved['dirs'][number][number];
@@ -117,15 +136,16 @@ export function wasmBackward(
           if (bufs.dc)
             bufs.dc.write(gradC ? gradC.subarray(state * H, (state + N) * H) : new Float32Array(N * H));
           const gates = outGates ?? here(dirSaved.gates as Block);
-          const sv = here(dirSaved.save);
+          const sv = dirSaved.save ? here(dirSaved.save) : null;
+          const dGx = bufs.dGx ?? dOut;
           const back = {
             ...{ mode, T: g.T, N, H, P, strideT: g.strideT, strideN: g.strideN },
             ...(G === 1 ? { gates: gates.at(d * P), gatesLd: width } : { gates: gates.at(), gatesLd: GH }),
-            ...{ save: sv.at(), saveLd: SW, dOut: dOut.at(d * P), dOutLd: width },
+            ...{ save: sv?.at() ?? NULL_PTR, saveLd: SW, dOut: dOut.at(d * P), dOutLd: width },
             ...{
               dh: bufs.dh.at(),
               dc: bufs.dc?.at() ?? null,
-              dGx: bufs.dGx.at(),
+              dGx: dGx.at(),
               dGh: bufs.dGh?.at() ?? null,
             },
             ...{ dhAll: bufs.dhAll?.at() ?? null, whh: blocks.hh.at(), whr: blocks.hr?.at() ?? null },
@@ -138,17 +158,25 @@ export function wasmBackward(
           dh0.set(bufs.dh.f32, state * P);
           if (dc0 && bufs.dc) dc0.set(bufs.dc.f32, state * H);
           // backward-weights
-          const dGh = bufs.dGh ?? bufs.dGx;
-          weightGemm(ex, packs, GH, inW, rows, bufs.dGx.at(), GH, x.at(), inW, dWih);
-          weightGemm(ex, packs, GH, P, rows, dGh.at(), GH, sv.at(), SW, dWhh);
-          if (dWhr && bufs.dhAll)
-            weightGemm(ex, packs, P, H, rows, bufs.dhAll.at(), P, sv.at(P + 2 * H), SW, dWhr);
+          const dGh = bufs.dGh ?? dGx;
+          weightGemm(ex, packs, GH, inW, rows, dGx.at(), GH, x.at(), inW, dWih);
+          if (sv) {
+            weightGemm(ex, packs, GH, P, rows, dGh.at(), GH, sv.at(), SW, dWhh);
+            if (dWhr && bufs.dhAll)
+              weightGemm(ex, packs, P, H, rows, bufs.dhAll.at(), P, sv.at(P + 2 * H), SW, dWhr);
+          } else {
+            const prev = inPlace ? (gates as Block) : dOut;
+            const h = { f32: (gates as Block).f32, ld: width, offset: d * P };
+            const hState = h0 ? h0.subarray(state * P, (state + N) * P) : null;
+            elmanPrevInto(g, h, hState, d === 1, { f32: prev.f32, ld: width, offset: d * P });
+            weightGemm(ex, packs, GH, P, rows, dGh.at(), GH, prev.at(d * P), width, dWhh);
+          }
           const threads = 2 * rows * GH * inW >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
           if (dx) {
             ex.run(
               splitRows(rows, threads).map((range) =>
                 packedGemmJob({
-                  ...{ M: rows, N: inW, K: GH, a: bufs.dGx.at(), sai: GH, sak: 1, b: blocks.ih.at() },
+                  ...{ M: rows, N: inW, K: GH, a: dGx.at(), sai: GH, sak: 1, b: blocks.ih.at() },
                   ...{ beta: d === 0 ? 0 : 1, c: dx.at(), ldc: inW, rows: range },
                 }),
               ),
@@ -158,7 +186,7 @@ export function wasmBackward(
           dirGrads.push({
             weightIh: tensor(dWih.read(0, GH * inW), [GH, inW]),
             weightHh: tensor(dWhh.read(), [GH, P]),
-            biasIh: w.biasIh ? tensor(columnSums(bufs.dGx.f32, rows, GH), [GH]) : null,
+            biasIh: w.biasIh ? tensor(columnSums(dGx.f32, rows, GH), [GH]) : null,
             biasHh: w.biasHh ? tensor(columnSums(dGh.f32, rows, GH), [GH]) : null,
             weightHr: dWhr ? tensor(dWhr.read(), [P, H]) : null,
           });
@@ -185,6 +213,14 @@ export function wasmBackward(
     for (const b of grad) b.free();
     if (!retain) freeSaved(saved.last);
   }
+}
+
+/** Moves `block` from the saved blocks `from` to the gradients `to` (freed with them), and returns it. */
+function adopt(block: Block, from: Block[], to: Block[]): Block {
+  const k = from.indexOf(block);
+  if (k >= 0) from.splice(k, 1);
+  to.push(block);
+  return block;
 }
 
 /** One pack buffer per thread for `gemmJob`s of up to `N` columns and depth `K`. */

@@ -7,7 +7,7 @@ import { enableRelaxedSimd } from '../../../kernels-wasm/src/testing/relaxed-sim
 import { cellSpec, type RnnMode } from '../cell.js';
 import { cpuBackend } from './cpu.js';
 import { type WasmCpuBackend, wasmCpuBackend } from './cpu-wasm.js';
-import type { RnnArgs, RnnDirectionWeights, RnnGradOutputs } from './types.js';
+import type { RnnArgs, RnnDirectionWeights, RnnGradOutputs, RnnGrads } from './types.js';
 
 enableRelaxedSimd();
 
@@ -106,6 +106,19 @@ function expectClose(got: Tensor | null, want: Tensor | null, what: string): voi
   expect(worst, `${what}[${at}]: got ${g[at]}, want ${w[at]}`).toBeLessThanOrEqual(1e-5);
 }
 
+function expectGrads(got: RnnGrads, want: RnnGrads, what: string): void {
+  expectClose(got.input, want.input, `${what}d input`);
+  expectClose(got.h0, want.h0, `${what}d h0`);
+  expectClose(got.c0, want.c0, `${what}d c0`);
+  for (const [layer, dirs] of want.layers.entries()) {
+    for (const [d, w] of dirs.entries()) {
+      const gw = got.layers[layer]?.[d];
+      for (const name of ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const)
+        expectClose(gw?.[name] ?? null, w[name], `${what}d ${name} l${layer} d${d}`);
+    }
+  }
+}
+
 const grid: [string, Config][] = [
   ['RNN tanh', { mode: 'RNN_TANH', T: 5, N: 3, I: 7, H: 9 }],
   [
@@ -140,6 +153,14 @@ const grid: [string, Config][] = [
     { mode: 'GRU', T: 10, N: 1, I: 6, H: 34, bias: false, grads: { output: false } },
   ],
   ['GRU dropout p = 1', { mode: 'GRU', T: 4, N: 3, I: 3, H: 5, L: 2, dropout: 1 }],
+  [
+    'packed RNN relu, 2 layers, h0',
+    { mode: 'RNN_RELU', T: 6, N: 4, I: 5, H: 7, L: 2, lengths: [6, 5, 3, 2], state: true },
+  ],
+  [
+    'RNN batch-first, 2 layers, h0, larger',
+    { mode: 'RNN_TANH', T: 9, N: 10, I: 20, H: 40, L: 2, batchFirst: true, state: true },
+  ],
   [
     'packed RNN, bidirectional, h0',
     { mode: 'RNN_TANH', T: 6, N: 4, I: 5, H: 7, D: 2, lengths: [6, 4, 4, 1], state: true },
@@ -186,16 +207,14 @@ describe.each(variants)('wasmCpuBackend ($name) training equals cpuBackend', ({ 
     expectClose(got.result.output, want.result.output, 'output');
     expectClose(got.result.hN, want.result.hN, 'hN');
     expectClose(got.result.cN, want.result.cN, 'cN');
-    expectClose(got.grads.input, want.grads.input, 'd input');
-    expectClose(got.grads.h0, want.grads.h0, 'd h0');
-    expectClose(got.grads.c0, want.grads.c0, 'd c0');
-    for (const [layer, dirs] of want.grads.layers.entries()) {
-      for (const [d, w] of dirs.entries()) {
-        const gw = got.grads.layers[layer]?.[d];
-        for (const name of ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const)
-          expectClose(gw?.[name] ?? null, w[name], `d ${name} l${layer} d${d}`);
-      }
-    }
+    expectGrads(got.grads, want.grads, '');
+    // a retained graph keeps the saved blocks intact (the Elman cell's h_{t−1} then rebuilt out of place)
+    const a = again(args, seed);
+    const { saved } = (wasm.rnnTrain as NonNullable<typeof wasm.rnnTrain>)(a);
+    const backward = (retainSaved: boolean) =>
+      (wasm.rnnBackward as NonNullable<typeof wasm.rnnBackward>)(a, saved, grads, { retainSaved });
+    expectGrads(backward(true), want.grads, 'retained: ');
+    expectGrads(backward(false), want.grads, 'after a retained backward: ');
   });
 
   it('packs a parameter again after an in-place write (an optimizer step bumps its version)', () => {

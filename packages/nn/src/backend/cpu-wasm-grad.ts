@@ -18,7 +18,7 @@ import type { RnnArgs, RnnTrainResult } from './types.js';
 /**
  * The training forward on the WebAssembly kernels: `recurrentWasm`'s operations (the same GEMMs and
  * recurrence kernel, so the same numbers), the recurrence also saving what the backward reads (its `save`
- * rows: h_{t−1} and the cell's states; the activated gates written over gx). The whole sequence runs at
+ * rows: h_{t−1} and the cell's states, none for the Elman cell; the activated gates written over gx). The whole sequence runs at
  * once (a training step keeps every activation anyway). What is saved stays in the kernels' memory, in
  * blocks the `saved` object owns (never copied out and back): `wasmBackward` frees each layer's as it
  * passes it, and a tape dropped without a backward frees them when it is collected.
@@ -28,15 +28,22 @@ import type { RnnArgs, RnnTrainResult } from './types.js';
 export interface WasmDirectionSaved {
   /** LSTM i, f, g, o and GRU r, z, n, activated, `(rows, G·H)`; null for the Elman cell (its output). */
   gates: Block | null;
-  /** `recurSaveFloats` per row: h_{t−1} (P), then LSTM c_{t−1}, c_t[, o⊙tanh(c_t)], GRU gh_n. */
-  save: Block;
+  /**
+   * `recurSaveFloats` per row: h_{t−1} (P), then LSTM c_{t−1}, c_t[, o⊙tanh(c_t)], GRU gh_n; null for the
+   * Elman cell (its h_{t−1} is its output one step before: `elmanPrevInto`).
+   */
+  save: Block | null;
 }
 
 export interface WasmSaved {
   readonly kind: 'wasm';
   readonly g: SeqGeometry;
-  /** Each layer's input (layer 0: the input; later: the previous layer's output after dropout). */
-  readonly inputs: Block[];
+  /**
+   * Each layer's input: null for layer 0 (the backward puts `args.input` in again, once the layers above
+   * have freed their blocks; the autograd node keeps that tensor and checks its version); later layers: the
+   * previous layer's output after dropout.
+   */
+  readonly inputs: (Block | null)[];
   /** Elman: each layer's output before dropout (its gates); empty for the other cells. */
   readonly outputs: Block[];
   readonly dirs: WasmDirectionSaved[][];
@@ -62,7 +69,7 @@ export function unwatchSaved(saved: WasmSaved): void {
 /** Bytes of the kernels' memory `wasmTrainForward` takes (its blocks, beyond the parameters). */
 export function trainBytes(g: SeqGeometry, args: RnnArgs): number {
   const { L, D, N, G, H, P, width, rows } = g;
-  const sv = recurSaveFloats(args.cell.mode, H, P, P !== H);
+  const sv = G === 1 ? 0 : recurSaveFloats(args.cell.mode, H, P, P !== H);
   const gx = G === 1 ? 0 : G * H;
   const floats =
     rows * (g.inputSize + 2 * L * width + L * D * (gx + sv)) +
@@ -102,15 +109,15 @@ export function wasmTrainForward(
       const table = g.batchSizes ? s.alloc(2 * T) : null;
       table?.i32.set(packedSteps(g.batchSizes as Int32Array));
       const hN = new Float32Array(L * D * N * P);
-      let x = keep(ex.arena.put(input), 0);
-      saved.inputs.push(x);
+      let x = s.put(input);
+      saved.inputs.push(null);
       let out = x;
       for (let layer = 0; layer < L; layer++) {
         const top = layer === L - 1;
         // the last layer's output is read out; only the Elman cell's backward reads it (its gates)
         out = top && !elman ? s.alloc(rows * width) : ex.arena.alloc(rows * width);
         const gxs = elman ? [] : Array.from({ length: D }, () => keep(ex.arena.alloc(rows * GH), layer));
-        const saves = Array.from({ length: D }, () => keep(ex.arena.alloc(rows * SW), layer));
+        const saves = elman ? [] : Array.from({ length: D }, () => keep(ex.arena.alloc(rows * SW), layer));
         const xWidth = layerInputSize(g, layer);
         const jobs: Job[] = [];
         const recurThreads = 2 * rows * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
@@ -140,7 +147,7 @@ export function wasmTrainForward(
             c: c?.at(state * H) ?? null,
             ...{ whh: w.hh.at(), bhh: w.bhh?.at() ?? null, whr: w.hr?.at() ?? null },
             ...{ scratch: (scratch[d] as Block).at(), reverse: d === 1, steps: table?.at() ?? null },
-            ...{ save: (saves[d] as Block).at(), saveRow: strideN * SW, saveStep: strideT * SW },
+            ...{ save: saves[d]?.at() ?? null, saveRow: strideN * SW, saveStep: strideT * SW },
           };
           const parts =
             g.batchSizes && shares > 1 ? splitRowsByWork(g.batchSizes, 0, T, shares) : splitRows(N, shares);
@@ -163,7 +170,7 @@ export function wasmTrainForward(
         saved.dirs.push(
           Array.from({ length: D }, (_, d) => ({
             gates: elman ? null : (gxs[d] as Block),
-            save: saves[d] as Block,
+            save: saves[d] ?? null,
           })),
         );
         if (top) {

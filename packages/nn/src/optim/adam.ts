@@ -53,8 +53,8 @@ function adamUpdate(
   state: Record<string, Tensor | number | null>,
   o: AdamOptions,
   decoupled: boolean,
-): Float32Array {
-  const x = Float32Array.from(cpuData(p));
+): void {
+  const x = cpuData(p); // updated in place, as PyTorch's addcdiv_ (the caller bumps its version)
   const n = x.length;
   if (state.step === undefined) {
     state.step = Tensor.fromArray(new Float32Array(1), []);
@@ -102,7 +102,6 @@ function adamUpdate(
     const denom = f32(f32(f32(Math.sqrt(second[i] as number)) / bc2Sqrt) + eps);
     x[i] = f32((x[i] as number) + f32(f32(stepSize * (m[i] as number)) / denom)); // addcdiv_
   }
-  return x;
 }
 
 /** `adamUpdate` on the parameter's device: the state there, the step count (a CPU 0-d tensor) here. */
@@ -166,7 +165,9 @@ export class Adam extends Optimizer<AdamOptions> {
         continue;
       }
       const grad = this.gradOf(p, group.maximize);
-      if (grad) this.write(p, adamUpdate(p, grad, this.stateOf(p), group, false));
+      if (!grad) continue;
+      adamUpdate(p, grad, this.stateOf(p), group, false);
+      markUpdated(p);
     }
   }
 }
@@ -207,7 +208,9 @@ export class AdamW extends Optimizer<AdamOptions> {
         continue;
       }
       const grad = this.gradOf(p, group.maximize);
-      if (grad) this.write(p, adamUpdate(p, grad, this.stateOf(p), group, true));
+      if (!grad) continue;
+      adamUpdate(p, grad, this.stateOf(p), group, true);
+      markUpdated(p);
     }
   }
 }

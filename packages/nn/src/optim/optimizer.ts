@@ -51,8 +51,8 @@ function typename(x: unknown): string {
 
 /**
  * The base of the optimizers, like `torch.optim.Optimizer`: param groups with per-group options, per-
- * parameter state, `zeroGrad`, `step`, `stateDict` / `loadStateDict`. A step writes each parameter in
- * place (`copy_`, under `noGrad`), bumping its version, so modules and their backend copies see it.
+ * parameter state, `zeroGrad`, `step`, `stateDict` / `loadStateDict`. A step updates each parameter in
+ * place in its own storage and bumps its version (as `p.add_` does), so modules and their backend copies see it.
  *
  * @see {@link https://pytorch.org/docs/1.13/optim.html#torch.optim.Optimizer | torch.optim.Optimizer}
  */
@@ -231,11 +231,6 @@ export abstract class Optimizer<O extends { lr: number }> {
     return ops;
   }
 
-  /** Writes `values` into the parameter in place (bumping its version). */
-  protected write(p: Tensor<'float32'>, values: Float32Array): void {
-    p.copy_(Tensor.fromArray(values, p.shape));
-  }
-
   /** PyTorch's `state_dict()`: state keyed by parameter index, snake_case group options. */
   stateDict(): OptimizerStateDict {
     const index = new Map<Tensor, number>();
@@ -359,7 +354,7 @@ export function deviceState(ops: DeviceTrainingOps, p: Tensor, state: ParamState
   return out;
 }
 
-/** Marks a tensor updated in place on its device (its version, as `copy_` bumps it on the CPU). */
+/** Marks a tensor updated in place (its values written in its own storage): bumps its version, as `copy_` does. */
 export function markUpdated(p: Tensor): void {
   p.storage.version = p.version + 1;
 }

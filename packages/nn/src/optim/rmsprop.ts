@@ -98,7 +98,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
         if (centered) state.grad_avg = zerosOf(p);
       }
       state.step = (state.step as number) + 1;
-      const x = Float32Array.from(cpuData(p));
+      const x = cpuData(p); // updated in place (its version bumped below)
       const n = x.length;
       let g = grad;
       if (weightDecay !== 0) {
@@ -129,7 +129,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
           x[i] = fma32(buf[i] as number, negLr, x[i] as number);
         } else x[i] = f32((x[i] as number) + f32(f32(negLr * gi) / avg));
       }
-      this.write(p, x);
+      markUpdated(p);
     }
   }
 }

@@ -105,9 +105,8 @@ export class SGD extends Optimizer<SGDOptions> {
           d = n;
         } else d = b;
       } else state.momentum_buffer = null;
-      const out = new Float32Array(x.length);
-      for (let i = 0; i < x.length; i++) out[i] = fma32(d[i] as number, step, x[i] as number);
-      this.write(p, out);
+      for (let i = 0; i < x.length; i++) x[i] = fma32(d[i] as number, step, x[i] as number); // p.add_
+      markUpdated(p);
     }
   }
 }
