@@ -6,9 +6,9 @@ const KC: i32 = 256; // depth of a packed block: one 256×8 panel (8 KiB) stays 
 const MC: i32 = 64; // rows of A swept per panel: a 64×256 block of A (64 KiB) stays in L2
 const NC: i32 = 2048; // columns per packed block of B (2 MiB)
 
-/** Bytes of pack space `gemm` needs for an N-column problem. */
+/** Bytes of pack space `gemm` needs for an N-column problem: a block of B, then one of A. */
 export function packBytes(N: i32, K: i32): usize {
-  return <usize>(min(K, KC) * ((min(N, NC) + 7) & ~7)) * 4;
+  return <usize>(min(K, KC) * (((min(N, NC) + 7) & ~7) + MC)) * 4;
 }
 
 /**
@@ -190,12 +190,35 @@ export function gemm(
   act: i32,
   pack: usize,
 ): void {
+  // A read along k with a stride (a weight gradient's dgatesᵀ): each k of a 4-row tile would touch its
+  // own cache line (and, at a 4 KiB stride, the same L1 set), so blocks of A are packed too
+  const packA = sak !== 1 && M > 4;
+  const aPack = pack + <usize>(min(K, KC) * ((min(N, NC) + 7) & ~7)) * 4;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
       packB(b + <usize>(pc * sbp + jc * sbj) * 4, sbp, sbj, kc, nc, pack);
       const last = pc + kc >= K;
+      if (packA) {
+        for (let ic = 0; ic < M; ic += MC) {
+          const mc = min(MC, M - ic);
+          packRows4(a + <usize>(ic * sai + pc * sak) * 4, sai, sak, mc, kc, aPack);
+          packedAGemm(
+            mc,
+            nc,
+            kc,
+            alpha,
+            aPack,
+            pack,
+            pc === 0 ? beta : 1,
+            c + <usize>(ic * ldc + jc) * 4,
+            ldc,
+            last ? act : 0,
+          );
+        }
+        continue;
+      }
       panelGemm(
         M,
         nc,
@@ -213,6 +236,66 @@ export function gemm(
         M,
         0,
       );
+    }
+  }
+}
+
+/**
+ * Packs op(A)[i][p] = A[i·sai + p·sak] (i < M, p < K) into groups of 4 rows, k-major: row 4g + r of
+ * depth p at dst + ((g·K + p)·4 + r)·4, zero past M.
+ */
+function packRows4(a: usize, sai: i32, sak: i32, M: i32, K: i32, dst: usize): void {
+  const kStep = <usize>sak * 4;
+  const iStep = <usize>sai * 4;
+  for (let i = 0; i < M; i += 4) {
+    const rows = min(4, M - i);
+    let s = a + <usize>i * iStep;
+    let d = dst + <usize>(i * K) * 4;
+    if (rows === 4 && sai === 1) {
+      for (let p = 0; p < K; p++) {
+        v128.store(d, v128.load(s));
+        s += kStep;
+        d += 16;
+      }
+      continue;
+    }
+    for (let p = 0; p < K; p++) {
+      for (let r = 0; r < 4; r++)
+        store<f32>(d + <usize>r * 4, r < rows ? load<f32>(s + <usize>r * iStep) : 0);
+      s += kStep;
+      d += 16;
+    }
+  }
+}
+
+/** `panelGemm` over all M rows for A packed by `packRows4` (K deep) and B by `packB`; no bias. */
+function packedAGemm(
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  ap: usize,
+  panels: usize,
+  beta: f32,
+  c: usize,
+  ldc: i32,
+  act: i32,
+): void {
+  const ps = <usize>(K * 32);
+  const gs = <usize>(K * 16);
+  const ldcB = <usize>ldc * 4;
+  for (let j = 0; j < N; j += 8) {
+    const panel = panels + <usize>(j >> 3) * ps;
+    const cols = min(8, N - j);
+    for (let i = 0; i < M; i += 4) {
+      const rows = min(4, M - i);
+      const g = ap + <usize>(i >> 2) * gs;
+      const ci = c + <usize>(i * ldc + j) * 4;
+      if (rows <= 2) {
+        tile2x8(g, g + 4, 16, panel, K, ci, ldcB, rows, cols, alpha, beta, act, 0);
+        continue;
+      }
+      tile4x8(g, g + 4, g + 8, g + 12, 16, panel, K, ci, ldcB, rows, cols, alpha, beta, act, 0);
     }
   }
 }

@@ -5,6 +5,7 @@
 // share scratch space (src/runtime/kernels.test.ts checks the binary for this). The host calls
 // initConstants() once per memory, before any kernel (it writes the vector constants at byte 1024).
 export { activateRows, initConstants } from './activation';
+export { columnSums } from './colsum';
 export { gemm, gemmPacked, packBlocks, packBytes, packPanels } from './gemm';
 export { recur } from './recur';
 export { recurBackward } from './recur-back';

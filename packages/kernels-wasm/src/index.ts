@@ -5,6 +5,7 @@
  * sharing the memory (`createWasmPool`).
  */
 export { type ActivateJobArgs, type Activation, activateJob } from './jobs/activation.js';
+export { type ColumnSumsJobArgs, columnSumsJob } from './jobs/colsum.js';
 export {
   type GemmJobArgs,
   gemmJob,

@@ -4,15 +4,20 @@ import { ACTIVATION_CODES, type Activation } from './activation.js';
 
 const KC = 256;
 const NC = 2048;
+const MC = 64;
 
-/** Floats of pack space `gemmJob` needs for an N-column, K-deep problem (assembly/gemm.ts packBytes). */
+/**
+ * Floats of pack space `gemmJob` needs for an N-column, K-deep problem (assembly/gemm.ts packBytes): a
+ * block of B, then one of MC rows of A (packed when A is read along k with a stride).
+ */
 export function gemmPackFloats(N: number, K: number): number {
-  return Math.min(K, KC) * ((Math.min(N, NC) + 7) & ~7);
+  return Math.min(K, KC) * (((Math.min(N, NC) + 7) & ~7) + MC);
 }
 
 /**
  * C[M×N] = act(alpha·op(A)·op(B) + beta·C), all strides in elements: op(A)[i][p] = A[i·sai + p·sak],
- * op(B)[p][j] = B[p·sbp + j·sbj], C[i][j] = C[i·ldc + j]. B is packed on the fly into `pack`.
+ * op(B)[p][j] = B[p·sbp + j·sbj], C[i][j] = C[i·ldc + j]. B is packed on the fly into `pack`, and so
+ * are blocks of A when A is read along k with a stride (sak ≠ 1: Aᵀ, as a weight gradient reads it).
  */
 export interface GemmJobArgs {
   readonly M: number;

@@ -9,7 +9,8 @@ export type KernelName =
   | 'packPanels'
   | 'recur'
   | 'recurBackward'
-  | 'activateRows';
+  | 'activateRows'
+  | 'columnSums';
 
 /** Every kernel a job may call, in a fixed order: workers receive a job as its index here. */
 export const KERNEL_NAMES: readonly KernelName[] = Object.freeze([
@@ -20,6 +21,7 @@ export const KERNEL_NAMES: readonly KernelName[] = Object.freeze([
   'recur',
   'activateRows',
   'recurBackward',
+  'columnSums',
 ]);
 
 /** The most arguments a kernel takes (a worker's job slot holds this many). */
@@ -27,7 +29,8 @@ export const MAX_JOB_ARGS = 30;
 
 /**
  * One kernel call. Made by the typed builders (`gemmJob`, `packedGemmJob`, `packJob`, `recurJob`,
- * `recurBackwardJob`, `activateJob`), which know each kernel's argument order; an executor runs it.
+ * `recurBackwardJob`, `activateJob`, `columnSumsJob`), which know each kernel's argument order; an
+ * executor runs it.
  */
 export interface Job {
   readonly kernel: KernelName;

@@ -101,6 +101,7 @@ export interface KernelExports {
     steps: number,
   ): void;
   activateRows(c: number, rows: number, cols: number, ld: number, act: number): void;
+  columnSums(a: number, rows: number, ld: number, out: number, colsFrom: number, colsTo: number): void;
   /** Writes the vector constants (at byte 1024) the activations read: once per memory, before any kernel. */
   initConstants(): void;
   /** Bit 0 set in the relaxed-SIMD build (fused multiply-adds). */

@@ -1,5 +1,6 @@
 import {
   type Block,
+  columnSumsJob,
   gemmJob,
   gemmPackFloats,
   type Job,
@@ -27,8 +28,9 @@ import type { RnnArgs, RnnDirectionGrads, RnnGradOutputs, RnnGrads } from './typ
  * per layer-direction (last layer first) the backward-data pass through time in one kernel call
  * (`recurBackwardJob`: per step the gate derivatives fused with one GEMM, `dh_prev = dgates·W_hh`, W_hh
  * packed once per parameter; batch rows split over the threads), then backward-weights as whole-sequence GEMMs on the kernels (`dW_ih = dgatesᵀ·x` and
- * `dW_hh = dgatesᵀ·h_prev` reading dgates transposed in place, `dx += dgates·W_ih` on W_ih packed once),
- * each split over the threads by rows; biases as column sums (in float64, as the TypeScript backward).
+ * `dW_hh = dgatesᵀ·h_prev` reading dgates transposed, in blocks the kernel packs as it goes;
+ * `dx += dgates·W_ih` on W_ih packed once), each split over the threads by rows; biases as column sums
+ * on the kernels (in float64, as the TypeScript backward), split over the threads by columns.
  *
  * The Elman cell's h_{t−1} (not saved by the forward) is rebuilt from its outputs after the pass through
  * time: in the columns of dOut that pass has consumed, or, for one direction without a retained graph, in
@@ -102,6 +104,7 @@ export function wasmBackward(
       const dWih = s.alloc(GH * widest);
       const dWhh = s.alloc(GH * P);
       const dWhr = proj ? s.alloc(P * H) : null;
+      const dBias = s.alloc(2 * GH);
       const packs = packBuffers(s, ex.threads, Math.max(widest, P, H), rows);
       const table = g.batchSizes ? s.alloc(2 * g.T) : null;
       table?.i32.set(packedSteps(g.batchSizes as Int32Array));
@@ -186,8 +189,8 @@ export function wasmBackward(
           dirGrads.push({
             weightIh: tensor(dWih.read(0, GH * inW), [GH, inW]),
             weightHh: tensor(dWhh.read(), [GH, P]),
-            biasIh: w.biasIh ? tensor(columnSums(dGx.f32, rows, GH), [GH]) : null,
-            biasHh: w.biasHh ? tensor(columnSums(dGh.f32, rows, GH), [GH]) : null,
+            biasIh: w.biasIh ? tensor(columnSums(ex, dGx.at(), rows, GH, dBias, 0), [GH]) : null,
+            biasHh: w.biasHh ? tensor(columnSums(ex, dGh.at(), rows, GH, dBias, GH), [GH]) : null,
             weightHr: dWhr ? tensor(dWhr.read(), [P, H]) : null,
           });
         });
@@ -229,8 +232,9 @@ function packBuffers(s: Scratch, threads: number, N: number, K: number): Block[]
 }
 
 /**
- * C (M×N, row-major) = Aᵀ·B for A (K×M, leading dimension `lda`) read transposed in place and B (K×N,
- * leading dimension `ldb`): a weight gradient over all rows of the sequence. M split over the threads.
+ * C (M×N, row-major) = Aᵀ·B for A (K×M, leading dimension `lda`) read transposed (the kernel packs it
+ * in blocks) and B (K×N, leading dimension `ldb`): a weight gradient over all rows of the sequence. M
+ * split over the threads.
  */
 function weightGemm(
   ex: WasmExecutor,
@@ -254,9 +258,27 @@ function weightGemm(
   ex.run(jobs);
 }
 
-function columnSums(a: Float32Array, rows: number, cols: number): Float32Array {
-  const acc = new Float64Array(cols);
-  for (let r = 0; r < rows; r++)
-    for (let j = 0; j < cols; j++) acc[j] = (acc[j] as number) + (a[r * cols + j] as number);
-  return Float32Array.from(acc);
+/**
+ * The column sums of A (rows × cols, row-major) in float64 (as the TypeScript backward sums a bias
+ * gradient), on the kernels, columns split over the threads; through `out` from float `at`.
+ */
+function columnSums(
+  ex: WasmExecutor,
+  a: Ptr,
+  rows: number,
+  cols: number,
+  out: Block,
+  at: number,
+): Float32Array {
+  const threads = rows * cols >= PARALLEL_MIN_FLOPS / 8 ? ex.threads : 1;
+  // 16 columns (one cache line of a row) per block of the kernel
+  const size = Math.ceil(cols / threads / 16) * 16;
+  const jobs: Job[] = [];
+  for (let from = 0; from < cols; from += size) {
+    jobs.push(
+      columnSumsJob({ a, rows, ld: cols, out: out.at(at), cols: [from, Math.min(cols, from + size)] }),
+    );
+  }
+  ex.run(jobs);
+  return out.read(at, at + cols);
 }
