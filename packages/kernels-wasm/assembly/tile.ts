@@ -2,7 +2,7 @@
 // and a 1×32 row for M = 1.
 // A is read in place through row pointers and a k-stride (bytes), so row-major A, transposed A and
 // the hidden state of an RNN step need no packing; B comes as packed panels of 8 columns, k-major.
-import { activate4, Vec } from './activation';
+import { ACT_NONE, ACT_TANH, activate4, Vec } from './activation';
 import { loadLanes, storeLanes } from './lanes';
 
 /** `bias + bytes`, or 0 (no bias) when `bias` is 0. */
@@ -43,8 +43,14 @@ export function storeRow(
     v0 = f32x4.add(v0, c0);
     v1 = f32x4.add(v1, c1);
   }
-  v0 = activate4(v0, act);
-  v1 = activate4(v1, act);
+  // tanh (the Elman cell's step) inlined, the others called
+  if (act === ACT_TANH) {
+    v0 = Vec.tanh(v0);
+    v1 = Vec.tanh(v1);
+  } else if (act !== ACT_NONE) {
+    v0 = activate4(v0, act);
+    v1 = activate4(v1, act);
+  }
   if (cols === 8) {
     v128.store(c, v0);
     v128.store(c, v1, 16);

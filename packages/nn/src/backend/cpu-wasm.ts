@@ -5,6 +5,7 @@ import { recurrentCpuBackward as cpuBackward, recurrentCpuTrain as cpuTrain } fr
 import { trainBytes, type WasmSaved, wasmTrainForward } from './cpu-wasm-grad.js';
 import { wasmBackward } from './cpu-wasm-grad-back.js';
 import { planForward } from './cpu-wasm-plan.js';
+import { prepareReady, type ReadyForward, readyEligible, readyKey, sameKey } from './cpu-wasm-ready.js';
 import { pendingWeightBytes, prepareAll, recurrentWasm } from './cpu-wasm-rnn.js';
 import { PreparedWeights } from './cpu-wasm-weights.js';
 import { forwardFlops, seqGeometry } from './geometry.js';
@@ -83,7 +84,9 @@ const DEFAULT_RELEASE_BYTES = 256 * 2 ** 20;
  *
  * Parameters are packed into the kernels' memory once per parameter version (an optimizer's in-place
  * step packs them again) and stay there for later forwards; inputs and states are copied in per forward
- * and results copied out. Long sequences run in time chunks of at most `chunkBytes`; after a forward
+ * and results copied out. The buffers and kernel calls of the last whole inference forward stay ready
+ * for the next forward of the same shape and parameters (a stream's steps, a served model), which then
+ * costs little more than its arithmetic. Long sequences run in time chunks of at most `chunkBytes`; after a forward
  * that leaves more than `releaseBytes` unused, the memory is given back (see the options). Tiny problems
  * run on the plain TypeScript path. The backend owns the executor: `dispose()` stops its workers, and
  * every later `rnn()` throws.
@@ -98,9 +101,17 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
   let last = executor;
   let current: WasmExecutor | null = executor;
   let weights: PreparedWeights | null = new PreparedWeights(executor);
+  // the last whole inference forward's buffers and calls, for the next of the same shape and parameters
+  let ready: ReadyForward | null = null;
   let disposed = false;
 
+  function dropReady(): void {
+    ready?.free();
+    ready = null;
+  }
+
   function release(): void {
+    dropReady();
     weights?.clear();
     current?.dispose();
     weights = null;
@@ -125,21 +136,37 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     try {
       return f();
     } finally {
-      // what the memory holds beyond the blocks still in use (prepared parameters) is never given back
+      // what the memory holds beyond the blocks still in use (prepared parameters) is never given back;
+      // a ready forward's buffers count as unused, as they would be had the forward freed them
       const { capacity, bytes } = ex.arena.stats();
-      if (capacity - bytes > releaseBytes) release();
+      if (capacity - bytes + (ready?.bytes ?? 0) > releaseBytes) release();
     }
   }
 
   function wasmForward(args: RnnArgs, g: ReturnType<typeof seqGeometry>): RnnResult {
     const [ex, prepared] = acquire();
+    const eligible = readyEligible(args);
+    if (eligible && ready) {
+      const params = prepareAll(prepared, args, g.N);
+      if (sameKey(ready.key, readyKey(args, g, params))) {
+        const r = ready;
+        return releasing(ex, () => r.run(args));
+      }
+    }
     const plan = planForward(g, args, {
       chunkBytes,
       limit,
       top: ex.arena.stats().top,
       newWeightBytes: pendingWeightBytes(prepared, args, g.N),
     });
-    return releasing(ex, () => recurrentWasm(ex, prepareAll(prepared, args, g.N), args, g, plan));
+    // planned (or refused) first: a forward that cannot fit leaves everything as it was
+    dropReady();
+    return releasing(ex, () => {
+      const params = prepareAll(prepared, args, g.N);
+      if (!eligible || plan.chunks !== 1) return recurrentWasm(ex, params, args, g, plan);
+      ready = prepareReady(ex, params, args, g, readyKey(args, g, params));
+      return ready.run(args);
+    });
   }
 
   function rnnTrain(args: RnnArgs): RnnTrainResult {

@@ -59,8 +59,17 @@ export function seqGeometry(args: RnnArgs): SeqGeometry {
   const P = cell.stateSize;
   const width = D * P;
   const { T, N, batchFirst } = layout;
+  // every field written out (no spread): one object shape for every call, which V8 keeps on its fast path
   return Object.freeze({
-    ...layout,
+    T,
+    N,
+    inputSize: layout.inputSize,
+    rows: layout.rows,
+    batchFirst,
+    batchSizes: layout.batchSizes,
+    stepOffsets: layout.stepOffsets,
+    strideT: layout.strideT,
+    strideN: layout.strideN,
     D,
     L,
     G: cell.gates,

@@ -1,0 +1,128 @@
+// The ready forward of the WASM CPU backend (cpu-wasm-ready.ts): repeated inference forwards of one shape
+// reuse their buffers and kernel calls; every result must still equal the plain TypeScript backend's, as
+// inputs, states, shapes and parameters change between calls.
+import { initWasm } from '@recurrent/kernels-wasm';
+import { Generator, noGrad, randn, type Tensor } from '@recurrent/tensor';
+import { describe, expect, it } from 'vitest';
+import { assertClose } from '../../../../fixtures/load.js';
+import { GRU } from '../gru.js';
+import { LSTM } from '../lstm.js';
+import { RNN } from '../rnn.js';
+import { cpuBackend } from './cpu.js';
+import { wasmCpuBackend } from './cpu-wasm.js';
+
+async function backend() {
+  const kernels = await initWasm();
+  if (!kernels) throw new Error('this Node has no WebAssembly SIMD');
+  return wasmCpuBackend(kernels, { minFlops: 0 });
+}
+
+type Model = RNN | LSTM | GRU;
+
+/** output, hN (and cN) of a forward, as an array. */
+function forward(m: Model, x: Tensor, state?: Tensor[]): Tensor[] {
+  if (m instanceof LSTM) {
+    const [o, [h, c]] = m.forward(x, state ? [state[0] as Tensor, state[1] as Tensor] : null);
+    return [o, h, c];
+  }
+  const [o, h] = m instanceof GRU ? m.forward(x, state?.[0] ?? null) : m.forward(x, state?.[0] ?? null);
+  return [o, h];
+}
+
+/** The forward on the wasm backend (module moved there) against the same forward on cpuBackend. */
+async function expectLikeCpu(
+  m: Model,
+  wasm: Awaited<ReturnType<typeof backend>>,
+  x: Tensor,
+  state?: Tensor[],
+) {
+  const got = forward(m.to(wasm), x, state);
+  const want = forward(m.to(cpuBackend), x, state);
+  m.to(wasm);
+  for (let i = 0; i < want.length; i++) await assertClose(got[i] as Tensor, want[i] as Tensor, `result ${i}`);
+  return got;
+}
+
+describe('wasmCpuBackend ready forward', () => {
+  it.each([
+    [
+      'LSTM, batch of one',
+      () => new LSTM({ inputSize: 12, hiddenSize: 40, batchFirst: true, generator: new Generator(1) }),
+      [1, 9, 12],
+    ],
+    [
+      'GRU, batch of one',
+      () => new GRU({ inputSize: 12, hiddenSize: 36, batchFirst: true, generator: new Generator(2) }),
+      [1, 9, 12],
+    ],
+    [
+      'RNN relu, time-major batch of 3',
+      () => new RNN({ inputSize: 7, hiddenSize: 33, nonlinearity: 'relu', generator: new Generator(3) }),
+      [5, 3, 7],
+    ],
+    [
+      'LSTM 2 layers bidirectional with projection',
+      () =>
+        new LSTM({
+          inputSize: 6,
+          hiddenSize: 20,
+          projSize: 7,
+          numLayers: 2,
+          bidirectional: true,
+          generator: new Generator(4),
+        }),
+      [4, 2, 6],
+    ],
+    [
+      'GRU 3 layers bidirectional, batch first',
+      () =>
+        new GRU({
+          inputSize: 5,
+          hiddenSize: 9,
+          numLayers: 3,
+          bidirectional: true,
+          batchFirst: true,
+          generator: new Generator(5),
+        }),
+      [3, 6, 5],
+    ],
+  ] as const)('%s: repeated forwards with new inputs and states equal cpuBackend', async (_, make, shape) => {
+    const wasm = await backend();
+    const m = make().eval();
+    const g = new Generator(9);
+    const first = await expectLikeCpu(m, wasm, randn([...shape], { generator: g }));
+    const kept = await Promise.all(first.map((t) => t.data()));
+    const layers = m.numLayers * m.directions;
+    const N = shape.length === 3 ? (m.batchFirst ? shape[0] : shape[1]) : 1;
+    const P = m instanceof LSTM && m.projSize ? m.projSize : m.hiddenSize;
+    for (let k = 0; k < 3; k++) {
+      const state = [randn([layers, N, P], { generator: g })];
+      if (m instanceof LSTM) state.push(randn([layers, N, m.hiddenSize], { generator: g }));
+      await expectLikeCpu(m, wasm, randn([...shape], { generator: g }), k === 1 ? undefined : state);
+    }
+    // earlier results are copies: later forwards never write into them
+    for (let i = 0; i < first.length; i++) expect(await first[i]?.data()).toEqual(kept[i]);
+    wasm.dispose();
+  });
+
+  it('follows changes of shape and of the parameters between forwards', async () => {
+    const wasm = await backend();
+    const m = new LSTM({
+      inputSize: 8,
+      hiddenSize: 32,
+      batchFirst: true,
+      generator: new Generator(6),
+    }).eval();
+    const g = new Generator(7);
+    await expectLikeCpu(m, wasm, randn([1, 10, 8], { generator: g }));
+    await expectLikeCpu(m, wasm, randn([1, 4, 8], { generator: g })); // another T
+    await expectLikeCpu(m, wasm, randn([2, 4, 8], { generator: g })); // another N
+    // a parameter written in place (an optimizer's step) and a parameter replaced
+    const weight = new Map(m.namedParameters()).get('weight_hh_l0') as Tensor<'float32'>;
+    noGrad(() => weight.copy_(randn(weight.shape as number[], { generator: g })));
+    await expectLikeCpu(m, wasm, randn([2, 4, 8], { generator: g }));
+    m.loadStateDict({ ...m.stateDict(), bias_ih_l0: randn([128], { generator: g }) });
+    await expectLikeCpu(m, wasm, randn([2, 4, 8], { generator: g }));
+    wasm.dispose();
+  });
+});

@@ -1,0 +1,188 @@
+import {
+  type Block,
+  type Job,
+  packedGemmJob,
+  recurJob,
+  recurScratchFloats,
+  type WasmExecutor,
+} from '@recurrent/kernels-wasm';
+import { cpuData, Tensor } from '@recurrent/tensor';
+import { splitRows } from './cpu-wasm-plan.js';
+import { type DirectionBlocks, PARALLEL_MIN_FLOPS } from './cpu-wasm-rnn.js';
+import { layerInputSize, type SeqGeometry } from './geometry.js';
+import type { RnnArgs, RnnResult } from './types.js';
+
+/**
+ * A rectangular inference forward kept ready in the kernels' memory: its buffers (input, states, gate
+ * inputs, outputs, recurrence scratch) and its kernel calls, made once for a shape and a set of prepared
+ * parameters and reused by every later forward of the same key, which then only copies the input and the
+ * states in, runs the calls and copies the results out (`recurrentWasm` makes and frees all of it per
+ * call, a cost that rivals the arithmetic of a short sequence of one row). Same kernels, same calls,
+ * same numbers. The owner keeps one at a time and frees it (`free`) before preparing another, so the
+ * memory never holds more than one forward's buffers, as with `recurrentWasm`.
+ */
+export interface ReadyForward {
+  /** The shape, options and parameter pointers it was made for (`readyKey`). */
+  readonly key: readonly number[];
+  /** Bytes of its blocks in the kernels' memory. */
+  readonly bytes: number;
+  /** Runs the forward of `args` (whose `readyKey` is `key`). */
+  run(args: RnnArgs): RnnResult;
+  /** Frees its blocks. */
+  free(): void;
+}
+
+/**
+ * Whether a forward can run ready: a whole rectangular sequence with no dropout between layers (the
+ * caller checks that its plan runs the sequence whole).
+ */
+export function readyEligible(args: RnnArgs): boolean {
+  return args.batchSizes === null && args.dropout === null;
+}
+
+const MODES = ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'];
+
+/**
+ * The key of a ready forward: everything its buffers and calls depend on (the cell, the shape, which
+ * states are given, and where each prepared parameter sits, −1 for none), as numbers.
+ */
+export function readyKey(args: RnnArgs, g: SeqGeometry, params: DirectionBlocks[][]): number[] {
+  const key = [MODES.indexOf(args.cell.mode), g.T, g.N, g.inputSize, g.H, g.P];
+  key.push(g.batchFirst ? 1 : 0, args.h0 ? 1 : 0, args.c0 ? 1 : 0);
+  for (const dirs of params) {
+    for (const w of dirs) {
+      key.push(w.ih.ptr, w.hh.ptr, w.hr?.ptr ?? -1, w.bih?.ptr ?? -1, w.bhh?.ptr ?? -1);
+    }
+  }
+  return key;
+}
+
+/** Whether two `readyKey`s are equal. */
+export function sameKey(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** One layer's kernel calls: each inner array one `ex.run`, in order. */
+type LayerCalls = Job[][];
+
+/** Prepares the ready forward of `args` (see `ReadyForward`); its blocks stay allocated until `free`. */
+export function prepareReady(
+  ex: WasmExecutor,
+  params: DirectionBlocks[][],
+  args: RnnArgs,
+  g: SeqGeometry,
+  key: readonly number[],
+): ReadyForward {
+  const { T, N, D, L, G, H, P, width, rows } = g;
+  const { mode, hasCellState } = args.cell;
+  const GH = G * H;
+  const inPlace = G === 1;
+  const arena = ex.arena;
+  const blocks: Block[] = [];
+  const alloc = (floats: number): Block => {
+    const b = arena.alloc(floats);
+    blocks.push(b);
+    return b;
+  };
+  // without h0, one block of zeros serves every layer-direction; c is reset per call (the kernel updates it)
+  const h0 = args.h0 ? alloc(L * D * N * P) : alloc(N * P).fill(0);
+  const c = hasCellState ? alloc(L * D * N * H) : null;
+  const input = alloc(rows * g.inputSize);
+  const outs = [alloc(rows * width), L > 1 ? alloc(rows * width) : null];
+  const gxs = inPlace ? [] : Array.from({ length: D }, () => alloc(rows * GH));
+  const scratch = Array.from({ length: D }, () => alloc(recurScratchFloats(mode, N, H, P !== H)));
+  const [strideT, strideN] = g.batchFirst ? [1, T] : [N, 1];
+  const layers: LayerCalls[] = [];
+  for (let layer = 0; layer < L; layer++) {
+    const xb = layer === 0 ? input : (outs[(L - layer) % 2] as Block);
+    const out = outs[(L - 1 - layer) % 2] as Block;
+    const xWidth = layerInputSize(g, layer);
+    const calls: LayerCalls = [];
+    const recurrences: Job[] = [];
+    const recurThreads = 2 * T * N * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+    const shares = N >= 8 ? Math.max(1, Math.floor(recurThreads / D)) : 1;
+    for (let d = 0; d < D; d++) {
+      const w = params[layer]?.[d] as DirectionBlocks;
+      const [gx, gxLd] = inPlace ? [out.at(d * P), width] : [(gxs[d] as Block).at(), GH];
+      const projThreads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+      calls.push(
+        splitRows(rows, projThreads).map((range) =>
+          packedGemmJob({
+            M: Math.max(rows, 2),
+            N: GH,
+            K: xWidth,
+            a: xb.at(),
+            sai: xWidth,
+            sak: 1,
+            b: w.ih.at(),
+            bias: w.bih?.at() ?? null,
+            c: gx,
+            ldc: gxLd,
+            rows: range,
+          }),
+        ),
+      );
+      const state = (layer * D + d) * N;
+      const recurrence = {
+        mode,
+        T,
+        N,
+        H,
+        P,
+        gx,
+        gxRow: strideN * gxLd,
+        gxStep: strideT * gxLd,
+        out: out.at(d * P),
+        outRow: strideN * width,
+        outStep: strideT * width,
+        h0: args.h0 ? h0.at(state * P) : h0.at(),
+        c: c?.at(state * H) ?? null,
+        whh: w.hh.at(),
+        bhh: w.bhh?.at() ?? null,
+        whr: w.hr?.at() ?? null,
+        scratch: (scratch[d] as Block).at(),
+        reverse: d === 1,
+      };
+      for (const part of splitRows(N, shares)) recurrences.push(recurJob(recurrence, part));
+    }
+    if (recurThreads > 1) calls.push(recurrences);
+    else for (const job of recurrences) calls.push([job]); // on this thread, no workers woken
+    layers.push(calls);
+  }
+  return {
+    key,
+    bytes: blocks.reduce((sum, b) => sum + b.bytes, 0),
+    run(a: RnnArgs): RnnResult {
+      const f32 = arena.f32;
+      f32.set(cpuData(a.input, 'input'), input.ptr / 4);
+      if (a.h0) f32.set(cpuData(a.h0, 'h0'), h0.ptr / 4);
+      if (c) {
+        if (a.c0) f32.set(cpuData(a.c0, 'c0'), c.ptr / 4);
+        else c.fill(0);
+      }
+      const hN = new Float32Array(L * D * N * P);
+      for (let layer = 0; layer < L; layer++) {
+        for (const call of layers[layer] as LayerCalls) ex.run(call);
+        const out = (outs[(L - 1 - layer) % 2] as Block).f32;
+        for (let d = 0; d < D; d++) {
+          // each direction's last step: the sequence's last (forward) or first (reverse)
+          const i = d === 0 ? T - 1 : 0;
+          for (let n = 0; n < N; n++) {
+            const at = (i * strideT + n * strideN) * width + d * P;
+            hN.set(out.subarray(at, at + P), ((layer * D + d) * N + n) * P);
+          }
+        }
+      }
+      return {
+        output: Tensor.fromArray((outs[0] as Block).read(), [...g.outputShape]),
+        hN: Tensor.fromArray(hN, [...g.hShape]),
+        cN: c ? Tensor.fromArray(c.read(), [...g.cShape]) : null,
+      };
+    },
+    free(): void {
+      for (const b of blocks) b.free();
+    },
+  };
+}
