@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
-import type { WasmExecutor } from '../runtime/executor.js';
-import { initWasm } from '../runtime/init.js';
-import { createWasmPool } from '../runtime/pool.js';
+import { executors, suiteExecutor } from '../testing/executors.js';
 import { columnSumsJob } from './colsum.js';
-
-const executors: { name: string; create: () => Promise<WasmExecutor | null> }[] = [
-  { name: 'one thread', create: () => initWasm() },
-  { name: 'two threads', create: () => createWasmPool(2) },
-];
 
 /** The float64 sums, row by row, rounded once: what the kernel must give exactly. */
 function reference(a: Float32Array, rows: number, ld: number, cols: number): Float32Array {
@@ -19,17 +12,11 @@ function reference(a: Float32Array, rows: number, ld: number, cols: number): Flo
 }
 
 describe.each(executors)('columnSumsJob ($name)', ({ create }) => {
-  let ex: WasmExecutor;
-  beforeAll(async () => {
-    const created = await create();
-    if (!created) throw new Error('no WebAssembly SIMD (or threads) in this Node');
-    ex = created;
-  });
-  afterAll(() => ex.dispose());
+  const suite = suiteExecutor(create);
 
   const check = (rows: number, cols: number, ld: number, splits: number[]) => {
     const a = fill(rows * ld, random(rows + 7 * cols));
-    const got = ex.arena.withScratch((s) => {
+    const got = suite.ex.arena.withScratch((s) => {
       const [src, out] = [s.put(a), s.alloc(cols + 1)];
       out.fill(123);
       const bounds = [0, ...splits, cols];
@@ -38,7 +25,7 @@ describe.each(executors)('columnSumsJob ($name)', ({ create }) => {
         .map((to, k) =>
           columnSumsJob({ a: src.at(), rows, ld, out: out.at(), cols: [bounds[k] as number, to] }),
         );
-      ex.run(jobs);
+      suite.ex.run(jobs);
       return out.read();
     });
     expect(Array.from(got.subarray(0, cols))).toEqual(Array.from(reference(a, rows, ld, cols)));

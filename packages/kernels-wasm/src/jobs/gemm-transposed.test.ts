@@ -1,29 +1,15 @@
 import { sgemm } from '@recurrent/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
-import type { WasmExecutor } from '../runtime/executor.js';
-import { initWasm } from '../runtime/init.js';
-import { createWasmPool } from '../runtime/pool.js';
+import { executors, suiteExecutor } from '../testing/executors.js';
 import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { gemmJob, gemmPackFloats } from './gemm.js';
 
 enableRelaxedSimd();
-const executors: { name: string; create: () => Promise<WasmExecutor | null> }[] = [
-  { name: 'one thread', create: () => initWasm() },
-  { name: 'one thread, plain SIMD', create: () => initWasm({ fma: false }) },
-  { name: 'two threads', create: () => createWasmPool(2) },
-];
-
 describe.each(executors)(
   'gemmJob with A read transposed ($name) equals the TypeScript sgemm',
   ({ create }) => {
-    let ex: WasmExecutor;
-    beforeAll(async () => {
-      const created = await create();
-      if (!created) throw new Error('no WebAssembly SIMD (or threads) in this Node');
-      ex = created;
-    });
-    afterAll(() => ex.dispose());
+    const suite = suiteExecutor(create);
 
     /**
      * C = alpha·Aᵀ·B + beta·C for A (K×M, leading dimension lda ≥ M) and B (K×N, ldb ≥ N): a weight
@@ -35,7 +21,7 @@ describe.each(executors)(
       const [A, B, C] = [fill(K * lda, rnd), fill(K * ldb, rnd), fill(M * N, rnd)];
       const want = C.slice();
       sgemm(true, false, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, want, 0, N);
-      const got = ex.arena.withScratch((s) => {
+      const got = suite.ex.arena.withScratch((s) => {
         const [a, b, c] = [s.put(A), s.put(B), s.put(C)];
         const size = Math.ceil(M / parts);
         const jobs = [];
@@ -48,7 +34,7 @@ describe.each(executors)(
             }),
           );
         }
-        ex.run(jobs);
+        suite.ex.run(jobs);
         return c.read();
       });
       for (let i = 0; i < want.length; i++) {

@@ -1,22 +1,15 @@
 import { sgemm } from '@recurrent/tensor';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
-import type { WasmExecutor } from '../runtime/executor.js';
 import { initWasm } from '../runtime/init.js';
-import { createWasmPool } from '../runtime/pool.js';
+import { executors, suiteExecutor } from '../testing/executors.js';
 import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { packedGemmJob } from './gemm.js';
 import { packedFloats, packJob, packTransposedJob } from './pack.js';
 
 // the relaxed-SIMD build (fused multiply-adds) where this engine has it, else the plain one; and the plain
 enableRelaxedSimd();
-const executors: { name: string; create: () => Promise<WasmExecutor | null> }[] = [
-  { name: 'one thread', create: () => initWasm() },
-  { name: 'one thread, plain SIMD', create: () => initWasm({ fma: false }) },
-  { name: 'two threads', create: () => createWasmPool(2) },
-];
-
 interface Case {
   M: number;
   N: number;
@@ -28,13 +21,7 @@ interface Case {
 }
 
 describe.each(executors)('packedGemmJob ($name) equals the TypeScript sgemm', ({ create }) => {
-  let ex: WasmExecutor;
-  beforeAll(async () => {
-    const created = await create();
-    if (!created) throw new Error('no WebAssembly SIMD (or threads) in this Node');
-    ex = created;
-  });
-  afterAll(() => ex.dispose());
+  const suite = suiteExecutor(create);
 
   /** C = X·Wᵀ + bias + beta·C with W (N×K) packed once, as the projection of every time step uses it. */
   const check = ({ M, N, K, bias, beta, parts }: Case, seed = 1) => {
@@ -43,9 +30,9 @@ describe.each(executors)('packedGemmJob ($name) equals the TypeScript sgemm', ({
     // want = X·Wᵀ + (beta·C + bias)
     const want = C.map((v, i) => beta * v + (bias ? (b[i % N] as number) : 0));
     sgemm(false, true, M, N, K, 1, X, 0, K, W, 0, K, 1, want, 0, N);
-    const got = ex.arena.withScratch((s) => {
+    const got = suite.ex.arena.withScratch((s) => {
       const packed = s.alloc(packedFloats('blocks', K, N));
-      ex.run([packTransposedJob('blocks', s.put(W).at(), N, K, packed.at())]);
+      suite.ex.run([packTransposedJob('blocks', s.put(W).at(), N, K, packed.at())]);
       const [x, c, bb] = [s.put(X), s.put(C), s.put(b)];
       const size = Math.ceil(M / parts);
       const jobs = [];
@@ -58,7 +45,7 @@ describe.each(executors)('packedGemmJob ($name) equals the TypeScript sgemm', ({
           }),
         );
       }
-      ex.run(jobs);
+      suite.ex.run(jobs);
       return c.read();
     });
     for (let i = 0; i < want.length; i++) {

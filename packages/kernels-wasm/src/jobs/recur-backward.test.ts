@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
 import { NULL_PTR } from '../runtime/arena.js';
 import type { WasmExecutor } from '../runtime/executor.js';
-import { executors, expectClose } from '../testing/executors.js';
+import { executors, expectClose, suiteExecutor } from '../testing/executors.js';
 import { type RecurGrads, recurBackwardReference } from '../testing/recur-backward-reference.js';
 import { caseRows, type RecurCase, type RecurData } from '../testing/recur-reference.js';
 import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
@@ -107,18 +107,12 @@ const base: RecurCase = {
 };
 
 describe.each(executors)('recurBackwardJob ($name) equals a plain loop', ({ create }) => {
-  let ex: WasmExecutor;
-  beforeAll(async () => {
-    const created = await create();
-    if (!created) throw new Error('no WebAssembly SIMD (or threads) in this Node');
-    ex = created;
-  });
-  afterAll(() => ex.dispose());
+  const suite = suiteExecutor(create);
 
   const check = (k: RecurCase, seed = 1) => {
     const d = dataFor(k, seed);
     const want = recurBackwardReference(k, d, d.dOut, d.dhN, d.dcN);
-    const got = runBackward(ex, k, d);
+    const got = runBackward(suite.ex, k, d);
     const name = JSON.stringify(k);
     expectClose(got.dGx, want.dGx, `${name} dGx`, 5e-5, 2e-4);
     if (k.mode === 'GRU') expectClose(got.dGh, want.dGh, `${name} dGh`, 5e-5, 2e-4);

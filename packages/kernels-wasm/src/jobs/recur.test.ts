@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fill, random } from '../../../tensor/src/testing/gemm-case.js';
 import { NULL_PTR, type Ptr } from '../runtime/arena.js';
 import type { WasmExecutor } from '../runtime/executor.js';
-import { executors, expectClose } from '../testing/executors.js';
+import { executors, expectClose, suiteExecutor } from '../testing/executors.js';
 import { caseRows, type RecurCase, type RecurData, recurReference } from '../testing/recur-reference.js';
 import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
 import { packedFloats, packTransposedJob } from './pack.js';
@@ -98,18 +98,12 @@ const base: RecurCase = {
 };
 
 describe.each(executors)('recurJob ($name) equals a plain loop', ({ create }) => {
-  let ex: WasmExecutor;
-  beforeAll(async () => {
-    const created = await create();
-    if (!created) throw new Error('no WebAssembly SIMD (or threads) in this Node');
-    ex = created;
-  });
-  afterAll(() => ex.dispose());
+  const suite = suiteExecutor(create);
 
   const check = (k: RecurCase, seed = 1, chunk = k.T) => {
     const d = dataFor(k, seed);
     const want = recurReference(k, d);
-    const got = runRecur(ex, k, d, chunk);
+    const got = runRecur(suite.ex, k, d, chunk);
     expectClose(got.out, want.out, `${JSON.stringify(k)} out`, 2e-5, 1e-4);
     if (k.batchSizes) expectClose(got.h, want.h, `${JSON.stringify(k)} h`, 2e-5, 1e-4);
     if (k.mode === 'LSTM') expectClose(got.c, want.c, `${JSON.stringify(k)} c`, 2e-5, 1e-4);
@@ -218,7 +212,7 @@ describe.each(executors)('recurJob ($name) equals a plain loop', ({ create }) =>
       const d = dataFor(k, 3);
       d.h0.fill(0);
       d.whh[0] = Number.NaN; // gate row 0 reads h[0]: NaN·0 = NaN
-      const { out } = runRecur(ex, k, d);
+      const { out } = runRecur(suite.ex, k, d);
       expect(Number.isNaN(out[0]), mode).toBe(true);
     }
   });
