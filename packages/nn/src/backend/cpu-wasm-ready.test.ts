@@ -10,6 +10,10 @@ import { LSTM } from '../lstm.js';
 import { RNN } from '../rnn.js';
 import { cpuBackend } from './cpu.js';
 import { wasmCpuBackend } from './cpu-wasm.js';
+import { readyKey, sameKey } from './cpu-wasm-ready.js';
+import type { DirectionBlocks } from './cpu-wasm-rnn.js';
+import { seqGeometry } from './geometry.js';
+import type { RnnArgs } from './types.js';
 
 async function backend() {
   const kernels = await initWasm();
@@ -124,5 +128,38 @@ describe('wasmCpuBackend ready forward', () => {
     m.loadStateDict({ ...m.stateDict(), bias_ih_l0: randn([128], { generator: g }) });
     await expectLikeCpu(m, wasm, randn([2, 4, 8], { generator: g }));
     wasm.dispose();
+  });
+});
+
+describe('readyKey', () => {
+  it('tells two layers of one direction from one layer of two, whose parameters sit at the same pointers', () => {
+    const cell = new RNN({ inputSize: 4, hiddenSize: 4 });
+    const w = cell.parameters();
+    const dir = { weightIh: w[0], weightHh: w[1], biasIh: w[2], biasHh: w[3], weightHr: null };
+    const args = (layers: number, directions: number) =>
+      ({
+        cell: { mode: 'RNN_TANH', gates: 1, hiddenSize: 4, stateSize: 4, hasCellState: false },
+        input: randn([3, 2, 4]),
+        batchFirst: false,
+        batchSizes: null,
+        h0: null,
+        c0: null,
+        layers: Array.from({ length: layers }, () => Array.from({ length: directions }, () => dir)),
+        dropout: null,
+      }) as unknown as RnnArgs;
+    // the same four pointers for every layer-direction: only the topology differs
+    const block = (ptr: number) => ({ ptr });
+    const params = (n: number) =>
+      Array.from({ length: n }, () => ({
+        ih: block(64),
+        hh: block(128),
+        bih: block(192),
+        bhh: block(256),
+      })) as unknown as DirectionBlocks[];
+    const [a, b] = [args(2, 1), args(1, 2)];
+    const keyA = readyKey(a, seqGeometry(a), [params(1), params(1)]);
+    const keyB = readyKey(b, seqGeometry(b), [params(2)]);
+    expect(sameKey(keyA, keyB)).toBe(false);
+    expect(sameKey(keyA, readyKey(a, seqGeometry(a), [params(1), params(1)]))).toBe(true);
   });
 });

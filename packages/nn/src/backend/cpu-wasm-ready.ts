@@ -48,7 +48,8 @@ const MODES = ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'];
  */
 export function readyKey(args: RnnArgs, g: SeqGeometry, params: DirectionBlocks[][]): number[] {
   const key = [MODES.indexOf(args.cell.mode), g.T, g.N, g.inputSize, g.H, g.P];
-  key.push(g.batchFirst ? 1 : 0, args.h0 ? 1 : 0, args.c0 ? 1 : 0);
+  // layers and directions too: two topologies whose prepared parameters land on the same pointers differ
+  key.push(g.L, g.D, g.batchFirst ? 1 : 0, args.h0 ? 1 : 0, args.c0 ? 1 : 0);
   for (const dirs of params) {
     for (const w of dirs) {
       key.push(w.ih.ptr, w.hh.ptr, w.hr?.ptr ?? -1, w.bih?.ptr ?? -1, w.bhh?.ptr ?? -1);
