@@ -115,21 +115,18 @@ export function wasmBackward(
       const layers: RnnDirectionGrads[][] = new Array(L);
       for (let layer = L - 1; layer >= 0; layer--) {
         const inW = layerInputSize(g, layer);
-        // one direction: the pass through time has read all of dOut before the input's gradient is
-        // written, so it takes dOut's place (the GEMM with beta 0 never reads what was there)
         // the first layer's input gradient, unless nobody wants it
         const wanted = layer > 0 || inputGrad;
         const input = saved.inputs[layer];
         const x = input ? here(input) : s.put(cpuData(args.input, 'input'));
         const outGates = elman ? here(saved.outputs[layer] as Block) : null;
-        // in place, the outputs take the input's gradient (handed from the saved blocks to the gradients)
-        const dx = !wanted
-          ? null
-          : D === 1 && inW <= width
-            ? inPlace
-              ? adopt(outGates as Block, saved.last[layer] as Block[], grad)
-              : dOut
-            : gradBlock(rows * inW);
+        // one direction: the input's gradient (its GEMM, beta 0, runs after everything that reads the place
+        // it takes) takes the outputs' place in place (handed from the saved blocks to the gradients), else
+        // dOut's (the pass through time has read all of dOut by then)
+        let dx: Block | null = null;
+        if (wanted && D === 1 && inW <= width)
+          dx = inPlace ? adopt(outGates as Block, saved.last[layer] as Block[], grad) : dOut;
+        else if (wanted) dx = gradBlock(rows * inW);
         const dirGrads: RnnDirectionGrads[] = [];
         (args.layers[layer] ?? []).forEach((w, d) => {
           const dirSaved = saved.dirs[layer]?.[d] as WasmSaved['dirs'][number][number];

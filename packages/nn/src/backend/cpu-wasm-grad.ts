@@ -1,7 +1,6 @@
 import {
   type Block,
   type Job,
-  packedGemmJob,
   packedSteps,
   recurJob,
   recurSaveFloats,
@@ -11,7 +10,7 @@ import {
 import { cpuData, Tensor } from '@recurrent/tensor';
 import { dropoutMask } from './cpu-grad.js';
 import { splitRows, splitRowsByWork } from './cpu-wasm-plan.js';
-import { type DirectionBlocks, PARALLEL_MIN_FLOPS } from './cpu-wasm-rnn.js';
+import { type DirectionBlocks, PARALLEL_MIN_FLOPS, projectionJobs } from './cpu-wasm-rnn.js';
 import { layerInputSize, rowOf, type SeqGeometry } from './geometry.js';
 import type { RnnArgs, RnnTrainResult } from './types.js';
 
@@ -125,15 +124,7 @@ export function wasmTrainForward(
         for (let d = 0; d < D; d++) {
           const w = params[layer]?.[d] as DirectionBlocks;
           const [gx, gxLd] = elman ? [out.at(d * P), width] : [(gxs[d] as Block).at(), GH];
-          const projThreads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-          ex.run(
-            splitRows(rows, projThreads).map((range) =>
-              packedGemmJob({
-                ...{ M: Math.max(rows, 2), N: GH, K: xWidth, a: x.at(), sai: xWidth, sak: 1 },
-                ...{ b: w.ih.at(), bias: w.bih?.at() ?? null, c: gx, ldc: gxLd, rows: range },
-              }),
-            ),
-          );
+          ex.run(projectionJobs(ex, w, rows, GH, xWidth, x.at(), gx, gxLd));
           const state = (layer * D + d) * N;
           if (table) {
             if (args.h0) carry.write(h0.f32.subarray(state * P, (state + N) * P), d * N * P);

@@ -1,14 +1,13 @@
 import {
   type Block,
   type Job,
-  packedGemmJob,
   recurJob,
   recurScratchFloats,
   type WasmExecutor,
 } from '@recurrent/kernels-wasm';
 import { cpuData, Tensor } from '@recurrent/tensor';
 import { splitRows } from './cpu-wasm-plan.js';
-import { type DirectionBlocks, PARALLEL_MIN_FLOPS } from './cpu-wasm-rnn.js';
+import { type DirectionBlocks, PARALLEL_MIN_FLOPS, projectionJobs } from './cpu-wasm-rnn.js';
 import { layerInputSize, type SeqGeometry } from './geometry.js';
 import type { RnnArgs, RnnResult } from './types.js';
 
@@ -107,24 +106,7 @@ export function prepareReady(
     for (let d = 0; d < D; d++) {
       const w = params[layer]?.[d] as DirectionBlocks;
       const [gx, gxLd] = inPlace ? [out.at(d * P), width] : [(gxs[d] as Block).at(), GH];
-      const projThreads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-      calls.push(
-        splitRows(rows, projThreads).map((range) =>
-          packedGemmJob({
-            M: Math.max(rows, 2),
-            N: GH,
-            K: xWidth,
-            a: xb.at(),
-            sai: xWidth,
-            sak: 1,
-            b: w.ih.at(),
-            bias: w.bih?.at() ?? null,
-            c: gx,
-            ldc: gxLd,
-            rows: range,
-          }),
-        ),
-      );
+      calls.push(projectionJobs(ex, w, rows, GH, xWidth, xb.at(), gx, gxLd));
       const state = (layer * D + d) * N;
       const recurrence = {
         mode,

@@ -2,6 +2,7 @@ import {
   type Block,
   type Job,
   type PackLayout,
+  type Ptr,
   packedGemmJob,
   packedSteps,
   recurJob,
@@ -32,6 +33,41 @@ export interface DirectionBlocks {
   hr: Block | null;
   bih: Block | null;
   bhh: Block | null;
+}
+
+/**
+ * The input projection of one layer-direction, `gx = x·W_ihᵀ + b_ih` (`rows` rows of `xWidth` at `x` into
+ * rows of G·H at `c`, `ldc` floats apart), as jobs splitting the rows over the threads when it is worth it.
+ */
+export function projectionJobs(
+  ex: WasmExecutor,
+  w: DirectionBlocks,
+  rows: number,
+  GH: number,
+  xWidth: number,
+  x: Ptr,
+  c: Ptr,
+  ldc: number,
+): Job[] {
+  const threads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+  const [b, bias] = [w.ih.at(), w.bih?.at() ?? null];
+  return splitRows(rows, threads).map((range) =>
+    // M ≥ 2 keeps a one-row chunk (packed: a last step of one sequence) off the one-row kernel, so it
+    // rounds as the same row does in a longer chunk
+    packedGemmJob({
+      M: Math.max(rows, 2),
+      N: GH,
+      K: xWidth,
+      a: x,
+      sai: xWidth,
+      sak: 1,
+      b,
+      bias,
+      c,
+      ldc,
+      rows: range,
+    }),
+  );
 }
 
 /** The parameters of every layer-direction of `args`, prepared in the kernels' memory. */
@@ -203,27 +239,7 @@ function runChunk(
     }
     const outBlock = 'block' in out ? out.block : (chunkOut as Block);
     const [gx, gxLd] = inPlace ? [outBlock.at(d * P), width] : [(gxs[d] as Block).at(), GH];
-    const projThreads = 2 * rows * GH * xWidth >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-    const [a, b, bias] = [xb.at(), w.ih.at(), w.bih?.at() ?? null];
-    ex.run(
-      splitRows(rows, projThreads).map((range) =>
-        packedGemmJob({
-          // M ≥ 2 keeps a one-row chunk (packed: a last step of one sequence) off the one-row kernel,
-          // so it rounds as the same row does in a longer chunk
-          M: Math.max(rows, 2),
-          N: GH,
-          K: xWidth,
-          a,
-          sai: xWidth,
-          sak: 1,
-          b,
-          bias,
-          c: gx,
-          ldc: gxLd,
-          rows: range,
-        }),
-      ),
-    );
+    ex.run(projectionJobs(ex, w, rows, GH, xWidth, xb.at(), gx, gxLd));
     const state = (layer * D + d) * N;
     if (table && k === 0) {
       // packed: the carry is the state the kernel reads and writes, from h0
