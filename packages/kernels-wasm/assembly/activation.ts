@@ -10,9 +10,15 @@ export const ACT_SIGMOID: i32 = 3;
  * The vector constants of tanh and sigmoid, splatted, in a table at byte 1024 (below a pool's control
  * block and the host's arena) that `initConstants` fills once: V8 rebuilds a v128.const with three
  * instructions each time a loop uses it, a load from here is one. The module keeps no data segment
- * (threads instantiate it on one shared memory), so code writes the table.
+ * (threads instantiate it on one shared memory), so code writes the table. Two sets of the rational's
+ * constants: tanh's (from TANH), and sigmoid's (from SIGMOID: see `Vec.sigmoid`); then 0.5.
  */
 const TABLE: usize = 1024;
+const TANH = 0;
+const SIGMOID = 13;
+const HALF = 26;
+// offsets within a set: the clamps, the numerator's coefficients of x^13 … x (of x²'s powers after the
+// one x), the denominator's of x^6 … 1
 const CLAMP_HI = 0;
 const CLAMP_LO = 1;
 const P13 = 2;
@@ -26,8 +32,6 @@ const Q6 = 9;
 const Q4 = 10;
 const Q2 = 11;
 const Q0 = 12;
-const TINY = 13;
-const HALF = 14;
 
 /**
  * Whether Vec.madd rounds once: relaxed_madd is a fused multiply-add where the CPU has one (x64 with
@@ -39,24 +43,32 @@ function fusedMadd(): bool {
   return f32x4.extract_lane(Vec.madd(a, a, f32x4.splat(-(1 + 1 / 2048))), 0) !== 0;
 }
 
+/** Constant `c` in slot `set + at` of the table, and `c·sigmoidScale` in the sigmoid set's. */
+function constant(at: i32, c: f32, sigmoidScale: f32): void {
+  v128.store(TABLE + <usize>(TANH + at) * 16, f32x4.splat(c));
+  v128.store(TABLE + <usize>(SIGMOID + at) * 16, f32x4.splat(c * sigmoidScale));
+}
+
 /** Writes the constants table; the host calls it once per memory, before any kernel runs. */
 export function initConstants(): void {
   // Eigen's clamps: where the rational reaches exactly ±1 with two roundings per step, or with one
   const clamp: f32 = fusedMadd() ? 7.998811721801758 : 7.905311107635498;
-  v128.store(TABLE + CLAMP_HI * 16, f32x4.splat(clamp));
-  v128.store(TABLE + CLAMP_LO * 16, f32x4.splat(-clamp));
-  v128.store(TABLE + P13 * 16, f32x4.splat(-2.76076847742355e-16));
-  v128.store(TABLE + P11 * 16, f32x4.splat(2.00018790482477e-13));
-  v128.store(TABLE + P9 * 16, f32x4.splat(-8.60467152213735e-11));
-  v128.store(TABLE + P7 * 16, f32x4.splat(5.12229709037114e-8));
-  v128.store(TABLE + P5 * 16, f32x4.splat(1.48572235717979e-5));
-  v128.store(TABLE + P3 * 16, f32x4.splat(6.37261928875436e-4));
-  v128.store(TABLE + P1 * 16, f32x4.splat(4.89352455891786e-3));
-  v128.store(TABLE + Q6 * 16, f32x4.splat(1.19825839466702e-6));
-  v128.store(TABLE + Q4 * 16, f32x4.splat(1.18534705686654e-4));
-  v128.store(TABLE + Q2 * 16, f32x4.splat(2.268434632439e-3));
-  v128.store(TABLE + Q0 * 16, f32x4.splat(4.89352518554385e-3));
-  v128.store(TABLE + TINY * 16, f32x4.splat(0.0004));
+  // σ(x) = 0.5 + 0.5·tanh(x/2): tanh's rational at x/2, times 0.5, is the rational at x with the
+  // coefficient of x^(2k+1) scaled by 2^(−2k−2) and that of x^(2k) by 2^(−2k). Scaling by powers of two
+  // is exact, and so is every rounding after it: the same floats as 0.5·tanh(x/2), two operations fewer.
+  constant(CLAMP_HI, clamp, 2);
+  constant(CLAMP_LO, -clamp, 2);
+  constant(P13, -2.76076847742355e-16, 1.0 / 16384);
+  constant(P11, 2.00018790482477e-13, 1.0 / 4096);
+  constant(P9, -8.60467152213735e-11, 1.0 / 1024);
+  constant(P7, 5.12229709037114e-8, 1.0 / 256);
+  constant(P5, 1.48572235717979e-5, 1.0 / 64);
+  constant(P3, 6.37261928875436e-4, 1.0 / 16);
+  constant(P1, 4.89352455891786e-3, 1.0 / 4);
+  constant(Q6, 1.19825839466702e-6, 1.0 / 64);
+  constant(Q4, 1.18534705686654e-4, 1.0 / 16);
+  constant(Q2, 2.268434632439e-3, 1.0 / 4);
+  constant(Q0, 4.89352518554385e-3, 1);
   v128.store(TABLE + HALF * 16, f32x4.splat(0.5));
 }
 
@@ -82,38 +94,46 @@ export class Vec {
   }
 
   /**
-   * tanh as Eigen's rational approximation (degree 13 / 6 on x clamped to ±7.9053, or to ±7.9988 where
-   * Vec.madd is fused: each clamp is where the rational reaches exactly ±1), a few ulp from the float32
-   * tanh. NaN stays NaN; ±Inf clamp → ±1; below |x| = 4e-4 tanh(x) = x to float32 precision, which also
-   * keeps the sign of −0.
+   * x·p(x²)/q(x²) on x clamped to the set's ±clamp, with the constants of `set` (TANH or SIGMOID). NaN
+   * stays NaN (pmin/pmax are one instruction each and keep a NaN first operand, as min/max would), ±Inf
+   * clamp, and −0 stays −0.
    */
   @inline
-  static tanh(v: v128): v128 {
-    // pmin/pmax are one instruction each and keep a NaN first operand, as min/max would
-    const x = f32x4.pmax(f32x4.pmin(v, Vec.k(CLAMP_HI)), Vec.k(CLAMP_LO));
+  static rational(v: v128, set: i32): v128 {
+    const x = f32x4.pmax(f32x4.pmin(v, Vec.k(set + CLAMP_HI)), Vec.k(set + CLAMP_LO));
     const x2 = f32x4.mul(x, x);
-    let p = Vec.madd(x2, Vec.k(P13), Vec.k(P11));
-    p = Vec.madd(x2, p, Vec.k(P9));
-    p = Vec.madd(x2, p, Vec.k(P7));
-    p = Vec.madd(x2, p, Vec.k(P5));
-    p = Vec.madd(x2, p, Vec.k(P3));
-    p = Vec.madd(x2, p, Vec.k(P1));
+    let p = Vec.madd(x2, Vec.k(set + P13), Vec.k(set + P11));
+    p = Vec.madd(x2, p, Vec.k(set + P9));
+    p = Vec.madd(x2, p, Vec.k(set + P7));
+    p = Vec.madd(x2, p, Vec.k(set + P5));
+    p = Vec.madd(x2, p, Vec.k(set + P3));
+    p = Vec.madd(x2, p, Vec.k(set + P1));
     p = f32x4.mul(x, p);
-    let q = Vec.madd(x2, Vec.k(Q6), Vec.k(Q4));
-    q = Vec.madd(x2, q, Vec.k(Q2));
-    q = Vec.madd(x2, q, Vec.k(Q0));
-    const tiny = f32x4.lt(f32x4.abs(v), Vec.k(TINY));
-    return v128.bitselect(v, f32x4.div(p, q), tiny);
+    let q = Vec.madd(x2, Vec.k(set + Q6), Vec.k(set + Q4));
+    q = Vec.madd(x2, q, Vec.k(set + Q2));
+    q = Vec.madd(x2, q, Vec.k(set + Q0));
+    return f32x4.div(p, q);
   }
 
   /**
-   * The logistic sigmoid as 0.5 + 0.5·tanh(x/2): within 2e-7 absolute of 1/(1 + e^−x) (half of tanh's
-   * error), NaN stays NaN, ±Inf give 1 and 0, and it never leaves [0, 1].
+   * tanh as Eigen's rational approximation (degree 13 / 6 on x clamped to ±7.9053, or to ±7.9988 where
+   * Vec.madd is fused: each clamp is where the rational reaches exactly ±1), a few ulp from the float32
+   * tanh (at most 6 over ±20, 4e-4 and below included: Eigen's tanh(x) = x there costs a compare and a
+   * select per vector and is left out). ±Inf give ±1.
+   */
+  @inline
+  static tanh(v: v128): v128 {
+    return Vec.rational(v, TANH);
+  }
+
+  /**
+   * The logistic sigmoid as 0.5 + 0.5·tanh(x/2), the halvings folded into the constants: within 2e-7
+   * absolute of 1/(1 + e^−x) (half of tanh's error), NaN stays NaN, ±Inf give 1 and 0, and it never
+   * leaves [0, 1].
    */
   @inline
   static sigmoid(v: v128): v128 {
-    const half = Vec.k(HALF);
-    return Vec.madd(half, Vec.tanh(f32x4.mul(v, half)), half);
+    return f32x4.add(Vec.rational(v, SIGMOID), Vec.k(HALF));
   }
 
   /** Lanes [0, n) at p (n ≤ 4): one vector load when n = 4, the others 0. */

@@ -181,6 +181,19 @@ describe.each(builds)('activations ($build)', ({ fma }) => {
     expect(worst).toBeLessThan(2e-7);
   });
 
+  it('sigmoid is 0.5 + 0.5·tanh(x/2) to the bit (its constants are tanh’s scaled by powers of two)', () => {
+    const xs: number[] = [];
+    for (let x = -20; x <= 20; x += 1 / 256) xs.push(Math.fround(x));
+    for (let e = -30; e <= 0; e += 0.5) xs.push(Math.fround(2 ** e), Math.fround(-(2 ** e)));
+    const sig = activate(xs, 'sigmoid');
+    const th = activate(
+      xs.map((x) => x / 2),
+      'tanh',
+    );
+    const want = Float32Array.from(th, (t) => 0.5 + 0.5 * t);
+    expect([...sig]).toEqual([...want]);
+  });
+
   it('sigmoid propagates NaN, gives 1 and 0 at ±Inf, 0.5 at ±0, and stays in [0, 1]', () => {
     const got = activate([Number.NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30], 'sigmoid');
     expect(Number.isNaN(got[0])).toBe(true);

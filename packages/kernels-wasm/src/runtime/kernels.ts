@@ -6,7 +6,7 @@ import { callKernel, type Job, type WasmExecutor } from './executor.js';
 import type { KernelExports } from './module.js';
 
 /**
- * Below this sit the kernels' constants (bytes 1024–1279, written by `initConstants`) and a pool's
+ * Below this sit the kernels' constants (bytes 1024–1455, written by `initConstants`) and a pool's
  * control block (from 4096); the arena starts here.
  */
 export const HEAP_BASE = 65536;
