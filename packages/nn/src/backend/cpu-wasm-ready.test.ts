@@ -1,7 +1,7 @@
 // The ready forward of the WASM CPU backend (cpu-wasm-ready.ts): repeated inference forwards of one shape
 // reuse their buffers and kernel calls; every result must still equal the plain TypeScript backend's, as
 // inputs, states, shapes and parameters change between calls.
-import { initWasm } from '@recurrent/kernels-wasm';
+import { createWasmPool, initWasm } from '@recurrent/kernels-wasm';
 import { Generator, noGrad, randn, type Tensor } from '@recurrent/tensor';
 import { describe, expect, it } from 'vitest';
 import { assertClose } from '../../../../fixtures/load.js';
@@ -10,7 +10,7 @@ import { LSTM } from '../lstm.js';
 import { RNN } from '../rnn.js';
 import { cpuBackend } from './cpu.js';
 import { wasmCpuBackend } from './cpu-wasm.js';
-import { readyKey, sameKey } from './cpu-wasm-ready.js';
+import { pipelineChunks, readyKey, sameKey } from './cpu-wasm-ready.js';
 import type { DirectionBlocks } from './cpu-wasm-rnn.js';
 import { seqGeometry } from './geometry.js';
 import type { RnnArgs } from './types.js';
@@ -129,6 +129,62 @@ describe('wasmCpuBackend ready forward', () => {
     await expectLikeCpu(m, wasm, randn([2, 4, 8], { generator: g }));
     wasm.dispose();
   });
+});
+
+describe('wasmCpuBackend ready forward on two threads', () => {
+  // long enough for two pipelined chunks (each ~32 MFLOP of recurrence)
+  it.each([
+    [
+      'LSTM, batch of one',
+      () => new LSTM({ inputSize: 24, hiddenSize: 128, generator: new Generator(11) }),
+      [520, 24],
+    ],
+    [
+      'GRU, batch of one, batch first',
+      () => new GRU({ inputSize: 24, hiddenSize: 128, batchFirst: true, generator: new Generator(12) }),
+      [1, 700, 24],
+    ],
+    [
+      'RNN (in place), batch of one',
+      () => new RNN({ inputSize: 16, hiddenSize: 128, generator: new Generator(13) }),
+      [2100, 1, 16],
+    ],
+    [
+      'LSTM with projection, time-major batch of 3',
+      () =>
+        new LSTM({ inputSize: 8, hiddenSize: 96, projSize: 32, numLayers: 2, generator: new Generator(14) }),
+      [1000, 3, 8],
+    ],
+  ] as const)(
+    '%s: the pipelined forward (projections beside the recurrence) equals one thread to the bit',
+    async (_, make, shape) => {
+      const one = await backend();
+      const pool = await createWasmPool(2);
+      if (!pool) throw new Error('this Node has no WebAssembly threads');
+      const two = wasmCpuBackend(pool, { minFlops: 0 });
+      const m = make().eval();
+      const x = randn([...shape], { generator: new Generator(7) });
+      const T = shape.length === 2 || !m.batchFirst ? (shape[0] as number) : (shape[1] as number);
+      const N = shape.length === 2 ? 1 : m.batchFirst ? (shape[0] as number) : (shape[1] as number);
+      const g = { T, N, G: m instanceof LSTM ? 4 : m instanceof GRU ? 3 : 1, H: m.hiddenSize };
+      expect(
+        pipelineChunks(pool, { ...g, P: m instanceof LSTM && m.projSize ? m.projSize : g.H }),
+      ).toBeGreaterThan(1);
+      try {
+        const want = await Promise.all(forward(m.to(one), x).map((t) => t.data()));
+        m.to(two);
+        for (let k = 0; k < 2; k++) {
+          // the first forward prepares the ready calls, the second replays them
+          const got = await Promise.all(forward(m, x).map((t) => t.data()));
+          for (let i = 0; i < want.length; i++) expect(got[i]).toEqual(want[i]);
+        }
+        await expectLikeCpu(m, two, x);
+      } finally {
+        one.dispose();
+        two.dispose(); // its workers stopped even when an expectation fails
+      }
+    },
+  );
 });
 
 describe('readyKey', () => {

@@ -1,6 +1,9 @@
 import {
   type Block,
   type Job,
+  type Ptr,
+  packedGemmJob,
+  type RecurJobArgs,
   recurJob,
   recurScratchFloats,
   type WasmExecutor,
@@ -94,11 +97,45 @@ export function prepareReady(
   const gxs = inPlace ? [] : Array.from({ length: D }, () => alloc(rows * GH));
   const scratch = Array.from({ length: D }, () => alloc(recurScratchFloats(mode, N, H, P !== H)));
   const [strideT, strideN] = g.batchFirst ? [1, T] : [N, 1];
+  /** Layer-direction (layer, d)'s recurrence, writing `out`, its gate inputs at `gx` (`gxLd` apart). */
+  const recurrenceOf = (layer: number, d: number, out: Block, gx: Ptr, gxLd: number): RecurJobArgs => {
+    const w = params[layer]?.[d] as DirectionBlocks;
+    const state = (layer * D + d) * N;
+    return {
+      mode,
+      T,
+      N,
+      H,
+      P,
+      gx,
+      gxRow: strideN * gxLd,
+      gxStep: strideT * gxLd,
+      out: out.at(d * P),
+      outRow: strideN * width,
+      outStep: strideT * width,
+      h0: args.h0 ? h0.at(state * P) : h0.at(),
+      c: c?.at(state * H) ?? null,
+      whh: w.hh.at(),
+      bhh: w.bhh?.at() ?? null,
+      whr: w.hr?.at() ?? null,
+      scratch: (scratch[d] as Block).at(),
+      reverse: d === 1,
+    };
+  };
+  // one direction, a batch below the row split, rows of a step contiguous: the recurrence has one thread
+  const pipeline = D === 1 && N < 8 && (N === 1 || !g.batchFirst) ? pipelineChunks(ex, g) : 1;
   const layers: LayerCalls[] = [];
   for (let layer = 0; layer < L; layer++) {
     const xb = layer === 0 ? input : (outs[(L - layer) % 2] as Block);
     const out = outs[(L - 1 - layer) % 2] as Block;
     const xWidth = layerInputSize(g, layer);
+    if (pipeline > 1) {
+      const w = params[layer]?.[0] as DirectionBlocks;
+      const [gx, gxLd] = inPlace ? [out, width] : [gxs[0] as Block, GH];
+      const projection = { w, x: xb, K: xWidth, gx, gxLd };
+      layers.push(pipelined(recurrenceOf(layer, 0, out, gx.at(), gxLd), projection, out, g, pipeline));
+      continue;
+    }
     const calls: LayerCalls = [];
     const recurrences: Job[] = [];
     const recurThreads = 2 * T * N * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
@@ -107,27 +144,7 @@ export function prepareReady(
       const w = params[layer]?.[d] as DirectionBlocks;
       const [gx, gxLd] = inPlace ? [out.at(d * P), width] : [(gxs[d] as Block).at(), GH];
       calls.push(projectionJobs(ex, w, rows, GH, xWidth, xb.at(), gx, gxLd));
-      const state = (layer * D + d) * N;
-      const recurrence = {
-        mode,
-        T,
-        N,
-        H,
-        P,
-        gx,
-        gxRow: strideN * gxLd,
-        gxStep: strideT * gxLd,
-        out: out.at(d * P),
-        outRow: strideN * width,
-        outStep: strideT * width,
-        h0: args.h0 ? h0.at(state * P) : h0.at(),
-        c: c?.at(state * H) ?? null,
-        whh: w.hh.at(),
-        bhh: w.bhh?.at() ?? null,
-        whr: w.hr?.at() ?? null,
-        scratch: (scratch[d] as Block).at(),
-        reverse: d === 1,
-      };
+      const recurrence = recurrenceOf(layer, d, out, gx, gxLd);
       for (const part of splitRows(N, shares)) recurrences.push(recurJob(recurrence, part));
     }
     if (recurThreads > 1) calls.push(recurrences);
@@ -168,4 +185,68 @@ export function prepareReady(
       for (const b of blocks) b.free();
     },
   };
+}
+
+/** Recurrence FLOPs per chunk of a pipelined layer: about a millisecond of one thread's work. */
+const PIPELINE_CHUNK_FLOPS = 32e6;
+/** The most chunks a pipelined layer runs in (each wave's wake and join costs tens of microseconds). */
+const PIPELINE_MAX_CHUNKS = 16;
+
+/**
+ * Chunks of steps for a layer whose recurrence runs on one thread while other threads idle (one
+ * direction, a batch below the row split): with threads to spare and recurrence work for at least two
+ * chunks, the projection of chunk k + 1 runs beside the recurrence of chunk k; else 1 (no pipeline).
+ */
+export function pipelineChunks(
+  ex: Pick<WasmExecutor, 'threads'>,
+  g: Pick<SeqGeometry, 'T' | 'N' | 'G' | 'H' | 'P'>,
+): number {
+  if (ex.threads < 2) return 1;
+  const flops = 2 * g.T * g.N * g.G * g.H * g.P;
+  return Math.max(1, Math.min(PIPELINE_MAX_CHUNKS, g.T, Math.floor(flops / PIPELINE_CHUNK_FLOPS)));
+}
+
+/** A layer's input projection (one direction), for `pipelined`. */
+interface Projection {
+  w: DirectionBlocks;
+  /** The layer's input, rows of K floats. */
+  x: Block;
+  K: number;
+  /** Where gx goes (the output block itself for the Elman cell, in place), rows `gxLd` floats apart. */
+  gx: Block;
+  gxLd: number;
+}
+
+/**
+ * One direction's layer as waves that overlap the two halves of its work: the projection of chunk 0,
+ * then per chunk k the recurrence of chunk k (on the calling thread) beside the projection of chunk k + 1
+ * (on a worker), then the last chunk's recurrence. A chunk's rows are contiguous (a batch of one, or
+ * sequence-first), each chunk's recurrence starts from the previous chunk's last output rows (the LSTM's c
+ * carries in place), and a projection chunk computes its rows as the whole GEMM does: the same numbers as
+ * the unpipelined calls.
+ */
+function pipelined(r: RecurJobArgs, p: Projection, out: Block, g: SeqGeometry, chunks: number): Job[][] {
+  const { T, N, G, H, width } = g;
+  const steps = Math.ceil(T / chunks);
+  const project = (t0: number): Job =>
+    packedGemmJob({
+      // the whole GEMM's M (at least 2: see projectionJobs), this chunk's rows
+      ...{ M: Math.max(T * N, 2), N: G * H, K: p.K, a: p.x.at(), sai: p.K, sak: 1 },
+      ...{ b: p.w.ih.at(), bias: p.w.bih?.at() ?? null, c: p.gx.at(), ldc: p.gxLd },
+      rows: [t0 * N, Math.min(T, t0 + steps) * N],
+    });
+  // step t's N rows start at row t·N, in gx and in out
+  const recur = (t0: number): Job =>
+    recurJob({
+      ...r,
+      T: Math.min(T, t0 + steps) - t0,
+      gx: p.gx.at(t0 * N * p.gxLd),
+      out: out.at(t0 * N * width),
+      h0: t0 === 0 ? r.h0 : out.at((t0 - 1) * N * width),
+    });
+  const waves: Job[][] = [[project(0)]];
+  for (let t0 = 0; t0 < T; t0 += steps) {
+    waves.push(t0 + steps < T ? [recur(t0), project(t0 + steps)] : [recur(t0)]);
+  }
+  return waves;
 }
