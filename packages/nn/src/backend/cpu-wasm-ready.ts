@@ -10,7 +10,12 @@ import {
 } from '@recurrent/kernels-wasm';
 import { cpuData, Tensor } from '@recurrent/tensor';
 import { splitRows } from './cpu-wasm-plan.js';
-import { type DirectionBlocks, PARALLEL_MIN_FLOPS, projectionJobs } from './cpu-wasm-rnn.js';
+import {
+  type DirectionBlocks,
+  PARALLEL_MIN_FLOPS,
+  projectionJobs,
+  recurrenceParams,
+} from './cpu-wasm-rnn.js';
 import { layerInputSize, type SeqGeometry } from './geometry.js';
 import type { RnnArgs, RnnResult } from './types.js';
 
@@ -114,12 +119,7 @@ export function prepareReady(
       outRow: strideN * width,
       outStep: strideT * width,
       h0: args.h0 ? h0.at(state * P) : h0.at(),
-      c: c?.at(state * H) ?? null,
-      whh: w.hh.at(),
-      bhh: w.bhh?.at() ?? null,
-      whr: w.hr?.at() ?? null,
-      scratch: (scratch[d] as Block).at(),
-      reverse: d === 1,
+      ...recurrenceParams(w, d, c, state, H, scratch[d] as Block),
     };
   };
   // one direction, a batch below the row split, rows of a step contiguous: the recurrence has one thread

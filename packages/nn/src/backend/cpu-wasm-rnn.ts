@@ -5,6 +5,7 @@ import {
   type Ptr,
   packedGemmJob,
   packedSteps,
+  type RecurJobArgs,
   recurJob,
   recurLayout,
   recurScratchFloats,
@@ -68,6 +69,28 @@ export function projectionJobs(
       rows: range,
     }),
   );
+}
+
+/**
+ * What a layer-direction's recurrence job takes from its parameters and its place: W_hh, b_hh, W_hr, the
+ * LSTM's c (rows `state`… of `c`), its scratch and its direction.
+ */
+export function recurrenceParams(
+  w: DirectionBlocks,
+  d: number,
+  c: Block | null,
+  state: number,
+  H: number,
+  scratch: Block,
+): Pick<RecurJobArgs, 'c' | 'whh' | 'bhh' | 'whr' | 'scratch' | 'reverse'> {
+  return {
+    c: c?.at(state * H) ?? null,
+    whh: w.hh.at(),
+    bhh: w.bhh?.at() ?? null,
+    whr: w.hr?.at() ?? null,
+    scratch: scratch.at(),
+    reverse: d === 1,
+  };
 }
 
 /** The parameters of every layer-direction of `args`, prepared in the kernels' memory. */
@@ -259,12 +282,7 @@ function runChunk(
       outRow: strideN * width,
       outStep: strideT * width,
       h0: k > 0 || table ? carry.at(d * N * P) : args.h0 ? h0.at(state * P) : h0.at(),
-      c: c?.at(state * H) ?? null,
-      whh: w.hh.at(),
-      bhh: w.bhh?.at() ?? null,
-      whr: w.hr?.at() ?? null,
-      scratch: (scratch[d] as Block).at(),
-      reverse: d === 1,
+      ...recurrenceParams(w, d, c, state, H, scratch[d] as Block),
       steps: table?.at(2 * t0) ?? null,
     };
     const parts =
