@@ -7,6 +7,7 @@
 export { activateRows, initConstants } from './activation';
 export { columnSums } from './colsum';
 export { gemm, gemmPacked, packBlocks, packBytes, packPanels } from './gemm';
+export { projectRecur } from './project-recur';
 export { recur } from './recur';
 export { recurBackward } from './recur-back';
 

@@ -18,6 +18,7 @@ export {
   type CellMode,
   cellGates,
   packedSteps,
+  projectRecurJob,
   type RecurJobArgs,
   recurJob,
   recurLayout,

@@ -6,8 +6,17 @@ import type { WasmExecutor } from '../runtime/executor.js';
 import { executors, expectClose, suiteExecutor } from '../testing/executors.js';
 import { caseRows, type RecurCase, type RecurData, recurReference } from '../testing/recur-reference.js';
 import { enableRelaxedSimd } from '../testing/relaxed-simd.js';
+import { packedGemmJob } from './gemm.js';
 import { packedFloats, packTransposedJob } from './pack.js';
-import { type CellMode, cellGates, packedSteps, recurJob, recurLayout, recurScratchFloats } from './recur.js';
+import {
+  type CellMode,
+  cellGates,
+  packedSteps,
+  projectRecurJob,
+  recurJob,
+  recurLayout,
+  recurScratchFloats,
+} from './recur.js';
 
 // the relaxed-SIMD build (fused multiply-adds) where this engine has it, else the plain one; and the plain
 enableRelaxedSimd();
@@ -216,6 +225,50 @@ describe.each(executors)('recurJob ($name) equals a plain loop', ({ create }) =>
       expect(Number.isNaN(out[0]), mode).toBe(true);
     }
   });
+
+  it.each(MODES)(
+    '%s: projectRecurJob is packedGemmJob then recurJob, to the bit (38 arguments, on a worker too)',
+    (mode) => {
+      const ex = suite.ex;
+      const [T, N, I, H] = [11, 1, 9, 24];
+      const GH = cellGates(mode) * H;
+      const run = (together: boolean) =>
+        ex.arena.withScratch((s) => {
+          const rnd = random(5); // the same data for both runs
+          const wih = s.alloc(packedFloats('blocks', I, GH));
+          ex.run([packTransposedJob('blocks', s.put(fill(GH * I, rnd)).at(), GH, I, wih.at())]);
+          const whh = s.alloc(packedFloats('rows', H, GH));
+          ex.run([packTransposedJob('rows', s.put(fill(GH * H, rnd)).at(), GH, H, whh.at())]);
+          const x = s.put(fill(T * I, rnd));
+          const gx = s.alloc(T * GH).fill(Number.NaN); // rows [3, 9) projected, then their steps run
+          const out = s.alloc(T * H).fill(0);
+          const projection = {
+            ...{ M: T, N: GH, K: I, a: x.at(), sai: I, sak: 1, b: wih.at(), bias: s.put(fill(GH, rnd)).at() },
+            ...{ c: gx.at(), ldc: GH, rows: [3, 9] as const },
+          };
+          const r = {
+            ...{ mode, T: 6, N, H, P: H, gx: gx.at(3 * GH), gxRow: GH, gxStep: GH, out: out.at(3 * H) },
+            ...{ outRow: H, outStep: H, h0: s.put(fill(H, rnd)).at(), c: s.put(fill(H, rnd)).at() },
+            ...{ whh: whh.at(), bhh: s.put(fill(GH, rnd)).at() },
+            ...{ scratch: s.alloc(recurScratchFloats(mode, N, H, false)).at(), reverse: false },
+          };
+          if (!together) {
+            ex.run([packedGemmJob(projection)]);
+            ex.run([recurJob(r)]);
+            return [gx.read(), out.read()];
+          }
+          // beside an unrelated job, so that on the pool it runs on the worker (its 38 arguments in a slot)
+          const side = { ...projection, c: s.alloc(T * GH).at(), rows: [0, T] as const };
+          ex.run([packedGemmJob(side), projectRecurJob(projection, r)]);
+          return [gx.read(), out.read()];
+        });
+      const [want, got] = [run(false), run(true)];
+      expect(got[0]).toEqual(want[0]);
+      expect(got[1]).toEqual(want[1]);
+      const ran = want[1]?.subarray(3 * H, 9 * H);
+      expect(ran?.every(Number.isFinite) && ran.some((v) => v !== 0)).toBe(true);
+    },
+  );
 
   it('rejects an LSTM without c and a projection on another cell', () => {
     const common = { T: 1, N: 1, H: 2, P: 2, gx: NULL_PTR, gxRow: 0, gxStep: 0, out: NULL_PTR };

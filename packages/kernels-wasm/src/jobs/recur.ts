@@ -1,5 +1,6 @@
 import { NULL_PTR, type Ptr } from '../runtime/arena.js';
 import type { Job } from '../runtime/executor.js';
+import { type PackedGemmJobArgs, packedGemmJob } from './gemm.js';
 import type { PackLayout } from './pack.js';
 
 /** A recurrent cell, by PyTorch's name (`torch.nn.RNNBase.mode`). */
@@ -148,4 +149,17 @@ export function recurJob(r: RecurJobArgs, rows: readonly [number, number] = r.ro
       r.saveStep ?? 0,
     ],
   };
+}
+
+/**
+ * `packedGemmJob(projection)` and then, on the same thread in the same call, `recurJob(r, rows)`: a chunk of
+ * one layer's work, the input projection of its rows and its recurrence over them, so that stacked layers
+ * of a small batch run as a wavefront over threads, one job per thread per wave.
+ */
+export function projectRecurJob(
+  projection: PackedGemmJobArgs,
+  r: RecurJobArgs,
+  rows?: readonly [number, number],
+): Job {
+  return { kernel: 'projectRecur', args: [...packedGemmJob(projection).args, ...recurJob(r, rows).args] };
 }

@@ -8,6 +8,7 @@ export type KernelName =
   | 'packBlocks'
   | 'packPanels'
   | 'recur'
+  | 'projectRecur'
   | 'recurBackward'
   | 'activateRows'
   | 'columnSums';
@@ -22,10 +23,11 @@ export const KERNEL_NAMES: readonly KernelName[] = Object.freeze([
   'activateRows',
   'recurBackward',
   'columnSums',
+  'projectRecur',
 ]);
 
 /** The most arguments a kernel takes (a worker's job slot holds this many). */
-export const MAX_JOB_ARGS = 30;
+export const MAX_JOB_ARGS = 38;
 
 /**
  * One kernel call. Made by the typed builders (`gemmJob`, `packedGemmJob`, `packJob`, `recurJob`,

@@ -73,6 +73,8 @@ export interface KernelExports {
     saveRow: number,
     saveStep: number,
   ): void;
+  /** `gemmPacked` (its 14 arguments), then `recur` (its 24). */
+  projectRecur(...args: number[]): void;
   recurBackward(
     mode: number,
     T: number,

@@ -124,7 +124,7 @@ describe('WasmPool', () => {
   it('rejects a thread count it cannot hold', async () => {
     for (const threads of [0, 1.5, 10_000]) {
       await expect(createWasmPool(threads)).rejects.toThrow(
-        `createWasmPool: threads must be an integer from 1 to 240, received ${threads}`,
+        `createWasmPool: threads must be an integer from 1 to 192, received ${threads}`,
       );
     }
   });

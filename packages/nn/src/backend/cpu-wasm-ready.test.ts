@@ -150,13 +150,35 @@ describe('wasmCpuBackend ready forward on two threads', () => {
       [2100, 1, 16],
     ],
     [
-      'LSTM with projection, time-major batch of 3',
+      'GRU 3 layers, batch of one (a wavefront)',
+      () => new GRU({ inputSize: 24, hiddenSize: 128, numLayers: 3, generator: new Generator(15) }),
+      [700, 1, 24],
+    ],
+    [
+      'RNN 2 layers (in place, a wavefront), batch first',
+      () =>
+        new RNN({
+          inputSize: 16,
+          hiddenSize: 128,
+          numLayers: 2,
+          batchFirst: true,
+          generator: new Generator(16),
+        }),
+      [1, 2100, 16],
+    ],
+    [
+      'RNN 3 layers (in place, a wavefront)',
+      () => new RNN({ inputSize: 16, hiddenSize: 128, numLayers: 3, generator: new Generator(17) }),
+      [2100, 16],
+    ],
+    [
+      'LSTM with projection, 2 layers, time-major batch of 3 (a wavefront)',
       () =>
         new LSTM({ inputSize: 8, hiddenSize: 96, projSize: 32, numLayers: 2, generator: new Generator(14) }),
       [1000, 3, 8],
     ],
   ] as const)(
-    '%s: the pipelined forward (projections beside the recurrence) equals one thread to the bit',
+    '%s: the pipelined forward (projections beside the recurrences) equals one thread to the bit',
     async (_, make, shape) => {
       const one = await backend();
       const pool = await createWasmPool(2);

@@ -1,8 +1,10 @@
 import {
   type Block,
   type Job,
+  type PackedGemmJobArgs,
   type Ptr,
   packedGemmJob,
+  projectRecurJob,
   type RecurJobArgs,
   recurJob,
   recurScratchFloats,
@@ -72,8 +74,11 @@ export function sameKey(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** One layer's kernel calls: each inner array one `ex.run`, in order. */
-type LayerCalls = Job[][];
+/** One `ex.run` of a ready forward, then the layers whose last step it ran (their hN is taken then). */
+interface Call {
+  jobs: Job[];
+  finishes: number[];
+}
 
 /** Prepares the ready forward of `args` (see `ReadyForward`); its blocks stay allocated until `free`. */
 export function prepareReady(
@@ -100,7 +105,12 @@ export function prepareReady(
   const input = alloc(rows * g.inputSize);
   const outs = [alloc(rows * width), L > 1 ? alloc(rows * width) : null];
   const gxs = inPlace ? [] : Array.from({ length: D }, () => alloc(rows * GH));
-  const scratch = Array.from({ length: D }, () => alloc(recurScratchFloats(mode, N, H, P !== H)));
+  // one direction, a batch below the row split, rows of a step contiguous: the recurrence has one thread
+  const pipeline = D === 1 && N < 8 && (N === 1 || !g.batchFirst) ? pipelineChunks(ex, g) : 1;
+  // stacked layers as a wavefront
+  const front = pipeline > 1 && L > 1;
+  // a recurrence's scratch per direction, or per layer when layers run at once
+  const scratch = Array.from({ length: front ? L : D }, () => alloc(recurScratchFloats(mode, N, H, P !== H)));
   const [strideT, strideN] = g.batchFirst ? [1, T] : [N, 1];
   /** Layer-direction (layer, d)'s recurrence, writing `out`, its gate inputs at `gx` (`gxLd` apart). */
   const recurrenceOf = (layer: number, d: number, out: Block, gx: Ptr, gxLd: number): RecurJobArgs => {
@@ -119,37 +129,42 @@ export function prepareReady(
       outRow: strideN * width,
       outStep: strideT * width,
       h0: args.h0 ? h0.at(state * P) : h0.at(),
-      ...recurrenceParams(w, d, c, state, H, scratch[d] as Block),
+      ...recurrenceParams(w, d, c, state, H, scratch[front ? layer : d] as Block),
     };
   };
-  // one direction, a batch below the row split, rows of a step contiguous: the recurrence has one thread
-  const pipeline = D === 1 && N < 8 && (N === 1 || !g.batchFirst) ? pipelineChunks(ex, g) : 1;
-  const layers: LayerCalls[] = [];
-  for (let layer = 0; layer < L; layer++) {
-    const xb = layer === 0 ? input : (outs[(L - layer) % 2] as Block);
-    const out = outs[(L - 1 - layer) % 2] as Block;
-    const xWidth = layerInputSize(g, layer);
+  const outOf = (layer: number) => outs[(L - 1 - layer) % 2] as Block;
+  /** Layer `layer`'s chunked work (one direction): its recurrence and its input projection. */
+  const chunked = (layer: number): Chunked => {
+    const out = outOf(layer);
+    const [gx, gxLd] = inPlace ? [out, width] : [gxs[0] as Block, GH];
+    const x = layer === 0 ? input : outOf(layer - 1);
+    const projection = { w: params[layer]?.[0] as DirectionBlocks, x, K: layerInputSize(g, layer), gx, gxLd };
+    return chunkedLayer(recurrenceOf(layer, 0, out, gx.at(), gxLd), projection, out, g, pipeline);
+  };
+  const schedule: Call[] = [];
+  if (front) schedule.push(...wavefront(Array.from({ length: L }, (_, layer) => chunked(layer))));
+  const call = (jobs: Job[]): Call => ({ jobs, finishes: [] });
+  for (let layer = 0; !front && layer < L; layer++) {
     if (pipeline > 1) {
-      const w = params[layer]?.[0] as DirectionBlocks;
-      const [gx, gxLd] = inPlace ? [out, width] : [gxs[0] as Block, GH];
-      const projection = { w, x: xb, K: xWidth, gx, gxLd };
-      layers.push(pipelined(recurrenceOf(layer, 0, out, gx.at(), gxLd), projection, out, g, pipeline));
-      continue;
+      schedule.push(...chunked(layer).pipelined().map(call));
+    } else {
+      const xb = layer === 0 ? input : outOf(layer - 1);
+      const out = outOf(layer);
+      const xWidth = layerInputSize(g, layer);
+      const recurrences: Job[] = [];
+      const recurThreads = 2 * T * N * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
+      const shares = N >= 8 ? Math.max(1, Math.floor(recurThreads / D)) : 1;
+      for (let d = 0; d < D; d++) {
+        const w = params[layer]?.[d] as DirectionBlocks;
+        const [gx, gxLd] = inPlace ? [out.at(d * P), width] : [(gxs[d] as Block).at(), GH];
+        schedule.push(call(projectionJobs(ex, w, rows, GH, xWidth, xb.at(), gx, gxLd)));
+        const recurrence = recurrenceOf(layer, d, out, gx, gxLd);
+        for (const part of splitRows(N, shares)) recurrences.push(recurJob(recurrence, part));
+      }
+      if (recurThreads > 1) schedule.push(call(recurrences));
+      else for (const job of recurrences) schedule.push(call([job])); // on this thread, no workers woken
     }
-    const calls: LayerCalls = [];
-    const recurrences: Job[] = [];
-    const recurThreads = 2 * T * N * GH * P * D >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-    const shares = N >= 8 ? Math.max(1, Math.floor(recurThreads / D)) : 1;
-    for (let d = 0; d < D; d++) {
-      const w = params[layer]?.[d] as DirectionBlocks;
-      const [gx, gxLd] = inPlace ? [out.at(d * P), width] : [(gxs[d] as Block).at(), GH];
-      calls.push(projectionJobs(ex, w, rows, GH, xWidth, xb.at(), gx, gxLd));
-      const recurrence = recurrenceOf(layer, d, out, gx, gxLd);
-      for (const part of splitRows(N, shares)) recurrences.push(recurJob(recurrence, part));
-    }
-    if (recurThreads > 1) calls.push(recurrences);
-    else for (const job of recurrences) calls.push([job]); // on this thread, no workers woken
-    layers.push(calls);
+    (schedule[schedule.length - 1] as Call).finishes.push(layer);
   }
   return {
     key,
@@ -163,15 +178,17 @@ export function prepareReady(
         else c.fill(0);
       }
       const hN = new Float32Array(L * D * N * P);
-      for (let layer = 0; layer < L; layer++) {
-        for (const call of layers[layer] as LayerCalls) ex.run(call);
-        const out = (outs[(L - 1 - layer) % 2] as Block).f32;
-        for (let d = 0; d < D; d++) {
-          // each direction's last step: the sequence's last (forward) or first (reverse)
-          const i = d === 0 ? T - 1 : 0;
-          for (let n = 0; n < N; n++) {
-            const at = (i * strideT + n * strideN) * width + d * P;
-            hN.set(out.subarray(at, at + P), ((layer * D + d) * N + n) * P);
+      for (const call of schedule) {
+        ex.run(call.jobs);
+        for (const layer of call.finishes) {
+          const out = outOf(layer).f32;
+          for (let d = 0; d < D; d++) {
+            // each direction's last step: the sequence's last (forward) or first (reverse)
+            const i = d === 0 ? T - 1 : 0;
+            for (let n = 0; n < N; n++) {
+              const at = (i * strideT + n * strideN) * width + d * P;
+              hN.set(out.subarray(at, at + P), ((layer * D + d) * N + n) * P);
+            }
           }
         }
       }
@@ -217,36 +234,84 @@ interface Projection {
   gxLd: number;
 }
 
+/** One direction's layer split into chunks of steps: the jobs of each chunk, and two schedules of them. */
+interface Chunked {
+  readonly steps: number;
+  /** Chunk starts 0, steps, 2·steps, … below T. */
+  readonly starts: number[];
+  /** The projection of chunk [t0, t0 + steps) (its rows as the whole GEMM computes them). */
+  project(t0: number): PackedGemmJobArgs;
+  /** The recurrence of chunk [t0, t0 + steps), from the previous chunk's last output rows. */
+  recur(t0: number): RecurJobArgs;
+  /**
+   * The layer alone as waves that overlap the two halves of its work: the projection of chunk 0, then per
+   * chunk k its recurrence (on the calling thread) beside the projection of chunk k + 1 (on a worker), then
+   * the last chunk's recurrence.
+   */
+  pipelined(): Job[][];
+}
+
 /**
- * One direction's layer as waves that overlap the two halves of its work: the projection of chunk 0,
- * then per chunk k the recurrence of chunk k (on the calling thread) beside the projection of chunk k + 1
- * (on a worker), then the last chunk's recurrence. A chunk's rows are contiguous (a batch of one, or
+ * One direction's layer in `chunks` chunks of steps. A chunk's rows are contiguous (a batch of one, or
  * sequence-first), each chunk's recurrence starts from the previous chunk's last output rows (the LSTM's c
  * carries in place), and a projection chunk computes its rows as the whole GEMM does: the same numbers as
- * the unpipelined calls.
+ * the unchunked calls.
  */
-function pipelined(r: RecurJobArgs, p: Projection, out: Block, g: SeqGeometry, chunks: number): Job[][] {
+function chunkedLayer(r: RecurJobArgs, p: Projection, out: Block, g: SeqGeometry, chunks: number): Chunked {
   const { T, N, G, H, width } = g;
   const steps = Math.ceil(T / chunks);
-  const project = (t0: number): Job =>
-    packedGemmJob({
-      // the whole GEMM's M (at least 2: see projectionJobs), this chunk's rows
-      ...{ M: Math.max(T * N, 2), N: G * H, K: p.K, a: p.x.at(), sai: p.K, sak: 1 },
-      ...{ b: p.w.ih.at(), bias: p.w.bih?.at() ?? null, c: p.gx.at(), ldc: p.gxLd },
-      rows: [t0 * N, Math.min(T, t0 + steps) * N],
-    });
+  const starts = Array.from({ length: Math.ceil(T / steps) }, (_, k) => k * steps);
+  const project = (t0: number): PackedGemmJobArgs => ({
+    // the whole GEMM's M (at least 2: see projectionJobs), this chunk's rows
+    ...{ M: Math.max(T * N, 2), N: G * H, K: p.K, a: p.x.at(), sai: p.K, sak: 1 },
+    ...{ b: p.w.ih.at(), bias: p.w.bih?.at() ?? null, c: p.gx.at(), ldc: p.gxLd },
+    rows: [t0 * N, Math.min(T, t0 + steps) * N],
+  });
   // step t's N rows start at row t·N, in gx and in out
-  const recur = (t0: number): Job =>
-    recurJob({
-      ...r,
-      T: Math.min(T, t0 + steps) - t0,
-      gx: p.gx.at(t0 * N * p.gxLd),
-      out: out.at(t0 * N * width),
-      h0: t0 === 0 ? r.h0 : out.at((t0 - 1) * N * width),
-    });
-  const waves: Job[][] = [[project(0)]];
-  for (let t0 = 0; t0 < T; t0 += steps) {
-    waves.push(t0 + steps < T ? [recur(t0), project(t0 + steps)] : [recur(t0)]);
+  const recur = (t0: number): RecurJobArgs => ({
+    ...r,
+    T: Math.min(T, t0 + steps) - t0,
+    gx: p.gx.at(t0 * N * p.gxLd),
+    out: out.at(t0 * N * width),
+    h0: t0 === 0 ? r.h0 : out.at((t0 - 1) * N * width),
+  });
+  return {
+    steps,
+    starts,
+    project,
+    recur,
+    pipelined: () => [
+      [packedGemmJob(project(0))],
+      ...starts.map((t0) =>
+        t0 + steps < T ? [recurJob(recur(t0)), packedGemmJob(project(t0 + steps))] : [recurJob(recur(t0))],
+      ),
+    ],
+  };
+}
+
+/**
+ * Stacked layers (one direction each, chunked alike) as a wavefront: wave w runs chunk w − l of every
+ * layer l that has one, each on its own thread, a layer's job the projection of its chunk's rows (from
+ * layer l − 1's output, written a wave before) and then its recurrence over them (`projectRecurJob`). The
+ * jobs of one wave touch disjoint rows: layer l + 1 writes over layer l − 1's output (the same block) only
+ * in chunks that layer l has projected and layer l − 1 has started from. Layer l's hN is taken after the
+ * wave of its last chunk, before layer l + 2 writes over its output.
+ */
+function wavefront(layers: Chunked[]): Call[] {
+  const L = layers.length;
+  const chunks = layers[0]?.starts.length ?? 0;
+  const calls: Call[] = [];
+  for (let w = 0; w < chunks + L - 1; w++) {
+    const jobs: Job[] = [];
+    const finishes: number[] = [];
+    for (let l = 0; l < L; l++) {
+      const layer = layers[l] as Chunked;
+      const t0 = layer.starts[w - l];
+      if (t0 === undefined) continue;
+      jobs.push(projectRecurJob(layer.project(t0), layer.recur(t0)));
+      if (w - l === chunks - 1) finishes.push(l);
+    }
+    calls.push({ jobs, finishes });
   }
-  return waves;
+  return calls;
 }
