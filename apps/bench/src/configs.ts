@@ -52,6 +52,8 @@ const SHAPES: Readonly<Record<string, Shape>> = {
   C3: shape(16, 128, 128, 256, 2, true),
   C4: shape(64, 256, 512, 1024, 1),
   C5: shape(1, 4096, 64, 128, 1),
+  // not the issue's: a stacked batch of one (the two-thread backend runs its layers as a wavefront)
+  C6: shape(1, 2048, 64, 128, 2),
 };
 
 const withCell = (cell: Cell, ids: readonly string[]): BenchConfig[] =>
@@ -96,7 +98,8 @@ const training = (cells: readonly Cell[], ids: readonly string[]): BenchConfig[]
   cells.flatMap((cell) => withCell(cell, ids).map((c) => ({ ...c, id: `${c.id}-train`, train: true })));
 
 /**
- * The RNN (tanh) on C0–C5, then the LSTM and the GRU on C1, C2, C3 and C5; then the packed configs: C2 for
+ * The RNN (tanh) on C0–C5, then the LSTM and the GRU on C1, C2, C3 and C5, and on C6 (two stacked layers of a
+ * batch of one); then the packed configs: C2 for
  * every cell (the issue's row), and for the quick set C0 (bidirectional, B=3) and C1 (B=4, 2 layers); then
  * the training step of every cell on C1, C2 and C5 (issue 12's training benchmark).
  */
@@ -104,6 +107,8 @@ export const CONFIGS: readonly BenchConfig[] = [
   ...withCell('RNN', ['C0', 'C1', 'C2', 'C3', 'C4', 'C5']),
   ...withCell('LSTM', ['C1', 'C2', 'C3', 'C5']),
   ...withCell('GRU', ['C1', 'C2', 'C3', 'C5']),
+  ...withCell('LSTM', ['C6']),
+  ...withCell('GRU', ['C6']),
   ...packed(['RNN'], 'C0', { batch: 3, bidirectional: true }),
   ...packed(['RNN', 'LSTM', 'GRU'], 'C1', { batch: 4, numLayers: 2 }),
   ...packed(['RNN', 'LSTM', 'GRU'], 'C2'),
