@@ -132,7 +132,7 @@ describe('wasmCpuBackend ready forward', () => {
 });
 
 describe('wasmCpuBackend ready forward on two threads', () => {
-  // long enough for two pipelined chunks (each ~32 MFLOP of recurrence)
+  // long enough for pipelined chunks (each ~16 MFLOP of recurrence, at most 16)
   it.each([
     [
       'LSTM, batch of one',

@@ -204,8 +204,8 @@ export function prepareReady(
   };
 }
 
-/** Recurrence FLOPs per chunk of a pipelined layer: about a millisecond of one thread's work. */
-const PIPELINE_CHUNK_FLOPS = 32e6;
+/** Recurrence FLOPs per chunk of a pipelined layer: about half a millisecond of one thread's work. */
+const PIPELINE_CHUNK_FLOPS = 16e6;
 /** The most chunks a pipelined layer runs in (each wave's wake and join costs tens of microseconds). */
 const PIPELINE_MAX_CHUNKS = 16;
 
