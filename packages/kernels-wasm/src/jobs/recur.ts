@@ -152,14 +152,10 @@ export function recurJob(r: RecurJobArgs, rows: readonly [number, number] = r.ro
 }
 
 /**
- * `packedGemmJob(projection)` and then, on the same thread in the same call, `recurJob(r, rows)`: a chunk of
- * one layer's work, the input projection of its rows and its recurrence over them, so that stacked layers
- * of a small batch run as a wavefront over threads, one job per thread per wave.
+ * `packedGemmJob(projection)` and then, on the same thread in the same call, `recurJob(r)`: a chunk of one
+ * layer's work, the input projection of its rows and its recurrence over them, so that stacked layers of a
+ * small batch run as a wavefront over threads, one job per thread per wave.
  */
-export function projectRecurJob(
-  projection: PackedGemmJobArgs,
-  r: RecurJobArgs,
-  rows?: readonly [number, number],
-): Job {
-  return { kernel: 'projectRecur', args: [...packedGemmJob(projection).args, ...recurJob(r, rows).args] };
+export function projectRecurJob(projection: PackedGemmJobArgs, r: RecurJobArgs): Job {
+  return { kernel: 'projectRecur', args: [...packedGemmJob(projection).args, ...recurJob(r).args] };
 }

@@ -223,7 +223,7 @@ export function pipelineChunks(
   return Math.max(1, Math.min(PIPELINE_MAX_CHUNKS, g.T, Math.floor(flops / PIPELINE_CHUNK_FLOPS)));
 }
 
-/** A layer's input projection (one direction), for `pipelined`. */
+/** A layer's input projection (one direction), for `chunkedLayer`. */
 interface Projection {
   w: DirectionBlocks;
   /** The layer's input, rows of K floats. */
@@ -236,7 +236,6 @@ interface Projection {
 
 /** One direction's layer split into chunks of steps: the jobs of each chunk, and two schedules of them. */
 interface Chunked {
-  readonly steps: number;
   /** Chunk starts 0, steps, 2·steps, … below T. */
   readonly starts: number[];
   /** The projection of chunk [t0, t0 + steps) (its rows as the whole GEMM computes them). */
@@ -276,7 +275,6 @@ function chunkedLayer(r: RecurJobArgs, p: Projection, out: Block, g: SeqGeometry
     h0: t0 === 0 ? r.h0 : out.at((t0 - 1) * N * width),
   });
   return {
-    steps,
     starts,
     project,
     recur,
