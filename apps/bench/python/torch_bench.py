@@ -5,7 +5,8 @@ the input and weights (raw float32, in the order input, then per layer and direc
 bias_ih, bias_hh, each G*H rows: G = 1, 4, 3), runs one forward, writes the output (B, T, D*H) to
 path + ".out" and replies {"threads": n}. A config with "lengths" (packed) runs, in every forward,
 pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), the module, and
-pad_packed_sequence(..., batch_first=True, total_length=T): zeros past each length.
+pad_packed_sequence(..., batch_first=True, total_length=T): zeros past each length. A streamed config
+("stream": true) runs the sequence one step at a time, model(x[:, t:t+1], state), the state carried.
 A training config ("train": true; then the file ends with the MSE target, (B, T, D*H)) puts the module in
 training mode with torch.optim.SGD(lr=msg["lr"]), runs one step (zero_grad, forward, F.mse_loss against the
 target, backward, step) and writes [that step's loss, then the output of a no_grad forward with the updated
@@ -25,12 +26,20 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 model = None
 x = None
 lengths = None
+stream = False
 target = None
 opt = None
 MODULES = {"RNN": (torch.nn.RNN, 1), "LSTM": (torch.nn.LSTM, 4), "GRU": (torch.nn.GRU, 3)}
 
 
 def forward():
+    if stream:
+        # one step at a time, the state carried: each step's output as it comes
+        state, outputs = None, []
+        for t in range(x.shape[1]):
+            y, state = model(x[:, t : t + 1], state)
+            outputs.append(y)
+        return torch.cat(outputs, 1)
     if lengths is None:
         return model(x)[0]
     packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -46,7 +55,7 @@ def train_step():
 
 
 def setup(msg):
-    global model, x, lengths, target, opt
+    global model, x, lengths, stream, target, opt
     c = msg["config"]
     D = 2 if c["bidirectional"] else 1
     H = c["hiddenSize"]
@@ -63,6 +72,7 @@ def setup(msg):
 
     x = take(c["batch"], c["steps"], c["inputSize"])
     lengths = torch.tensor(c["lengths"], dtype=torch.int64) if c.get("lengths") else None
+    stream = bool(c.get("stream"))
     model = module(
         c["inputSize"], H, c["numLayers"], batch_first=True, bidirectional=c["bidirectional"]
     ).eval()

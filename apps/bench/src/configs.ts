@@ -29,12 +29,19 @@ export interface BenchConfig {
    * forward in training mode, MSE against a fixed target, backward, `step()`), not a forward.
    */
   readonly train?: boolean;
+  /**
+   * Streamed configs (`C1-LSTM-stream`): the sequence arrives one step at a time, as in a live stream. One
+   * timed sample is T forwards of one step (B, 1, I), each from the state the previous one left
+   * (`module.stream()`; ONNX Runtime: a run per step with the state fed back; PyTorch: `model(x_t, state)`),
+   * each step's output read; compared as the (B, T, H) of the whole sequence.
+   */
+  readonly stream?: boolean;
 }
 
 /** The learning rate of every implementation's plain SGD (no momentum) on the training configs. */
 export const TRAIN_LR = 0.01;
 
-type Shape = Omit<BenchConfig, 'id' | 'cell' | 'lengths' | 'train'>;
+type Shape = Omit<BenchConfig, 'id' | 'cell' | 'lengths' | 'train' | 'stream'>;
 const shape = (
   batch: number,
   steps: number,
@@ -97,11 +104,16 @@ const packed = (cells: readonly Cell[], id: string, changes: Partial<Shape> = {}
 const training = (cells: readonly Cell[], ids: readonly string[]): BenchConfig[] =>
   cells.flatMap((cell) => withCell(cell, ids).map((c) => ({ ...c, id: `${c.id}-train`, train: true })));
 
+/** `id-stream` configs (`C1-stream`, `C1-LSTM-stream`): each cell's shape streamed one step at a time. */
+const streamed = (cells: readonly Cell[], ids: readonly string[]): BenchConfig[] =>
+  cells.flatMap((cell) => withCell(cell, ids).map((c) => ({ ...c, id: `${c.id}-stream`, stream: true })));
+
 /**
  * The RNN (tanh) on C0–C5, then the LSTM and the GRU on C1, C2, C3 and C5, and on C6 (two stacked layers of a
  * batch of one); then the packed configs: C2 for
  * every cell (the issue's row), and for the quick set C0 (bidirectional, B=3) and C1 (B=4, 2 layers); then
- * the training step of every cell on C1, C2 and C5 (issue 12's training benchmark).
+ * the training step of every cell on C1, C2 and C5 (issue 12's training benchmark); then C1 of every cell
+ * streamed one step at a time.
  */
 export const CONFIGS: readonly BenchConfig[] = [
   ...withCell('RNN', ['C0', 'C1', 'C2', 'C3', 'C4', 'C5']),
@@ -113,6 +125,7 @@ export const CONFIGS: readonly BenchConfig[] = [
   ...packed(['RNN', 'LSTM', 'GRU'], 'C1', { batch: 4, numLayers: 2 }),
   ...packed(['RNN', 'LSTM', 'GRU'], 'C2'),
   ...training(['RNN', 'LSTM', 'GRU'], ['C1', 'C2', 'C5']),
+  ...streamed(['RNN', 'LSTM', 'GRU'], ['C1']),
 ];
 
 /**
@@ -132,6 +145,7 @@ export const QUICK: readonly string[] = [
   'C1-train',
   'C1-LSTM-train',
   'C1-GRU-train',
+  'C1-LSTM-stream',
 ];
 
 /** Real tokens of a forward: Σ lengths when packed, else B·T. */
@@ -162,5 +176,6 @@ export function describeConfig(c: BenchConfig): string {
     ? `, packed: lengths [${c.lengths.join(', ')}] (${tokensOf(c)} of ${c.batch * c.steps} tokens)`
     : '';
   const trainNote = c.train ? `, training step (MSE, SGD lr ${TRAIN_LR})` : '';
-  return `${c.cell}, B=${c.batch}, T=${c.steps}, I=${c.inputSize}, H=${c.hiddenSize}, layers=${c.numLayers}${bi}${packedNote}${trainNote}`;
+  const streamNote = c.stream ? `, streamed: ${c.steps} forwards of one step, the state carried` : '';
+  return `${c.cell}, B=${c.batch}, T=${c.steps}, I=${c.inputSize}, H=${c.hiddenSize}, layers=${c.numLayers}${bi}${packedNote}${trainNote}${streamNote}`;
 }

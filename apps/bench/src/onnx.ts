@@ -142,17 +142,26 @@ function cellAttributes(cell: Cell, H: number, D: number): Attr[] {
   return attrs;
 }
 
+/** Layer k's state inputs and outputs in a streamed model: h (and c for an LSTM). */
+export function stateNames(cell: Cell, k: number): { inputs: string[]; outputs: string[] } {
+  const parts = cell === 'LSTM' ? ['H', 'C'] : ['H'];
+  return { inputs: parts.map((p) => `${p}0_${k}`), outputs: parts.map((p) => `${p}N_${k}`) };
+}
+
 /**
  * The problem as an ONNX model (opset 17): input `X` (B, T, I) batch-first, output `Y` (B, T, D·H).
  * Each layer is one `RNN`, `LSTM` or `GRU` node on sequence-first data, its weights in ONNX's gate order
  * and B = [Wb, Rb]; Transpose/Reshape nodes convert between layouts. A packed config adds the input `L`
  * (B) int32, every node's `sequence_lens`: ONNX Runtime then runs each sequence for its own length (the
  * reverse direction from its last real step) and writes zeros to Y past it, which the next layer reads
- * but, with the same `sequence_lens`, never uses.
+ * but, with the same `sequence_lens`, never uses. A streamed config runs one step per call: X is (B, 1, I),
+ * and each layer k takes its state as inputs `H0_k` (and `C0_k` for an LSTM), (D, B, H), and gives the
+ * next as outputs `HN_k` (`CN_k`).
  */
 export function onnxModel(problem: Problem): Uint8Array {
   const { config, layers } = problem;
-  const { cell, batch: B, steps: T, hiddenSize: H, lengths } = config;
+  const { cell, batch: B, hiddenSize: H, lengths, stream } = config;
+  const T = stream ? 1 : config.steps;
   const G = GATES[cell];
   const D = config.bidirectional ? 2 : 1;
   const gates = (a: Float32Array): Float32Array => toOnnxGates(cell, a);
@@ -166,12 +175,16 @@ export function onnxModel(problem: Problem): Uint8Array {
       tensor(5, `R${k}`, [D, G * H, H], stack(dirs.map((d) => gates(d.wHh)))),
       tensor(5, `B${k}`, [D, 2 * G * H], stack(dirs.flatMap((d) => [gates(d.bIh), gates(d.bHh)]))),
     );
+    // ONNX's optional inputs are positional: sequence_lens (4), initial_h (5), initial_c (6)
+    const states = stream ? stateNames(cell, k) : null;
+    const lens = lengths ? ['L'] : states ? [''] : [];
+    const inputs = [x, `W${k}`, `R${k}`, `B${k}`, ...lens, ...(states?.inputs ?? [])];
     nodes.push(
       node(
         cell,
         `${cell.toLowerCase()}${k}`,
-        [x, `W${k}`, `R${k}`, `B${k}`, ...(lengths ? ['L'] : [])],
-        [`y${k}`],
+        inputs,
+        [`y${k}`, ...(states?.outputs ?? [])],
         cellAttributes(cell, H, D),
       ),
       // Y is (T, D, B, H): bring D next to H, then merge them.
@@ -188,6 +201,15 @@ export function onnxModel(problem: Problem): Uint8Array {
     valueInfo(11, 'X', [B, T, config.inputSize]),
     ...(lengths ? [valueInfo(11, 'L', [B], INT32)] : []),
     valueInfo(12, 'Y', [B, T, D * H]),
+    ...(stream
+      ? layers.flatMap((_, k) => {
+          const { inputs, outputs } = stateNames(cell, k);
+          return [
+            ...inputs.map((n) => valueInfo(11, n, [D, B, H])),
+            ...outputs.map((n) => valueInfo(12, n, [D, B, H])),
+          ];
+        })
+      : []),
   ]);
   const opset = message(8, [stringField(1, ''), intField(2, 17)]);
   return concat([intField(1, 8), stringField(2, 'recurrent-bench'), graph, opset]);

@@ -9,9 +9,18 @@ import {
   SGD,
   wasmCpuBackend,
 } from '@recurrent/nn';
-import { noGrad, type Tensor } from '@recurrent/tensor';
+import { narrow, noGrad, type Tensor } from '@recurrent/tensor';
 import { type BenchConfig, TRAIN_LR } from './configs.js';
-import { createModel, forwardAll, forwardPacked, type Model, type Problem, zeroPadding } from './problem.js';
+import {
+  createModel,
+  forwardAll,
+  forwardPacked,
+  type Model,
+  type Problem,
+  stepsOutput,
+  streamOf,
+  zeroPadding,
+} from './problem.js';
 import { lossThenOutput, paddedName, type Runner, type RunnerFactory, timeCalls } from './runner.js';
 
 /**
@@ -30,6 +39,8 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
   let input: Tensor | null = null;
   let lengths: readonly number[] | null = null;
   let training: { target: Tensor; opt: SGD } | null = null;
+  /** A streamed config and its steps (B, 1, I) on the backend. */
+  let stream: { config: BenchConfig; steps: Tensor[] } | null = null;
   const read = (output: Tensor, owned: readonly Tensor[]): Float32Array | Promise<Float32Array> => {
     if (output.device === 'cpu') return output.dataSync() as Float32Array;
     return output.data().then((data) => {
@@ -52,6 +63,30 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
     const { output, states } = forwardPacked(model, packed);
     const [padded] = padPackedSequence(output, { batchFirst: true, totalLength: input.shape[1] as number });
     return read(padded, [packed.data, output.data, padded, ...states]);
+  };
+  /**
+   * A streamed config: a stream over the steps, one forward each, every step's output read as it comes
+   * (a GPU one awaited, then disposed); the stream's last state released at the end.
+   */
+  const streamForward = (): Float32Array | Promise<Float32Array> => {
+    if (!model || !stream) throw new Error(`${name}: not set up`);
+    const { config, steps } = stream;
+    const run = streamOf(model, config.batch);
+    const { out, put } = stepsOutput(config, model.hiddenSize);
+    if (model.backend.device === 'cpu') {
+      for (const [t, x] of steps.entries()) put(t, run.step(x).dataSync() as Float32Array);
+      run.reset(null);
+      return out;
+    }
+    return (async () => {
+      for (const [t, x] of steps.entries()) {
+        const y = run.step(x);
+        put(t, (await y.data()) as Float32Array);
+        y.dispose();
+      }
+      run.reset(null);
+      return out;
+    })();
   };
   /** One training step, as a PyTorch loop writes it; returns the loss (a 0-d tensor). */
   const trainStep = (): Tensor => {
@@ -81,6 +116,15 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
       model.eval();
       if (backend) model.to(backend);
       input = model.backend.fromCpu(problem.input);
+      const { config } = problem;
+      stream = config.stream
+        ? {
+            config,
+            steps: Array.from({ length: config.steps }, (_, t) =>
+              (model as Model).backend.fromCpu(narrow(problem.input, 1, t, 1)),
+            ),
+          }
+        : null;
       lengths = mode === 'packed' ? (problem.config.lengths ?? null) : null;
       training = null;
       if (problem.target) {
@@ -93,6 +137,7 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
         const after = await noGrad(forward);
         return lossThenOutput(loss, after);
       }
+      if (stream) return (await streamForward()).slice();
       // the padded forward computes the padding positions too: compared on the valid ones only
       return zeroPadding(problem.config, (await forward()).slice());
     },
@@ -101,12 +146,20 @@ function oursRunner(name: string, backend: Backend | null, mode: Mode, close?: (
       timeCalls(
         n,
         batch,
-        training ? (input?.device === 'cpu' ? trainStep : () => trainStep().data()) : forward,
+        training
+          ? input?.device === 'cpu'
+            ? trainStep
+            : () => trainStep().data()
+          : stream
+            ? streamForward
+            : forward,
       ),
     async teardown() {
+      for (const x of stream?.steps ?? []) if (x.device !== 'cpu') x.dispose();
       model = null;
       input = null;
       training = null;
+      stream = null;
     },
     ...(close ? { close } : {}),
   };

@@ -114,3 +114,32 @@ export function zeroPadding(c: BenchConfig, output: Float32Array): Float32Array 
 export function outputSize(c: BenchConfig): number {
   return c.batch * c.steps * (c.bidirectional ? 2 : 1) * c.hiddenSize;
 }
+
+/** What a streamed config runs: a model's `stream()`, whatever its cell. */
+export interface Stream {
+  step(chunk: Tensor): Tensor;
+  reset(state: null): void;
+}
+
+export function streamOf(model: Model, batch: number): Stream {
+  if (model instanceof LSTM) return model.stream({ batch });
+  return model instanceof GRU ? model.stream({ batch }) : model.stream({ batch });
+}
+
+/**
+ * The (B, T, F) batch-first output of a streamed config, filled step by step: `put(t, y)` writes step t's
+ * output y (B, 1, F).
+ */
+export function stepsOutput(
+  c: BenchConfig,
+  width: number,
+): { out: Float32Array; put(t: number, y: Float32Array): void } {
+  const out = new Float32Array(c.batch * c.steps * width);
+  return {
+    out,
+    put(t, y) {
+      for (let b = 0; b < c.batch; b++)
+        out.set(y.subarray(b * width, (b + 1) * width), (b * c.steps + t) * width);
+    },
+  };
+}

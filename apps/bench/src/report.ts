@@ -9,22 +9,26 @@ const ratio = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)}×`
 /** One config's results as markdown: a row per implementation, then ours ÷ each peer. */
 export function configSection(config: BenchConfig, results: readonly Measurement[]): string {
   const flops = flopsOf(config);
+  // a streamed config's sample is T forwards: also the median per step
+  const perStep = config.stream ? ' µs per step |' : '';
+  const none = config.stream ? ' — |' : '';
   const lines = [
     `### ${config.id}: ${describeConfig(config)} (${(flops / 1e6).toPrecision(3)} MFLOP per forward)`,
     '',
-    '| implementation | median ms | min ms | max ms | samples | GFLOP/s | max abs Δ vs ours |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    `| implementation | median ms |${perStep} min ms | max ms | samples | GFLOP/s | max abs Δ vs ours |`,
+    `|---|---:|${config.stream ? '---:|' : ''}---:|---:|---:|---:|---:|`,
   ];
   for (const m of results) {
     if ('failed' in m)
-      lines.push(`| ${m.runner.name} | — | — | — | — | — | **FAILED**, not timed: ${m.failed} |`);
+      lines.push(`| ${m.runner.name} | — |${none} — | — | — | — | **FAILED**, not timed: ${m.failed} |`);
     else if ('unsupported' in m)
-      lines.push(`| ${m.runner.name} | — | — | — | — | — | not run: ${m.unsupported} |`);
+      lines.push(`| ${m.runner.name} | — |${none} — | — | — | — | not run: ${m.unsupported} |`);
     else {
       const { median, min, max, n } = m.summary;
       const gflops = flops / (median * 1e6);
+      const step = config.stream ? ` ${((median * 1000) / config.steps).toFixed(2)} |` : '';
       lines.push(
-        `| ${m.runner.name} | ${ms(median)} | ${ms(min)} | ${ms(max)} | ${n} | ${gflops.toFixed(2)} | ${m.maxAbs.toExponential(1)} |`,
+        `| ${m.runner.name} | ${ms(median)} |${step} ${ms(min)} | ${ms(max)} | ${n} | ${gflops.toFixed(2)} | ${m.maxAbs.toExponential(1)} |`,
       );
     }
   }
@@ -119,6 +123,7 @@ export function cellTargets(
       config.cell !== 'RNN' &&
       !config.lengths &&
       !config.train &&
+      !config.stream &&
       TARGET_SHAPES.includes(config.id.split('-')[0] as string),
   );
   if (rows.length === 0) return '';

@@ -1,5 +1,5 @@
 // Streaming on every backend: chunks with the state carried over equal one forward over the whole sequence.
-import { cat, Generator, manualSeed, narrow, randn, Tensor, zeros } from '@recurrent/tensor';
+import { add, cat, Generator, manualSeed, narrow, randn, sum, Tensor, zeros } from '@recurrent/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertClose, checkpointFixtures, decode, readFixtureBytes } from '../../../fixtures/load.js';
@@ -33,6 +33,13 @@ function countingLiveStates(backend: Backend): { backend: Backend; live: () => n
       clone: (t) => backend.clone(t),
       dispose: () => {},
       fromCpu: (t) => backend.fromCpu(t),
+      // a state given back to the backend (the WebAssembly ones) is released as a disposed one is
+      ...(backend.recycle && {
+        recycle(t: Tensor) {
+          (t.storage as { dispose(): void }).dispose();
+          backend.recycle?.(t);
+        },
+      }),
       rnn(args) {
         const result = backend.rnn(args);
         // patch the storage: unbatched forwards hand out a squeezed view of hN, which shares it
@@ -338,6 +345,90 @@ describe.each(backendsUnderTest)('$name backend', ({ name, create }) => {
     }
   });
 });
+
+// The WebAssembly backends write a stream's next state over the arrays of a state it released.
+describe.each(backendsUnderTest.filter((b) => b.name.startsWith('cpu-wasm')))(
+  '$name backend, states given back',
+  ({ create }) => {
+    let backend: Backend;
+    beforeAll(async () => {
+      backend = await create();
+    });
+
+    /** `backend`, recording the tensors given back to it. */
+    function recording(): { backend: Backend; given: Tensor[] } {
+      const given: Tensor[] = [];
+      const recycle = (t: Tensor): void => {
+        given.push(t);
+        backend.recycle?.(t);
+      };
+      return { given, backend: { ...backend, recycle } };
+    }
+
+    it('gives back every state it never handed out, and later steps write theirs over them', async () => {
+      manualSeed(31);
+      const rec = recording();
+      const lstm = new LSTM({ inputSize: 3, hiddenSize: 20, numLayers: 2 }).eval().to(rec.backend);
+      const x = randn([8, 2, 3]);
+      const [want, [wantH, wantC]] = lstm.forward(x);
+      const stream = lstm.stream({ batch: 2 });
+      const outputs = Array.from({ length: 8 }, (_, t) => stream.step(narrow(x, 0, t, 1)));
+      expect(rec.given.length).toBe(2 * 7); // h and c of every state but the last
+      const [h, c] = stream.state as LSTMState;
+      const givenArrays = new Set(rec.given.map((t) => t.dataSync()));
+      expect(givenArrays.has(h.dataSync())).toBe(true);
+      expect(givenArrays.has(c.dataSync())).toBe(true);
+      await assertClose(cat(outputs, 0), want, 'outputs of 8 steps');
+      await assertClose(h, wantH, 'hN');
+      await assertClose(c, wantC, 'cN');
+    });
+
+    it('keeps a state that `state` handed out: later steps do not write over it', async () => {
+      manualSeed(32);
+      const rec = recording();
+      const gru = new GRU({ inputSize: 3, hiddenSize: 20 }).eval().to(rec.backend);
+      const x = randn([7, 1, 3]);
+      const [, want] = gru.forward(narrow(x, 0, 0, 3));
+      const stream = gru.stream({ batch: 1 });
+      stream.step(narrow(x, 0, 0, 3));
+      const seen = stream.state as Tensor;
+      for (let t = 3; t < 7; t++) stream.step(narrow(x, 0, t, 1));
+      expect(rec.given).not.toContain(seen);
+      expect(rec.given.length).toBe(3);
+      await assertClose(seen, want, 'the state handed out, four steps later');
+    });
+
+    it('never gives back a state an autograd graph holds, and trains to the gradients of one forward', async () => {
+      manualSeed(33);
+      const rec = recording();
+      const x = randn([4, 1, 3]);
+      // in training mode: a graph per step
+      const make = (): LSTM => {
+        manualSeed(34);
+        return new LSTM({ inputSize: 3, hiddenSize: 20 }).to(rec.backend);
+      };
+      const whole = make();
+      sum(whole.forward(x)[0]).backward();
+      const want = whole.parameters().map((p) => p.grad as Tensor);
+      const lstm = make();
+      const stream = lstm.stream({ batch: 1 });
+      let loss = sum(stream.step(narrow(x, 0, 0, 1)));
+      for (let t = 1; t < 4; t++) loss = add(loss, sum(stream.step(narrow(x, 0, t, 1))));
+      loss.backward();
+      for (const [i, p] of lstm.parameters().entries()) {
+        await assertClose(p.grad as Tensor, want[i] as Tensor, `gradient of parameter ${i}`);
+      }
+      // a state made in eval mode, then a training step's h0 (its graph saves it), then released
+      lstm.eval();
+      stream.reset();
+      stream.step(narrow(x, 0, 0, 1));
+      lstm.train();
+      stream.step(narrow(x, 0, 1, 1));
+      stream.step(narrow(x, 0, 2, 1));
+      expect(rec.given).toEqual([]);
+    });
+  },
+);
 
 describe('RNNStream errors', () => {
   const rnn = new RNN({ inputSize: 4, hiddenSize: 3, numLayers: 2 });

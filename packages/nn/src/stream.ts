@@ -37,8 +37,9 @@ export interface RNNStreamOptions<S extends StreamState = Tensor> {
  * one `forward` over their concatenation.
  *
  * The state stays on the module's backend between steps, never read back. The stream owns the states it
- * produces and releases each one when the next replaces it (a GPU buffer on WebGPU; nothing on the CPU),
- * so memory stays flat however long the stream runs. The outputs belong to the caller.
+ * produces and releases each one when the next replaces it (a GPU buffer on WebGPU), so memory stays flat
+ * however long the stream runs; on the WebAssembly backend the next step writes its state over the arrays
+ * of one released, unless `state` handed that one out. The outputs belong to the caller.
  *
  * In training mode with dropout, every chunk draws its own masks, so chunked and whole differ; call
  * `rnn.eval()` first for inference.
@@ -56,6 +57,8 @@ export class RNNStream<S extends StreamState = Tensor> {
   #state: S | null;
   /** Whether `#state` came from a step (the stream's to release) rather than from the caller. */
   #owned = false;
+  /** Whether `state` has handed `#state` out: then its memory is never given back to the backend. */
+  #seen = false;
   #steps = 0;
 
   constructor(rnn: StreamableModule<S>, options: RNNStreamOptions<S>) {
@@ -88,6 +91,7 @@ export class RNNStream<S extends StreamState = Tensor> {
    * (`await state.data()`) to keep it.
    */
   get state(): S | null {
+    this.#seen = true;
     return this.#state;
   }
 
@@ -107,9 +111,10 @@ export class RNNStream<S extends StreamState = Tensor> {
   step(chunk: Tensor): Tensor {
     this.#checkChunk(chunk);
     const [output, hN] = this.rnn.forward(chunk, this.#state);
-    this.#release();
+    this.#release(hN);
     this.#state = hN;
     this.#owned = true;
+    this.#seen = false;
     this.#steps += chunk.shape[this.batch !== null && this.rnn.batchFirst ? 1 : 0] as number;
     return output;
   }
@@ -122,9 +127,10 @@ export class RNNStream<S extends StreamState = Tensor> {
     // a given state is copied before the old one is released: `reset(stream.state)` keeps the current state
     const given = state !== undefined;
     const next = given ? this.#copy(this.#checkState(state, 'reset(state)')) : this.#h0;
-    this.#release();
+    this.#release(null);
     this.#state = next;
     this.#owned = given && next !== null;
+    this.#seen = false;
     this.#steps = 0;
   }
 
@@ -138,9 +144,22 @@ export class RNNStream<S extends StreamState = Tensor> {
     return (state instanceof Tensor ? one(state) : [one(state[0]), one(state[1])]) as S;
   }
 
-  #release(): void {
+  /**
+   * Releases the state the stream owns as `next` replaces it: given back to the backend (`recycle`) when
+   * nothing else can hold it — never handed out by `state`, and in no autograd graph, whose backward may
+   * read it (a training step saves its h0) — else disposed.
+   */
+  #release(next: S | null): void {
     const state = this.#state;
-    if (this.#owned && state) for (const t of statesOf(state)) t.dispose();
+    if (this.#owned && state) {
+      const backend = this.rnn.backend;
+      const inGraph = [state, next].some((s) => s !== null && statesOf(s).some((t) => t.requiresGrad));
+      const reuse = backend.recycle !== undefined && !this.#seen && !inGraph;
+      for (const t of statesOf(state)) {
+        if (reuse) backend.recycle?.(t);
+        else t.dispose();
+      }
+    }
     this.#owned = false;
   }
 

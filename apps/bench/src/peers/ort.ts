@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { BenchConfig } from '../configs.js';
-import { onnxModel } from '../onnx.js';
-import type { Problem } from '../problem.js';
+import { onnxModel, stateNames } from '../onnx.js';
+import { type Problem, stepsOutput } from '../problem.js';
 import { type Runner, type RunnerFactory, timeCalls } from '../runner.js';
 
 /** The subset of onnxruntime-common's API both ONNX Runtime packages share. */
@@ -36,10 +36,30 @@ const NO_TRAINING = 'ONNX Runtime (web, node) runs inference only: no backward, 
 function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
   let session: OrtSession | null = null;
   let feeds: Record<string, OrtTensor> = {};
+  /** A streamed config: each step's X, and the zero states the first step starts from. */
+  let stream: { config: BenchConfig; xs: OrtTensor[]; zeros: Record<string, OrtTensor> } | null = null;
   const forward = async (): Promise<Float32Array> => {
     if (!session) throw new Error(`${name}: not set up`);
+    if (stream) return streamForward(session, stream);
     const { Y } = await session.run(feeds);
     return Y?.data as Float32Array;
+  };
+  /** One run per step, each step's outputs `HN_k` (`CN_k`) fed back as the next one's `H0_k` (`C0_k`). */
+  const streamForward = async (s: OrtSession, st: NonNullable<typeof stream>): Promise<Float32Array> => {
+    const { out, put } = stepsOutput(st.config, st.config.hiddenSize);
+    const names = Array.from({ length: st.config.numLayers }, (_, k) => stateNames(st.config.cell, k));
+    let state = st.zeros;
+    for (const [t, X] of st.xs.entries()) {
+      const r = await s.run({ X, ...state });
+      put(t, r.Y?.data as Float32Array);
+      const next: Record<string, OrtTensor> = {};
+      for (const { inputs, outputs } of names)
+        inputs.forEach((input, i) => {
+          next[input] = r[outputs[i] as string] as OrtTensor;
+        });
+      state = next;
+    }
+    return out;
   };
   return {
     name,
@@ -47,8 +67,28 @@ function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
     unsupported: (config: BenchConfig) => (config.train ? NO_TRAINING : undefined),
     async setup(problem: Problem) {
       session = await ort.InferenceSession.create(onnxModel(problem), sessionOptions);
-      const { batch, steps, inputSize, lengths } = problem.config;
+      const { batch, steps, inputSize, hiddenSize, numLayers, cell, lengths } = problem.config;
       feeds = { X: new ort.Tensor('float32', problem.input.dataSync(), [batch, steps, inputSize]) };
+      stream = null;
+      if (problem.config.stream) {
+        // step t's (B, 1, I) rows of the batch-first input
+        const x = problem.input.dataSync();
+        const xs = Array.from({ length: steps }, (_, t) => {
+          const step = new Float32Array(batch * inputSize);
+          for (let b = 0; b < batch; b++)
+            step.set(x.subarray((b * steps + t) * inputSize, (b * steps + t + 1) * inputSize), b * inputSize);
+          return new ort.Tensor('float32', step, [batch, 1, inputSize]);
+        });
+        const zeros: Record<string, OrtTensor> = {};
+        for (let k = 0; k < numLayers; k++)
+          for (const input of stateNames(cell, k).inputs)
+            zeros[input] = new ort.Tensor('float32', new Float32Array(batch * hiddenSize), [
+              1,
+              batch,
+              hiddenSize,
+            ]);
+        stream = { config: problem.config, xs, zeros };
+      }
       // packed configs: the `sequence_lens` of every node (Y is zero past each length; compared as it is)
       if (lengths) feeds.L = new ort.Tensor('int32', Int32Array.from(lengths), [batch]);
       return forward();
@@ -57,6 +97,7 @@ function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
     async teardown() {
       await session?.release();
       session = null;
+      stream = null;
     },
   };
 }

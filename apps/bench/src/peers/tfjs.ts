@@ -76,6 +76,10 @@ const NO_PYTORCH_GRU =
  */
 const NO_PACKED = 'tfjs has no packed sequences (its Masking layer still runs all T steps of every sequence)';
 
+/** tfjs carries a state from one call to the next only in a `stateful` layer, which this bench does not build. */
+const NO_STREAM =
+  'streamed steps: not run (tfjs keeps state between predict() calls only in a stateful layer, not built here)';
+
 /** tfjs `tf.layers.simpleRNN` / `lstm` on the `backend` backend (`'wasm'`: XNNPACK SIMD; `'cpu'`: plain JS). */
 export function tfjs(backend: 'wasm' | 'cpu'): RunnerFactory {
   return async () => {
@@ -122,13 +126,15 @@ export function tfjs(backend: 'wasm' | 'cpu'): RunnerFactory {
       name: `tfjs ${backend}`,
       ours: false,
       unsupported: (config: BenchConfig) =>
-        config.cell === 'GRU'
-          ? NO_PYTORCH_GRU
-          : config.lengths
-            ? NO_PACKED
-            : backend === 'wasm' && config.train && config.cell === 'LSTM' && config.steps >= 4096
-              ? 'tfjs-wasm aborts with "memory access out of bounds" on a 4096-step LSTM training step (seen 2026-12-02)'
-              : undefined,
+        config.stream
+          ? NO_STREAM
+          : config.cell === 'GRU'
+            ? NO_PYTORCH_GRU
+            : config.lengths
+              ? NO_PACKED
+              : backend === 'wasm' && config.train && config.cell === 'LSTM' && config.steps >= 4096
+                ? 'tfjs-wasm aborts with "memory access out of bounds" on a 4096-step LSTM training step (seen 2026-12-02)'
+                : undefined,
       async setup(problem: Problem) {
         await tf.setBackend(backend);
         await tf.ready();

@@ -19,6 +19,7 @@ import {
   recurrenceParams,
 } from './cpu-wasm-rnn.js';
 import { layerInputSize, type SeqGeometry } from './geometry.js';
+import type { ResultPool } from './result-pool.js';
 import type { RnnArgs, RnnResult } from './types.js';
 
 /**
@@ -87,6 +88,7 @@ export function prepareReady(
   args: RnnArgs,
   g: SeqGeometry,
   key: readonly number[],
+  results: ResultPool,
 ): ReadyForward {
   const { T, N, D, L, G, H, P, width, rows } = g;
   const { mode, hasCellState } = args.cell;
@@ -177,7 +179,8 @@ export function prepareReady(
         if (a.c0) f32.set(cpuData(a.c0, 'c0'), c.ptr / 4);
         else c.fill(0);
       }
-      const hN = new Float32Array(L * D * N * P);
+      // every float of hN is written: an array given back (stale values) serves as well as a new one
+      const hN = results.take(L * D * N * P);
       for (const call of schedule) {
         ex.run(call.jobs);
         for (const layer of call.finishes) {
@@ -192,10 +195,15 @@ export function prepareReady(
           }
         }
       }
+      const copyOut = (b: Block): Float32Array => {
+        const array = results.take(b.floats);
+        array.set(b.f32);
+        return array;
+      };
       return {
         output: Tensor.fromArray((outs[0] as Block).read(), [...g.outputShape]),
         hN: Tensor.fromArray(hN, [...g.hShape]),
-        cN: c ? Tensor.fromArray(c.read(), [...g.cShape]) : null,
+        cN: c ? Tensor.fromArray(copyOut(c), [...g.cShape]) : null,
       };
     },
     free(): void {

@@ -9,6 +9,7 @@ import { prepareReady, type ReadyForward, readyEligible, readyKey, sameKey } fro
 import { pendingWeightBytes, prepareAll, recurrentWasm } from './cpu-wasm-rnn.js';
 import { PreparedWeights } from './cpu-wasm-weights.js';
 import { forwardFlops, seqGeometry } from './geometry.js';
+import { ResultPool } from './result-pool.js';
 import type {
   Backend,
   RnnArgs,
@@ -103,6 +104,8 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
   let weights: PreparedWeights | null = new PreparedWeights(executor);
   // the last whole inference forward's buffers and calls, for the next of the same shape and parameters
   let ready: ReadyForward | null = null;
+  // the arrays of released stream states (`recycle`), for the next ready forward's hN and cN
+  const results = new ResultPool();
   let disposed = false;
 
   function dropReady(): void {
@@ -164,7 +167,7 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     return releasing(ex, () => {
       const params = prepareAll(prepared, args, g.N);
       if (!eligible || plan.chunks !== 1) return recurrentWasm(ex, params, args, g, plan);
-      ready = prepareReady(ex, params, args, g, readyKey(args, g, params));
+      ready = prepareReady(ex, params, args, g, readyKey(args, g, params), results);
       return ready.run(args);
     });
   }
@@ -218,6 +221,10 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
       }
       const g = seqGeometry(args);
       return forwardFlops(g) < minFlops ? cpuBackend.rnn(args) : wasmForward(args, g);
+    },
+    recycle(t: Tensor): void {
+      // only the arrays `results` handed out go back (a ready forward's hN and cN)
+      if (t.device === 'cpu' && t.dtype === 'float32') results.give(t.dataSync() as Float32Array);
     },
     get executor(): WasmExecutor | null {
       return current;

@@ -187,6 +187,13 @@ export interface Backend {
   /** The whole multi-layer, possibly bidirectional recurrent forward over the whole sequence. */
   rnn(args: RnnArgs): RnnResult;
   /**
+   * Optional: takes back a result of this backend whose memory nobody reads or writes again (the tensor,
+   * its views and its array), so that a later result may be written there instead of allocating.
+   * `RNNStream` gives back each state it replaces that it never handed out (the WASM backend then writes
+   * the next step's hN and cN over it). A tensor the backend did not make this way is left as it is.
+   */
+  recycle?(t: Tensor): void;
+  /**
    * Training forward (optional): the same numbers as `rnn`, also saving the activations the backward
    * needs (dropout masks drawn as `rnn` draws them). Modules call it when a gradient is required (a CPU
    * backend without it trains through `cpuBackend`'s; a device backend without it cannot train: the
