@@ -1,8 +1,9 @@
-// `pnpm bench [-- --quick] [--only=C2,C3-LSTM,C2-train,gemm,memory,memory-train] [--cell=lstm,gru] [--skip=tfjs cpu] [--rounds=5]
+// `pnpm bench [-- --quick] [--only=C2,C3-LSTM,C2-train,gemm,linear,memory,memory-train] [--cell=lstm,gru] [--skip=tfjs cpu] [--rounds=5]
 //   [--budget=3000] [--markdown=BENCHMARKS.md]`: exits 1 when a runner fails (an error, or an output that differs).
 import { writeFileSync } from 'node:fs';
 import { type BenchConfig, CONFIGS, GATES, QUICK } from './configs.js';
 import { gemmSection } from './gemm.js';
+import { linearSection } from './linear.js';
 import { machineReport } from './machine.js';
 import { memorySection, trainingMemorySection } from './memory.js';
 import { ours } from './ours.js';
@@ -86,6 +87,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${configSection(config, results)}\n`);
   }
   const gemm = only && !only.includes('gemm') ? '' : await gemmSection(quick ? 256 : 1024, quick ? 3 : 9);
+  const linear =
+    only && !only.includes('linear') ? '' : await linearSection(schedule.rounds, schedule.budgetMs);
   // the memory probe runs the RNN's C4: not with --only without it, nor with --cell without rnn
   const noMemory = quick || (only && !only.includes('memory')) || (cells && !cells.includes('RNN'));
   // the training probe: with --only=memory-train (C2's training step), or a full run
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
   ]
     .filter(Boolean)
     .join('\n');
-  process.stdout.write(`${gemm}\n${memory}\n${targets}\n`);
+  process.stdout.write(`${gemm}\n${linear}\n${memory}\n${targets}\n`);
   const summary = ratioSummary(all);
   process.stdout.write(`## Ratios\n\n${summary}\n`);
   for (const r of runners) r.close?.();
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
     const body = all.map(({ config, results }) => configSection(config, results)).join('\n');
     writeFileSync(
       markdown,
-      `# Benchmarks\n\n${header}\n## Ratios\n\n${summary}\n## Per configuration\n\n${body}\n## GEMM and memory\n\n${gemm}\n${memory}\n${targets}`,
+      `# Benchmarks\n\n${header}\n## Ratios\n\n${summary}\n## Per configuration\n\n${body}\n## GEMM and memory\n\n${gemm}\n${linear}\n${memory}\n${targets}`,
     );
     log(`wrote ${markdown}`);
   }

@@ -115,11 +115,9 @@ export class Linear extends Module {
             ? 'ViewBackward0'
             : 'UnsafeViewBackward0';
     return recordGradFn(out, name, [input, weight, bias], [input, weight], (g, needs) => {
-      if (out.device !== 'cpu') {
-        if (!backend.linearBackward) throw unsupported('Linear', backend);
-        return backend.linearBackward(args, g, needs);
-      }
-      if (input.device !== 'cpu') throw unsupported('Linear', backend);
+      // the backend's own backward where it has one (a device's; the WebAssembly kernels')
+      if (backend.linearBackward) return backend.linearBackward(args, g, needs);
+      if (out.device !== 'cpu' || input.device !== 'cpu') throw unsupported('Linear', backend);
       return linearBackward(input, weight, bias !== null, g, needs);
     });
   }

@@ -224,7 +224,7 @@ function adopt(block: Block, from: Block[], to: Block[]): Block {
 }
 
 /** One pack buffer per thread for `gemmJob`s of up to `N` columns and depth `K`. */
-function packBuffers(s: Scratch, threads: number, N: number, K: number): Block[] {
+export function packBuffers(s: Scratch, threads: number, N: number, K: number): Block[] {
   return Array.from({ length: threads }, () => s.alloc(gemmPackFloats(N, K)));
 }
 
@@ -233,7 +233,7 @@ function packBuffers(s: Scratch, threads: number, N: number, K: number): Block[]
  * in blocks) and B (K×N, leading dimension `ldb`): a weight gradient over all rows of the sequence. M
  * split over the threads.
  */
-function weightGemm(
+export function weightGemm(
   ex: WasmExecutor,
   packs: Block[],
   M: number,
@@ -259,7 +259,7 @@ function weightGemm(
  * The column sums of A (rows × cols, row-major) in float64 (as the TypeScript backward sums a bias
  * gradient), on the kernels, columns split over the threads; through `out` from float `at`.
  */
-function columnSums(
+export function columnSums(
   ex: WasmExecutor,
   a: Ptr,
   rows: number,

@@ -14,8 +14,9 @@ export interface ParameterKey {
   readonly reverse: boolean;
 }
 
-function parameterName(name: string, { layer, reverse }: ParameterKey): string {
-  return `${name}_l${layer}${reverse ? '_reverse' : ''}`;
+/** A recurrent parameter's name (`weight_ih_l0_reverse`), or `name` itself without a key (Linear's `weight`). */
+function parameterName(name: string, key?: ParameterKey): string {
+  return key ? `${name}_l${key.layer}${key.reverse ? '_reverse' : ''}` : name;
 }
 
 /** The forms of one tensor in the kernels' memory: packed transposed (by layout), packed as is, or raw. */
@@ -46,7 +47,7 @@ export class PreparedWeights {
    * Wᵀ of a `(rows, cols)` weight W, packed in `layout`: the B operand of `x·Wᵀ` (K = cols, N = rows).
    * `name` and `key` name the parameter in the error for a tensor that is not on the CPU.
    */
-  transposed(w: Tensor, layout: PackLayout, name: string, key: ParameterKey): Block {
+  transposed(w: Tensor, layout: PackLayout, name: string, key?: ParameterKey): Block {
     const forms = this.#forms(w);
     let block = forms.get(layout);
     if (!block) {
@@ -67,7 +68,7 @@ export class PreparedWeights {
    * W itself (`(rows, cols)`), packed in layout `'blocks'`: the B operand of `g·W` (K = rows, N = cols),
    * as a backward needs it (`dh = dgates·W_hh`, `dx = dgates·W_ih`).
    */
-  plain(w: Tensor, name: string, key: ParameterKey): Block {
+  plain(w: Tensor, name: string, key?: ParameterKey): Block {
     const forms = this.#forms(w);
     let block = forms.get('plain');
     if (!block) {
@@ -95,7 +96,7 @@ export class PreparedWeights {
   }
 
   /** A tensor's floats as they are (a bias). */
-  raw(t: Tensor, name: string, key: ParameterKey): Block {
+  raw(t: Tensor, name: string, key?: ParameterKey): Block {
     const forms = this.#forms(t);
     let block = forms.get('raw');
     if (!block) {

@@ -2,8 +2,10 @@ import { WASM32_MAX_BYTES, type WasmExecutor } from '@recurrent/kernels-wasm';
 import type { Tensor } from '@recurrent/tensor';
 import { cpuBackend } from './cpu.js';
 import { recurrentCpuBackward as cpuBackward, recurrentCpuTrain as cpuTrain } from './cpu-grad.js';
+import { linearBackward } from './cpu-grad-heads.js';
 import { trainBytes, type WasmSaved, wasmTrainForward } from './cpu-wasm-grad.js';
 import { wasmBackward } from './cpu-wasm-grad-back.js';
+import { linearBytes, linearFlops, wasmLinear, wasmLinearBackward } from './cpu-wasm-linear.js';
 import { planForward } from './cpu-wasm-plan.js';
 import { prepareReady, type ReadyForward, readyEligible, readyKey, sameKey } from './cpu-wasm-ready.js';
 import { pendingWeightBytes, prepareAll, recurrentWasm } from './cpu-wasm-rnn.js';
@@ -12,6 +14,7 @@ import { forwardFlops, seqGeometry } from './geometry.js';
 import { ResultPool } from './result-pool.js';
 import type {
   Backend,
+  LinearArgs,
   RnnArgs,
   RnnBackwardOptions,
   RnnGradOutputs,
@@ -23,9 +26,9 @@ import type {
 /** Options of {@link wasmCpuBackend}. */
 export interface WasmCpuBackendOptions {
   /**
-   * Forwards under this many FLOPs (of their GEMMs) run on the plain TypeScript path, where copying
-   * into WebAssembly memory and back costs more than the arithmetic. Default 16384; 0 sends every
-   * forward to WebAssembly.
+   * Forwards (recurrent, or a `Linear`'s, and their backwards) under this many FLOPs (of their GEMMs) run on
+   * the plain TypeScript path, where copying into WebAssembly memory and back costs more than the
+   * arithmetic. Default 16384; 0 sends every forward to WebAssembly.
    */
   minFlops?: number;
   /**
@@ -83,6 +86,10 @@ const DEFAULT_RELEASE_BYTES = 256 * 2 ** 20;
  * until the tape is collected without a backward); with `retainSaved` (a `retainGraph` backward) it keeps it
  * for the next backward.
  *
+ * A `Linear` runs on the kernels too (`linear`, `linearBackward`): one GEMM with the bias fused, W packed
+ * once per version, rows split over the threads; dx = g·W, dW = gᵀ·x and db as column sums for its
+ * backward. The other head ops (embedding, softmax, argmax, dropout) run on `cpuBackend`'s TypeScript.
+ *
  * Parameters are packed into the kernels' memory once per parameter version (an optimizer's in-place
  * step packs them again) and stay there for later forwards; inputs and states are copied in per forward
  * and results copied out. The buffers and kernel calls of the last whole inference forward stay ready
@@ -90,7 +97,7 @@ const DEFAULT_RELEASE_BYTES = 256 * 2 ** 20;
  * costs little more than its arithmetic. Long sequences run in time chunks of at most `chunkBytes`; after a forward
  * that leaves more than `releaseBytes` unused, the memory is given back (see the options). Tiny problems
  * run on the plain TypeScript path. The backend owns the executor: `dispose()` stops its workers, and
- * every later `rnn()` throws.
+ * every later `rnn()` or `linear()` throws.
  */
 export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOptions = {}): WasmCpuBackend {
   const minFlops = options.minFlops ?? 16_384;
@@ -172,6 +179,20 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     });
   }
 
+  /**
+   * The executor and prepared parameters a linear (or its backward) runs on: null (the TypeScript path)
+   * under `minFlops`, for an empty GEMM, or where its buffers would pass the memory's limit.
+   */
+  function linearOn(args: LinearArgs, backward: boolean): [WasmExecutor, PreparedWeights] | null {
+    if (disposed) {
+      throw new Error('wasmCpuBackend: backend disposed; create a new one (createCpuBackend) to run again');
+    }
+    const flops = linearFlops(args);
+    if (flops === 0 || flops < minFlops) return null;
+    const [ex, prepared] = acquire();
+    return ex.arena.stats().top + linearBytes(prepared, args, backward) > limit ? null : [ex, prepared];
+  }
+
   function rnnTrain(args: RnnArgs): RnnTrainResult {
     const g = seqGeometry(args);
     const [ex, prepared] = acquire();
@@ -205,8 +226,19 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     owns: (t: Tensor): boolean => t.device === 'cpu',
     fromCpu: cpuBackend.fromCpu,
     clone: cpuBackend.clone,
-    // a model head's ops run on the TypeScript CPU backend
-    linear: cpuBackend.linear,
+    linear(args: LinearArgs): Tensor<'float32'> {
+      const on = linearOn(args, false);
+      if (!on) return cpuBackend.linear(args);
+      const [ex, prepared] = on;
+      return releasing(ex, () => wasmLinear(ex, prepared, args));
+    },
+    linearBackward(args: LinearArgs, grad: Tensor, needs: readonly boolean[]): (Tensor<'float32'> | null)[] {
+      const on = linearOn(args, true);
+      if (!on) return linearBackward(args.input, args.weight, args.bias !== null, grad, needs);
+      const [ex, prepared] = on;
+      return releasing(ex, () => wasmLinearBackward(ex, prepared, args, grad, needs));
+    },
+    // the other head ops run on the TypeScript CPU backend
     embedding: cpuBackend.embedding,
     gatherRows: cpuBackend.gatherRows,
     argmax: cpuBackend.argmax,
