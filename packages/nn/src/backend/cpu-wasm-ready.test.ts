@@ -155,6 +155,16 @@ describe('wasmCpuBackend ready forward on two threads', () => {
       [700, 1, 24],
     ],
     [
+      'GRU 2 layers, batch of one (a balanced pair: layer 0 projected first)',
+      () => new GRU({ inputSize: 24, hiddenSize: 128, numLayers: 2, generator: new Generator(18) }),
+      [700, 1, 24],
+    ],
+    [
+      'LSTM 2 layers, batch of one, input wider than hidden (a balanced pair)',
+      () => new LSTM({ inputSize: 160, hiddenSize: 96, numLayers: 2, generator: new Generator(19) }),
+      [600, 1, 160],
+    ],
+    [
       'RNN 2 layers (in place, a wavefront), batch first',
       () =>
         new RNN({

@@ -109,7 +109,7 @@ export function prepareReady(
   const gxs = inPlace ? [] : Array.from({ length: D }, () => alloc(rows * GH));
   // one direction, a batch below the row split, rows of a step contiguous: the recurrence has one thread
   const pipeline = D === 1 && N < 8 && (N === 1 || !g.batchFirst) ? pipelineChunks(ex, g) : 1;
-  // stacked layers as a wavefront
+  // stacked layers at once: two as a balanced pair, more as a wavefront
   const front = pipeline > 1 && L > 1;
   // a recurrence's scratch per direction, or per layer when layers run at once
   const scratch = Array.from({ length: front ? L : D }, () => alloc(recurScratchFloats(mode, N, H, P !== H)));
@@ -144,7 +144,20 @@ export function prepareReady(
     return chunkedLayer(recurrenceOf(layer, 0, out, gx.at(), gxLd), projection, out, g, pipeline);
   };
   const schedule: Call[] = [];
-  if (front) schedule.push(...wavefront(Array.from({ length: L }, (_, layer) => chunked(layer))));
+  if (front && L === 2) {
+    const [gx, gxLd] = inPlace ? [outOf(0), width] : [gxs[0] as Block, GH];
+    const upfront = projectionJobs(
+      ex,
+      params[0]?.[0] as DirectionBlocks,
+      rows,
+      GH,
+      g.inputSize,
+      input.at(),
+      gx.at(),
+      gxLd,
+    );
+    schedule.push(...pairedWavefront(chunked(0), chunked(1), upfront));
+  } else if (front) schedule.push(...wavefront(Array.from({ length: L }, (_, layer) => chunked(layer))));
   const call = (jobs: Job[]): Call => ({ jobs, finishes: [] });
   for (let layer = 0; !front && layer < L; layer++) {
     if (pipeline > 1) {
@@ -246,8 +259,11 @@ interface Projection {
 interface Chunked {
   /** Chunk starts 0, steps, 2·steps, … below T. */
   readonly starts: number[];
-  /** The projection of chunk [t0, t0 + steps) (its rows as the whole GEMM computes them). */
-  project(t0: number): PackedGemmJobArgs;
+  /**
+   * The projection of chunk [t0, t0 + steps) (its rows as the whole GEMM computes them), or of part `i` of
+   * `n` of its rows.
+   */
+  project(t0: number, part?: readonly [i: number, n: number]): PackedGemmJobArgs;
   /** The recurrence of chunk [t0, t0 + steps), from the previous chunk's last output rows. */
   recur(t0: number): RecurJobArgs;
   /**
@@ -268,12 +284,16 @@ function chunkedLayer(r: RecurJobArgs, p: Projection, out: Block, g: SeqGeometry
   const { T, N, G, H, width } = g;
   const steps = Math.ceil(T / chunks);
   const starts = Array.from({ length: Math.ceil(T / steps) }, (_, k) => k * steps);
-  const project = (t0: number): PackedGemmJobArgs => ({
-    // the whole GEMM's M (at least 2: see projectionJobs), this chunk's rows
-    ...{ M: Math.max(T * N, 2), N: G * H, K: p.K, a: p.x.at(), sai: p.K, sak: 1 },
-    ...{ b: p.w.ih.at(), bias: p.w.bih?.at() ?? null, c: p.gx.at(), ldc: p.gxLd },
-    rows: [t0 * N, Math.min(T, t0 + steps) * N],
-  });
+  const project = (t0: number, [i, n]: readonly [number, number] = [0, 1]): PackedGemmJobArgs => {
+    const [from, to] = [t0 * N, Math.min(T, t0 + steps) * N];
+    const size = Math.ceil((to - from) / n);
+    return {
+      // the whole GEMM's M (at least 2: see projectionJobs), this chunk's rows (or a part of them)
+      ...{ M: Math.max(T * N, 2), N: G * H, K: p.K, a: p.x.at(), sai: p.K, sak: 1 },
+      ...{ b: p.w.ih.at(), bias: p.w.bih?.at() ?? null, c: p.gx.at(), ldc: p.gxLd },
+      rows: [Math.min(to, from + i * size), Math.min(to, from + (i + 1) * size)],
+    };
+  };
   // step t's N rows start at row t·N, in gx and in out
   const recur = (t0: number): RecurJobArgs => ({
     ...r,
@@ -293,6 +313,37 @@ function chunkedLayer(r: RecurJobArgs, p: Projection, out: Block, g: SeqGeometry
       ),
     ],
   };
+}
+
+/**
+ * Two stacked layers (one direction each, chunked alike) on two threads or more, balanced: layer 0's input
+ * projection runs first for every step (`upfront`, its rows over the threads); then wave w runs layer 0's
+ * recurrence of chunk w beside layer 1's of chunk w − 2, each job first projecting half the rows of layer
+ * 1's chunk w − 1 (from layer 0's output, finished a wave before). The two jobs weigh alike, P₁/2 + R
+ * each, where `wavefront`'s weigh P₀ + R against P₁ + R (P₁ the heavier when the hidden size passes the
+ * input's). Rows a wave touches: layer 0's gx of chunk w (written up front), layer 1's gx of chunk w − 1
+ * (written over layer 0's, which its recurrence read a wave before) and of chunk w − 2.
+ */
+function pairedWavefront(l0: Chunked, l1: Chunked, upfront: Job[]): Call[] {
+  const chunks = l0.starts.length;
+  const calls: Call[] = [{ jobs: upfront, finishes: [] }];
+  const job = (r: RecurJobArgs | null, p: PackedGemmJobArgs | null): Job[] =>
+    r && p ? [projectRecurJob(p, r)] : r ? [recurJob(r)] : p ? [packedGemmJob(p)] : [];
+  for (let w = 0; w < chunks + 2; w++) {
+    const [r0, p1, r1] = [l0.starts[w], l1.starts[w - 1], l1.starts[w - 2]];
+    const half = (i: number): PackedGemmJobArgs | null => {
+      const p = p1 === undefined ? null : l1.project(p1, [i, 2]);
+      return p && (p.rows as [number, number])[1] > (p.rows as [number, number])[0] ? p : null; // a chunk of one row
+    };
+    calls.push({
+      jobs: [
+        ...job(r0 === undefined ? null : l0.recur(r0), half(0)),
+        ...job(r1 === undefined ? null : l1.recur(r1), half(1)),
+      ],
+      finishes: [...(w === chunks - 1 ? [0] : []), ...(w === chunks + 1 ? [1] : [])],
+    });
+  }
+  return calls;
 }
 
 /**
