@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { narrow } from '@recurrent/tensor';
 import type { BenchConfig } from '../configs.js';
 import { onnxModel, stateNames } from '../onnx.js';
 import { type Problem, stepsOutput } from '../problem.js';
@@ -36,8 +37,16 @@ const NO_TRAINING = 'ONNX Runtime (web, node) runs inference only: no backward, 
 function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
   let session: OrtSession | null = null;
   let feeds: Record<string, OrtTensor> = {};
-  /** A streamed config: each step's X, and the zero states the first step starts from. */
-  let stream: { config: BenchConfig; xs: OrtTensor[]; zeros: Record<string, OrtTensor> } | null = null;
+  /**
+   * A streamed config: each step's X, the zero states the first step starts from, and which output feeds
+   * which input (`HN_k` → `H0_k`, `CN_k` → `C0_k`).
+   */
+  let stream: {
+    config: BenchConfig;
+    xs: OrtTensor[];
+    zeros: Record<string, OrtTensor>;
+    links: [input: string, output: string][];
+  } | null = null;
   const forward = async (): Promise<Float32Array> => {
     if (!session) throw new Error(`${name}: not set up`);
     if (stream) return streamForward(session, stream);
@@ -47,17 +56,11 @@ function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
   /** One run per step, each step's outputs `HN_k` (`CN_k`) fed back as the next one's `H0_k` (`C0_k`). */
   const streamForward = async (s: OrtSession, st: NonNullable<typeof stream>): Promise<Float32Array> => {
     const { out, put } = stepsOutput(st.config, st.config.hiddenSize);
-    const names = Array.from({ length: st.config.numLayers }, (_, k) => stateNames(st.config.cell, k));
     let state = st.zeros;
     for (const [t, X] of st.xs.entries()) {
       const r = await s.run({ X, ...state });
       put(t, r.Y?.data as Float32Array);
-      const next: Record<string, OrtTensor> = {};
-      for (const { inputs, outputs } of names)
-        inputs.forEach((input, i) => {
-          next[input] = r[outputs[i] as string] as OrtTensor;
-        });
-      state = next;
+      state = Object.fromEntries(st.links.map(([input, output]) => [input, r[output] as OrtTensor]));
     }
     return out;
   };
@@ -71,23 +74,23 @@ function ortRunner(name: string, ort: Ort, sessionOptions: object): Runner {
       feeds = { X: new ort.Tensor('float32', problem.input.dataSync(), [batch, steps, inputSize]) };
       stream = null;
       if (problem.config.stream) {
-        // step t's (B, 1, I) rows of the batch-first input
-        const x = problem.input.dataSync();
-        const xs = Array.from({ length: steps }, (_, t) => {
-          const step = new Float32Array(batch * inputSize);
-          for (let b = 0; b < batch; b++)
-            step.set(x.subarray((b * steps + t) * inputSize, (b * steps + t + 1) * inputSize), b * inputSize);
-          return new ort.Tensor('float32', step, [batch, 1, inputSize]);
-        });
-        const zeros: Record<string, OrtTensor> = {};
-        for (let k = 0; k < numLayers; k++)
-          for (const input of stateNames(cell, k).inputs)
-            zeros[input] = new ort.Tensor('float32', new Float32Array(batch * hiddenSize), [
-              1,
+        const xs = Array.from(
+          { length: steps },
+          (_, t) =>
+            new ort.Tensor('float32', narrow(problem.input, 1, t, 1).dataSync() as Float32Array, [
               batch,
-              hiddenSize,
-            ]);
-        stream = { config: problem.config, xs, zeros };
+              1,
+              inputSize,
+            ]),
+        );
+        const links = Array.from({ length: numLayers }, (_, k) => {
+          const { inputs, outputs } = stateNames(cell, k);
+          return inputs.map((input, i): [string, string] => [input, outputs[i] as string]);
+        }).flat();
+        const zero = (): OrtTensor =>
+          new ort.Tensor('float32', new Float32Array(batch * hiddenSize), [1, batch, hiddenSize]);
+        const zeros = Object.fromEntries(links.map(([input]) => [input, zero()]));
+        stream = { config: problem.config, xs, zeros, links };
       }
       // packed configs: the `sequence_lens` of every node (Y is zero past each length; compared as it is)
       if (lengths) feeds.L = new ort.Tensor('int32', Int32Array.from(lengths), [batch]);

@@ -1,8 +1,8 @@
-import { packedGemmJob, type WasmExecutor } from '@recurrent/kernels-wasm';
+import { gemmPackFloats, packedGemmJob, type WasmExecutor } from '@recurrent/kernels-wasm';
 import { cpuData, Tensor } from '@recurrent/tensor';
 import { columnSums, packBuffers, weightGemm } from './cpu-wasm-grad-back.js';
 import { splitRows } from './cpu-wasm-plan.js';
-import { PARALLEL_MIN_FLOPS } from './cpu-wasm-rnn.js';
+import { PARALLEL_MIN_FLOPS, projectionJobs } from './cpu-wasm-rnn.js';
 import type { PreparedWeights } from './cpu-wasm-weights.js';
 import type { LinearArgs } from './types.js';
 
@@ -21,19 +21,26 @@ export function linearFlops(args: LinearArgs): number {
 }
 
 /**
- * The bytes a linear forward (or, `backward`, its backward) adds to the kernels' memory: the weight in its
- * packed form unless prepared, and its scratch (input, output; the gradient and its products).
+ * The bytes a linear forward (or, `backward`, its backward) adds to the kernels' memory: the weight in the
+ * packed form it needs unless prepared, and its scratch. Forward: x (R×K) and y (R×N). Backward, at most:
+ * g (R×N), dx (R×K), x (R×K), dW (N×K), db (N), and the weight GEMM's pack buffers (K×R per thread).
  */
-export function linearBytes(prepared: PreparedWeights, args: LinearArgs, backward: boolean): number {
+export function linearBytes(
+  prepared: PreparedWeights,
+  args: LinearArgs,
+  backward: boolean,
+  threads: number,
+): number {
   const { R, N, K } = linearSizes(args);
   if (!backward) return prepared.pendingBytes(args.weight, 'blocks') + 4 * (R * K + R * N);
-  return prepared.pendingBytes(args.weight, 'plain') + 4 * (2 * R * N + 2 * R * K + N * K + N) + 4 * K * R;
+  const scratch = R * N + 2 * R * K + N * K + N + threads * gemmPackFloats(K, R);
+  return prepared.pendingBytes(args.weight, 'plain') + 4 * scratch;
 }
 
 /**
- * `input·weightᵀ + bias` on the kernels: W packed once per parameter version (the form of a recurrent
- * layer's input projection), the bias fused, rows split over the threads. A row's numbers do not depend on
- * how many rows there are.
+ * `input·weightᵀ + bias` on the kernels, as a recurrent layer's input projection (`projectionJobs`): W
+ * packed once per parameter version, the bias fused, rows split over the threads; a row's numbers do not
+ * depend on how many rows there are.
  */
 export function wasmLinear(ex: WasmExecutor, prepared: PreparedWeights, args: LinearArgs): Tensor<'float32'> {
   const { input, weight, bias } = args;
@@ -43,14 +50,7 @@ export function wasmLinear(ex: WasmExecutor, prepared: PreparedWeights, args: Li
   return ex.arena.withScratch((s) => {
     const x = s.put(cpuData(input, 'linear input'));
     const y = s.alloc(R * N);
-    const threads = 2 * R * N * K >= PARALLEL_MIN_FLOPS ? ex.threads : 1;
-    // one object literal, no spreads: this runs per call (a generated token's head)
-    const job = (rows: [number, number]) => {
-      const [a, bias, c] = [x.at(), b?.at() ?? null, y.at()];
-      // M ≥ 2, as the projections: one row rounds as it does among others
-      return packedGemmJob({ M: Math.max(R, 2), N, K, a, sai: K, sak: 1, b: w.at(), bias, c, ldc: N, rows });
-    };
-    ex.run(splitRows(R, threads).map(job));
+    ex.run(projectionJobs(ex, { ih: w, bih: b }, R, N, K, x.at(), y.at(), N));
     return Tensor.fromArray(y.read(), [...input.shape.slice(0, -1), N]);
   });
 }

@@ -135,27 +135,21 @@ export function prepareReady(
     };
   };
   const outOf = (layer: number) => outs[(L - 1 - layer) % 2] as Block;
+  /** Where a one-direction layer's gx goes when layers run at once, and its rows' stride. */
+  const gxOf = (layer: number): [Block, number] => (inPlace ? [outOf(layer), width] : [gxs[0] as Block, GH]);
   /** Layer `layer`'s chunked work (one direction): its recurrence and its input projection. */
   const chunked = (layer: number): Chunked => {
     const out = outOf(layer);
-    const [gx, gxLd] = inPlace ? [out, width] : [gxs[0] as Block, GH];
+    const [gx, gxLd] = gxOf(layer);
     const x = layer === 0 ? input : outOf(layer - 1);
     const projection = { w: params[layer]?.[0] as DirectionBlocks, x, K: layerInputSize(g, layer), gx, gxLd };
     return chunkedLayer(recurrenceOf(layer, 0, out, gx.at(), gxLd), projection, out, g, pipeline);
   };
   const schedule: Call[] = [];
   if (front && L === 2) {
-    const [gx, gxLd] = inPlace ? [outOf(0), width] : [gxs[0] as Block, GH];
-    const upfront = projectionJobs(
-      ex,
-      params[0]?.[0] as DirectionBlocks,
-      rows,
-      GH,
-      g.inputSize,
-      input.at(),
-      gx.at(),
-      gxLd,
-    );
+    const [gx, gxLd] = gxOf(0);
+    const w = params[0]?.[0] as DirectionBlocks;
+    const upfront = projectionJobs(ex, w, rows, GH, g.inputSize, input.at(), gx.at(), gxLd);
     schedule.push(...pairedWavefront(chunked(0), chunked(1), upfront));
   } else if (front) schedule.push(...wavefront(Array.from({ length: L }, (_, layer) => chunked(layer))));
   const call = (jobs: Job[]): Call => ({ jobs, finishes: [] });
@@ -333,7 +327,8 @@ function pairedWavefront(l0: Chunked, l1: Chunked, upfront: Job[]): Call[] {
     const [r0, p1, r1] = [l0.starts[w], l1.starts[w - 1], l1.starts[w - 2]];
     const half = (i: number): PackedGemmJobArgs | null => {
       const p = p1 === undefined ? null : l1.project(p1, [i, 2]);
-      return p && (p.rows as [number, number])[1] > (p.rows as [number, number])[0] ? p : null; // a chunk of one row
+      const [from, to] = p?.rows ?? [0, 0];
+      return from < to ? p : null; // the second half of a chunk of one row is empty
     };
     calls.push({
       jobs: [

@@ -39,10 +39,11 @@ export interface DirectionBlocks {
 /**
  * The input projection of one layer-direction, `gx = x·W_ihᵀ + b_ih` (`rows` rows of `xWidth` at `x` into
  * rows of G·H at `c`, `ldc` floats apart), as jobs splitting the rows over the threads when it is worth it.
+ * Any `x·Wᵀ + b` with W packed as W_ih is (a `Linear`'s forward).
  */
 export function projectionJobs(
   ex: WasmExecutor,
-  w: DirectionBlocks,
+  w: Pick<DirectionBlocks, 'ih' | 'bih'>,
   rows: number,
   GH: number,
   xWidth: number,

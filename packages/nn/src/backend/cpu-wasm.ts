@@ -190,7 +190,8 @@ export function wasmCpuBackend(executor: WasmExecutor, options: WasmCpuBackendOp
     const flops = linearFlops(args);
     if (flops === 0 || flops < minFlops) return null;
     const [ex, prepared] = acquire();
-    return ex.arena.stats().top + linearBytes(prepared, args, backward) > limit ? null : [ex, prepared];
+    const bytes = linearBytes(prepared, args, backward, ex.threads);
+    return ex.arena.stats().top + bytes > limit ? null : [ex, prepared];
   }
 
   function rnnTrain(args: RnnArgs): RnnTrainResult {
